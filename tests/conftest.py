@@ -11,9 +11,21 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import sqlalchemy as sa
+from litestar.testing import TestClient
+
+from charter.app import create_app
+from charter.db.engine import Database
+from charter.db.migrate import upgrade
+from charter.demo import load_demo
+from charter.domain import auth
+from charter.settings import Settings
 
 TEST_DATABASE_ENV = "CHARTER_TEST_DATABASE_URL"
 
@@ -72,3 +84,64 @@ def module_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         yield url
     finally:
         cleanup()  # type: ignore[operator]
+
+
+# --- migrated databases, demo data, in-process API clients ---------------------------
+
+DEMO_SESSIONS = 60
+
+
+@dataclass
+class Api:
+    """An in-process HTTP client (a real Litestar app on a real database) plus tokens."""
+
+    client: TestClient[Any]
+    db: Database
+    tokens: dict[str, str]  # email -> bearer secret
+
+    def get(self, path: str, as_user: str = "admin@example.com", **params: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.tokens[as_user]}"} if as_user else {}
+        return self.client.get(path, params=params, headers=headers)
+
+
+def migrate(url: str) -> Database:
+    db = Database(url)
+    upgrade(db)
+    return db
+
+
+def open_api(url: str) -> Iterator[Api]:
+    """Serve `url` in-process and create one token per user."""
+    db = Database(url)
+    tokens: dict[str, str] = {}
+    with db.write() as conn:
+        emails = [row[0] for row in conn.execute(sa.text("SELECT email FROM users"))]
+        for email in emails:
+            tokens[email] = auth.create_token(conn, email, "tests")
+    app = create_app(Settings(database_url=url))
+    with TestClient(app) as client:
+        yield Api(client, db, tokens)
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def demo_url(module_database_url: str) -> str:
+    """A migrated database holding the demo dataset (DEMO_SESSIONS sessions)."""
+    db = migrate(module_database_url)
+    load_demo(db, n_sessions=DEMO_SESSIONS, seed=7, progress=False)
+    db.close()
+    return module_database_url
+
+
+@pytest.fixture(scope="module")
+def demo_api(demo_url: str) -> Iterator[Api]:
+    """In-process API over the demo dataset. Treat it as read-only."""
+    yield from open_api(demo_url)
+
+
+@pytest.fixture
+def empty_db(fresh_database_url: str) -> Iterator[Database]:
+    """A migrated, empty database for one test."""
+    db = migrate(fresh_database_url)
+    yield db
+    db.close()

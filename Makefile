@@ -1,0 +1,53 @@
+# Charter: every target has a `## help` line; `make help` lists them.
+VENV ?= .venv
+PYTHON ?= python3
+CHARTER := $(VENV)/bin/charter
+CHARTER_PORT ?= 8000
+DEMO_SESSIONS ?= 200
+export CHARTER_DATABASE_URL ?= sqlite:///charter.db
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-sqlite test-postgres lint format bench clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv and install Charter with its test tools
+
+run: install ## Create the SQLite database, load demo data, print an API token and serve
+	$(CHARTER) migrate
+	$(CHARTER) demo --sessions $(DEMO_SESSIONS)
+	@TOKEN=$$($(CHARTER) token create --email admin@example.com --name "make run") && \
+	echo "" && \
+	echo "API token for admin@example.com: $$TOKEN" && \
+	echo "Try:" && \
+	echo "  curl -H \"Authorization: Bearer $$TOKEN\" http://127.0.0.1:$(CHARTER_PORT)/api/v1/projects/1/sessions?per_page=15" && \
+	echo ""
+	$(CHARTER) serve --port $(CHARTER_PORT)
+
+test: install ## Run the whole suite on SQLite, then on PostgreSQL if CHARTER_TEST_PG_URL is set
+	CHARTER_TEST_DATABASE_URL= $(VENV)/bin/pytest
+	@if [ -n "$$CHARTER_TEST_PG_URL" ]; then \
+		echo "== again on PostgreSQL ($$CHARTER_TEST_PG_URL)"; \
+		CHARTER_TEST_DATABASE_URL="$$CHARTER_TEST_PG_URL" $(VENV)/bin/pytest; \
+	else \
+		echo "== CHARTER_TEST_PG_URL is not set: PostgreSQL run skipped"; \
+	fi
+
+lint: install ## Ruff (lint + format check) and mypy --strict
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+
+format: install ## Format the code with ruff
+	$(VENV)/bin/ruff format src tests bench
+	$(VENV)/bin/ruff check --fix src tests bench
+
+clean: ## Remove the venv, caches and the local SQLite database
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis charter.db charter.db-wal charter.db-shm

@@ -1,0 +1,1 @@
+"""HTTP only: parse and validate parameters, call the domain, shape the response."""

@@ -1,0 +1,77 @@
+"""The one place where errors become HTTP responses: {"message", "errors"?}."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+
+from charter.api.conventions import json_response
+from charter.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+)
+
+log = logging.getLogger("charter.api")
+
+STATUS_OF: dict[type[DomainError], int] = {
+    Unauthenticated: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+}
+
+
+def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"message": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
+    status = next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return json_response(error_body(exc.message, exc.errors), status, headers)
+
+
+_HTTP_MESSAGES = {
+    400: "Malformed request.",
+    404: "Not found.",
+    405: "Method not allowed for this resource.",
+    413: "Request body too large.",
+}
+
+
+def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    status = exc.status_code
+    message = _HTTP_MESSAGES.get(status) or str(exc.detail)
+    headers = dict(exc.headers or {})
+    return json_response(error_body(message), status, headers or None)
+
+
+def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    request_id = uuid.uuid4().hex[:16]
+    log.exception(
+        "unhandled error on %s %s [request %s]", request.method, request.url.path, request_id
+    )
+    body = error_body(f"Internal server error (request id {request_id}).")
+    return json_response(body, 500, {"X-Request-Id": request_id})
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error,
+    HTTPException: http_error,
+    # Routing errors (unknown path) are looked up by status code.
+    404: http_error,
+    405: http_error,
+    Exception: unexpected_error,
+}

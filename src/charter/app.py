@@ -1,0 +1,52 @@
+"""The ASGI application. `create_app(settings)` has no import-time side effects."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from charter import __version__
+from charter.api import projects, sessions
+from charter.api.errors import EXCEPTION_HANDLERS
+from charter.db.engine import Database
+from charter.settings import Settings
+
+OPENAPI_PATH = "/api/schema/openapi.json"
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+
+    def startup(app: Litestar) -> None:
+        app.state.db = Database(settings.database_url, settings.effective_db_threads)
+
+    def shutdown(app: Litestar) -> None:
+        app.state.db.close()
+
+    openapi = OpenAPIConfig(
+        title="Charter API",
+        version=__version__,
+        description=(
+            "Testmo REST API v1 compatible endpoints (sessions, projects, user) plus "
+            "Charter extensions. Authenticate with `Authorization: Bearer <token>`."
+        ),
+        path="/api/schema",
+        render_plugins=[JsonRenderPlugin(path="/openapi.json")],
+        components=Components(
+            security_schemes={"bearerAuth": SecurityScheme(type="http", scheme="bearer")}
+        ),
+        security=[{"bearerAuth": []}],
+    )
+    logging.getLogger("charter").setLevel(settings.log_level.upper())
+    return Litestar(
+        route_handlers=[*sessions.ROUTES, *projects.ROUTES],
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_startup=[startup],
+        on_shutdown=[shutdown],
+        openapi_config=openapi,
+        debug=False,
+    )

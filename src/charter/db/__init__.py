@@ -1,0 +1,1 @@
+"""Database layer: engine, schema, queries and migrations. Knows nothing of HTTP."""

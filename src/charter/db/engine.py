@@ -1,0 +1,104 @@
+"""Engines for SQLite and PostgreSQL, and the executor that runs a request's DB work.
+
+Each request does all of its database work in ONE hop to a small dedicated thread
+pool (one thread on SQLite, a few on PostgreSQL): a large pool convoys on the GIL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+T = TypeVar("T")
+
+
+def normalize_url(url: str) -> URL:
+    """Accept plain `postgresql://` URLs and pick the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername == "sqlite":
+        parsed = parsed.set(drivername="sqlite+pysqlite")
+    return parsed
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Autocommit at the driver level; we emit BEGIN / BEGIN IMMEDIATE ourselves.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Writers take the write lock up front: a deferred transaction that upgrades
+    # later can fail with SQLITE_BUSY instead of waiting on busy_timeout.
+    write = conn.get_execution_options().get("charter_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def create_db_engine(url: str, pool_size: int = 5) -> Engine:
+    parsed = normalize_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = sa.create_engine(
+            parsed,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            pool_size=pool_size,
+            max_overflow=pool_size,
+        )
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return sa.create_engine(
+            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
+    raise ValueError(f"unsupported database URL: {url!r} (use sqlite:/// or postgresql://)")
+
+
+class Database:
+    """Owns the engine and the DB thread pool; hands out read and write transactions."""
+
+    def __init__(self, url: str, threads: int = 1) -> None:
+        self.url = url
+        self.engine = create_db_engine(url, pool_size=max(threads, 2))
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction (a consistent snapshot on both databases)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed on success, rolled back on any exception."""
+        with self.engine.connect() as conn:
+            conn.execution_options(charter_write=True)
+            with conn.begin():
+                yield conn
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """Run `fn` (all of one request's DB work) on the DB thread pool."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="charter-db")
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self.engine.dispose()

@@ -1,0 +1,1 @@
+"""SQL, one module per area. Functions take a Connection and return plain values."""

@@ -1,0 +1,179 @@
+"""Sessions: rows, their links (tags, issues, custom field values) and counters."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row, RowMapping
+
+from charter.db.tables import (
+    COUNTER_COLUMNS,
+    session_field_values,
+    session_issues,
+    session_results,
+    session_tags,
+    sessions,
+    tags,
+)
+
+
+def insert_session(conn: Connection, **values: Any) -> int:
+    stmt = sa.insert(sessions).values(**values).returning(sessions.c.id)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def session_by_id(conn: Connection, session_id: int) -> RowMapping | None:
+    stmt = sa.select(sessions).where(sessions.c.id == session_id)
+    return conn.execute(stmt).mappings().first()
+
+
+def session_for_update(conn: Connection, session_id: int) -> RowMapping | None:
+    """The row, locked until the transaction ends (PostgreSQL; SQLite holds the
+    database write lock already)."""
+    stmt = sa.select(sessions).where(sessions.c.id == session_id)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return conn.execute(stmt).mappings().first()
+
+
+def sessions_by_ids(conn: Connection, ids: Sequence[int]) -> list[Row[Any]]:
+    """Full rows in the order of `ids`."""
+    if not ids:
+        return []
+    rows = {r.id: r for r in conn.execute(sa.select(sessions).where(sessions.c.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows]
+
+
+def update_session(conn: Connection, session_id: int, **values: Any) -> None:
+    conn.execute(sa.update(sessions).where(sessions.c.id == session_id).values(**values))
+
+
+def delete_session(conn: Connection, session_id: int) -> None:
+    # Children first: SQLite cascades only with foreign_keys=ON, PostgreSQL always.
+    for table in (session_tags, session_issues, session_field_values):
+        conn.execute(sa.delete(table).where(table.c.session_id == session_id))
+    conn.execute(sa.delete(session_results).where(session_results.c.session_id == session_id))
+    conn.execute(sa.delete(sessions).where(sessions.c.id == session_id))
+
+
+def set_tags(conn: Connection, session_id: int, tag_ids: Iterable[int]) -> None:
+    conn.execute(sa.delete(session_tags).where(session_tags.c.session_id == session_id))
+    rows = [{"session_id": session_id, "tag_id": t} for t in dict.fromkeys(tag_ids)]
+    if rows:
+        conn.execute(sa.insert(session_tags), rows)
+
+
+def set_issues(conn: Connection, session_id: int, issue_ids: Iterable[int]) -> None:
+    conn.execute(sa.delete(session_issues).where(session_issues.c.session_id == session_id))
+    rows = [{"session_id": session_id, "issue_id": i} for i in dict.fromkeys(issue_ids)]
+    if rows:
+        conn.execute(sa.insert(session_issues), rows)
+
+
+def set_field_values(conn: Connection, session_id: int, values: dict[int, str | None]) -> None:
+    """Store JSON-encoded values by field id; None removes the value."""
+    for field_id, encoded in values.items():
+        key = (session_field_values.c.session_id == session_id) & (
+            session_field_values.c.field_id == field_id
+        )
+        conn.execute(sa.delete(session_field_values).where(key))
+        if encoded is not None:
+            conn.execute(
+                sa.insert(session_field_values).values(
+                    session_id=session_id, field_id=field_id, value=encoded
+                )
+            )
+
+
+def tags_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = defaultdict(list)
+    if ids:
+        stmt = (
+            sa.select(session_tags.c.session_id, tags.c.name)
+            .join(tags, tags.c.id == session_tags.c.tag_id)
+            .where(session_tags.c.session_id.in_(ids))
+            .order_by(session_tags.c.session_id, tags.c.name)
+        )
+        for sid, name in conn.execute(stmt):
+            out[sid].append(name)
+    return out
+
+
+def issues_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = defaultdict(list)
+    if ids:
+        stmt = (
+            sa.select(session_issues.c.session_id, session_issues.c.issue_id)
+            .where(session_issues.c.session_id.in_(ids))
+            .order_by(session_issues.c.session_id, session_issues.c.issue_id)
+        )
+        for sid, iid in conn.execute(stmt):
+            out[sid].append(iid)
+    return out
+
+
+def field_values_of(conn: Connection, ids: Sequence[int]) -> dict[int, dict[int, str]]:
+    """JSON-encoded custom field values: {session_id: {field_id: value}}."""
+    out: dict[int, dict[int, str]] = defaultdict(dict)
+    if ids:
+        stmt = sa.select(
+            session_field_values.c.session_id,
+            session_field_values.c.field_id,
+            session_field_values.c.value,
+        ).where(session_field_values.c.session_id.in_(ids))
+        for sid, fid, value in conn.execute(stmt):
+            out[sid][fid] = value
+    return out
+
+
+def bump_counters(conn: Connection, session_id: int, deltas: dict[str, int]) -> None:
+    values = {name: sessions.c[name] + delta for name, delta in deltas.items() if delta}
+    if values:
+        conn.execute(sa.update(sessions).where(sessions.c.id == session_id).values(**values))
+
+
+def stored_counters(
+    conn: Connection, session_ids: Sequence[int] | None = None
+) -> dict[int, dict[str, int]]:
+    stmt = sa.select(sessions.c.id, *(sessions.c[c] for c in COUNTER_COLUMNS))
+    if session_ids is not None:
+        stmt = stmt.where(sessions.c.id.in_(session_ids))
+    return {r[0]: dict(zip(COUNTER_COLUMNS, r[1:], strict=True)) for r in conn.execute(stmt)}
+
+
+def result_status_histogram(
+    conn: Connection, session_ids: Sequence[int] | None = None
+) -> dict[int, dict[int | None, int]]:
+    """{session_id: {status_id or None: number of results}} straight from the results."""
+    stmt = sa.select(
+        session_results.c.session_id, session_results.c.status_id, sa.func.count()
+    ).group_by(session_results.c.session_id, session_results.c.status_id)
+    if session_ids is not None:
+        stmt = stmt.where(session_results.c.session_id.in_(session_ids))
+    out: dict[int, dict[int | None, int]] = defaultdict(dict)
+    for sid, status_id, n in conn.execute(stmt):
+        out[sid][status_id] = int(n)
+    return out
+
+
+def session_ids_of_project(conn: Connection, project_id: int) -> list[int]:
+    stmt = (
+        sa.select(sessions.c.id).where(sessions.c.project_id == project_id).order_by(sessions.c.id)
+    )
+    return [r[0] for r in conn.execute(stmt)]
+
+
+def project_session_counts(conn: Connection, project_id: int) -> dict[str, int]:
+    stmt = sa.select(
+        sa.func.count(),
+        sa.func.coalesce(sa.func.sum(sa.case((sessions.c.is_closed.is_(True), 1), else_=0)), 0),
+    ).where(sessions.c.project_id == project_id)
+    total, closed = conn.execute(stmt).one()
+    return {
+        "session_count": int(total),
+        "session_closed_count": int(closed),
+        "session_active_count": int(total) - int(closed),
+    }

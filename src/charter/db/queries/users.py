@@ -1,0 +1,95 @@
+"""Users, API tokens and project membership."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from charter.db.tables import api_tokens, project_members, roles, users
+
+
+def insert_user(conn: Connection, **values: Any) -> int:
+    return int(conn.execute(sa.insert(users).values(**values).returning(users.c.id)).scalar_one())
+
+
+def user_by_email(conn: Connection, email: str) -> RowMapping | None:
+    stmt = sa.select(users).where(sa.func.lower(users.c.email) == email.lower())
+    return conn.execute(stmt).mappings().first()
+
+
+def user_by_id(conn: Connection, user_id: int) -> RowMapping | None:
+    return conn.execute(sa.select(users).where(users.c.id == user_id)).mappings().first()
+
+
+def user_for_token_hash(
+    conn: Connection, token_hash: str
+) -> tuple[RowMapping, int, datetime | None] | None:
+    """(user, token id, token last_used_at) for an unrevoked token of an active user."""
+    stmt = (
+        sa.select(users, api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at)
+        .join(api_tokens, api_tokens.c.user_id == users.c.id)
+        .where(
+            api_tokens.c.token_hash == token_hash,
+            api_tokens.c.revoked_at.is_(None),
+            users.c.is_active.is_(True),
+        )
+    )
+    row = conn.execute(stmt).mappings().first()
+    if row is None:
+        return None
+    return row, int(row["token_id"]), row["last_used_at"]
+
+
+def insert_token(conn: Connection, **values: Any) -> int:
+    stmt = sa.insert(api_tokens).values(**values).returning(api_tokens.c.id)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def touch_token(conn: Connection, token_id: int, when: datetime) -> None:
+    conn.execute(sa.update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=when))
+
+
+def revoke_token(conn: Connection, token_id: int, when: datetime) -> int:
+    stmt = (
+        sa.update(api_tokens)
+        .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=when)
+    )
+    return conn.execute(stmt).rowcount
+
+
+def role_id_by_name(conn: Connection, system_name: str) -> int | None:
+    stmt = sa.select(roles.c.id).where(roles.c.system_name == system_name)
+    value = conn.execute(stmt).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def upsert_member(conn: Connection, project_id: int, user_id: int, role_id: int) -> None:
+    key = (project_members.c.project_id == project_id) & (project_members.c.user_id == user_id)
+    updated = conn.execute(sa.update(project_members).where(key).values(role_id=role_id)).rowcount
+    if not updated:
+        conn.execute(
+            sa.insert(project_members).values(
+                project_id=project_id, user_id=user_id, role_id=role_id
+            )
+        )
+
+
+def member_role(conn: Connection, project_id: int, user_id: int) -> str | None:
+    stmt = (
+        sa.select(roles.c.system_name)
+        .join(project_members, project_members.c.role_id == roles.c.id)
+        .where(project_members.c.project_id == project_id, project_members.c.user_id == user_id)
+    )
+    value = conn.execute(stmt).scalar_one_or_none()
+    return None if value is None else str(value)
+
+
+def user_names(conn: Connection, ids: set[int]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    stmt = sa.select(users.c.id, users.c.name).where(users.c.id.in_(ids)).order_by(users.c.id)
+    return [{"id": r[0], "name": r[1]} for r in conn.execute(stmt)]

@@ -1,0 +1,350 @@
+"""The schema, as SQLAlchemy Core tables (the single source for migrations and queries).
+
+Timestamps are naive UTC datetimes (set in Python). Durations are integer microseconds.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Status slots: status ids 1..25; id 1 is Untested and counts into untested_count,
+# status id N+1 counts into status{N}_count.
+STATUS_IDS = range(1, 26)
+STATUS_SLOT_COLUMNS = ["untested_count"] + [f"status{n}_count" for n in range(1, 25)]
+COUNTER_COLUMNS = [
+    *STATUS_SLOT_COLUMNS,
+    "success_count",
+    "failure_count",
+    "completed_count",
+    "total_count",
+]
+
+FIELD_TYPES = (
+    "string",
+    "text",
+    "integer",
+    "float",
+    "checkbox",
+    "date",
+    "link",
+    "dropdown",
+    "multiselect",
+)
+ROLE_NAMES = ("viewer", "tester", "manager")
+
+
+def _ts(name: str, nullable: bool = True) -> sa.Column[object]:
+    return sa.Column(name, sa.DateTime(), nullable=nullable)
+
+
+def _by(name: str) -> sa.Column[object]:
+    return sa.Column(name, sa.Integer, sa.ForeignKey("users.id"), nullable=True)
+
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(200), nullable=True),
+    sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("is_active", sa.Boolean, nullable=False, default=True),
+    sa.Column("timezone", sa.String(64), nullable=True),
+    sa.Column("date_format", sa.String(32), nullable=True),
+    sa.Column("time_format", sa.String(32), nullable=True),
+    _ts("created_at", nullable=False),
+    sa.Column("created_by", sa.Integer, nullable=True),
+    _ts("updated_at"),
+    sa.Column("updated_by", sa.Integer, nullable=True),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    # sha256 hex of the secret; the secret itself is never stored.
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    _ts("created_at", nullable=False),
+    _ts("last_used_at"),
+    _ts("revoked_at"),
+)
+
+roles = sa.Table(
+    "roles",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("system_name", sa.String(32), nullable=False, unique=True),
+)
+
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("is_completed", sa.Boolean, nullable=False, default=False),
+    # Stored counters: changed in the same transaction as the rows they count.
+    sa.Column("session_count", sa.Integer, nullable=False, default=0),
+    sa.Column("session_active_count", sa.Integer, nullable=False, default=0),
+    sa.Column("session_closed_count", sa.Integer, nullable=False, default=0),
+    sa.Column("milestone_count", sa.Integer, nullable=False, default=0),
+    sa.Column("milestone_active_count", sa.Integer, nullable=False, default=0),
+    sa.Column("milestone_completed_count", sa.Integer, nullable=False, default=0),
+    _ts("created_at", nullable=False),
+    _by("created_by"),
+    _ts("updated_at"),
+    _by("updated_by"),
+    _ts("completed_at"),
+)
+
+project_members = sa.Table(
+    "project_members",
+    metadata,
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("role_id", sa.Integer, sa.ForeignKey("roles.id"), nullable=False),
+    sa.Index(None, "user_id", "project_id"),
+)
+
+milestones = sa.Table(
+    "milestones",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False, index=True),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("milestones.id"), nullable=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("is_started", sa.Boolean, nullable=False, default=False),
+    sa.Column("is_completed", sa.Boolean, nullable=False, default=False),
+    _ts("started_at"),
+    _ts("due_at"),
+    _ts("completed_at"),
+    _ts("created_at", nullable=False),
+    _by("created_by"),
+    _ts("updated_at"),
+    _by("updated_by"),
+)
+
+configs = sa.Table(
+    "configs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    _ts("created_at", nullable=False),
+)
+
+# Templates, fields, workflow states, statuses, issues and tags are site-wide.
+templates = sa.Table(
+    "templates",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False, default=False),
+    _ts("created_at", nullable=False),
+)
+
+template_fields = sa.Table(
+    "template_fields",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("template_id", sa.Integer, sa.ForeignKey("templates.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    # The API key is custom_<system_name>.
+    sa.Column("system_name", sa.String(100), nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("is_required", sa.Boolean, nullable=False, default=False),
+    sa.Column("display_order", sa.Integer, nullable=False, default=0),
+    sa.UniqueConstraint("template_id", "system_name"),
+    sa.CheckConstraint(
+        "type IN (" + ", ".join(f"'{t}'" for t in FIELD_TYPES) + ")", name="field_type"
+    ),
+)
+
+field_values = sa.Table(
+    "field_values",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("field_id", sa.Integer, sa.ForeignKey("template_fields.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("icon", sa.String(64), nullable=True),
+    sa.Column("color", sa.String(7), nullable=True),
+    sa.Column("display_order", sa.Integer, nullable=False, default=0),
+    sa.Index(None, "field_id", "id"),
+)
+
+states = sa.Table(
+    "states",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False, default=False),
+    sa.Column("display_order", sa.Integer, nullable=False, default=0),
+)
+
+statuses = sa.Table(
+    "statuses",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("system_name", sa.String(100), nullable=False),
+    sa.Column("color", sa.String(7), nullable=False),
+    sa.Column("is_final", sa.Boolean, nullable=False, default=False),
+    sa.Column("is_untested", sa.Boolean, nullable=False, default=False),
+    sa.Column("is_passed", sa.Boolean, nullable=False, default=False),
+    sa.Column("is_failed", sa.Boolean, nullable=False, default=False),
+    sa.Column("is_active", sa.Boolean, nullable=False, default=False),
+    # JSON array of strings.
+    sa.Column("aliases", sa.Text, nullable=False, default="[]"),
+    sa.CheckConstraint("id BETWEEN 1 AND 25", name="status_id_range"),
+)
+
+issues = sa.Table(
+    "issues",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    # 1 custom, 2 GitHub, 3 GitLab, 4 Jira
+    sa.Column("type", sa.Integer, nullable=False),
+    sa.Column("display_id", sa.String(200), nullable=False),
+    sa.Column("external_project_id", sa.Integer, nullable=True),
+    sa.Column("external_project_key", sa.String(200), nullable=True),
+    _ts("created_at", nullable=False),
+    sa.CheckConstraint("type BETWEEN 1 AND 4", name="issue_type"),
+)
+
+tags = sa.Table(
+    "tags",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("template_id", sa.Integer, sa.ForeignKey("templates.id"), nullable=False),
+    sa.Column("name", sa.String(500), nullable=False),
+    sa.Column("config_id", sa.Integer, sa.ForeignKey("configs.id"), nullable=True),
+    sa.Column("milestone_id", sa.Integer, sa.ForeignKey("milestones.id"), nullable=True),
+    sa.Column("state_id", sa.Integer, sa.ForeignKey("states.id"), nullable=False),
+    sa.Column("assignee_id", sa.Integer, sa.ForeignKey("users.id"), nullable=True),
+    sa.Column("estimate", sa.BigInteger, nullable=True),
+    sa.Column("forecast", sa.BigInteger, nullable=True),
+    sa.Column("elapsed", sa.BigInteger, nullable=True),
+    sa.Column("is_started", sa.Boolean, nullable=False, default=False),
+    sa.Column("is_closed", sa.Boolean, nullable=False, default=False),
+    # SBTM extension: the mission text; and when the timer was last (re)started
+    # while it runs (null when paused or never started).
+    sa.Column("charter", sa.Text, nullable=True),
+    _ts("running_since"),
+    *(sa.Column(c, sa.Integer, nullable=False, default=0) for c in COUNTER_COLUMNS),
+    _ts("started_at"),
+    _ts("created_at", nullable=False),
+    _by("created_by"),
+    _ts("updated_at"),
+    _by("updated_by"),
+    _ts("closed_at"),
+    _by("closed_by"),
+    # One index per documented filter and sort, each ending in the sort key so that
+    # "filter + ORDER BY created_at, id" walks the index without a sort step.
+    sa.Index(None, "project_id", "created_at", "id"),
+    sa.Index(None, "project_id", "closed_at", "id"),
+    sa.Index(None, "project_id", "is_closed", "created_at", "id"),
+    sa.Index(None, "project_id", "assignee_id", "created_at", "id"),
+    sa.Index(None, "project_id", "config_id", "created_at", "id"),
+    sa.Index(None, "project_id", "created_by", "created_at", "id"),
+    sa.Index(None, "project_id", "milestone_id", "created_at", "id"),
+    sa.Index(None, "project_id", "state_id", "created_at", "id"),
+    sa.Index(None, "project_id", "template_id", "created_at", "id"),
+)
+
+session_tags = sa.Table(
+    "session_tags",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.Integer,
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("tag_id", sa.Integer, sa.ForeignKey("tags.id"), primary_key=True),
+    sa.Index(None, "tag_id", "session_id"),
+)
+
+session_issues = sa.Table(
+    "session_issues",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.Integer,
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), primary_key=True),
+    sa.Index(None, "issue_id", "session_id"),
+)
+
+session_field_values = sa.Table(
+    "session_field_values",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.Integer,
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("field_id", sa.Integer, sa.ForeignKey("template_fields.id"), primary_key=True),
+    # JSON-encoded value: string, number, bool, date string, value id, or list of ids.
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+session_results = sa.Table(
+    "session_results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "session_id",
+        sa.Integer,
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+    # null = a plain note without a status
+    sa.Column("status_id", sa.Integer, sa.ForeignKey("statuses.id"), nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("elapsed", sa.BigInteger, nullable=True),
+    _ts("created_at", nullable=False),
+    _by("created_by"),
+    _ts("updated_at"),
+    _by("updated_by"),
+    sa.Index(None, "session_id", "created_at", "id"),
+    sa.Index(None, "session_id", "status_id"),
+)
+
+result_issues = sa.Table(
+    "result_issues",
+    metadata,
+    sa.Column(
+        "result_id",
+        sa.Integer,
+        sa.ForeignKey("session_results.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), primary_key=True),
+)

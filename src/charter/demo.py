@@ -1,0 +1,459 @@
+"""A deterministic, realistic demo dataset.
+
+The reference data (users, projects, milestones, templates, ...) goes through the
+domain layer. Sessions and results are generated in batches and bulk-inserted with
+their counters computed from the same generated results, so memory stays bounded
+even for a million sessions and the stored counters equal a recount.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from charter.db.engine import Database
+from charter.db.queries import projects as pq
+from charter.db.queries import reference as rq
+from charter.db.queries import sessions as sq
+from charter.db.queries import users as uq
+from charter.db.tables import (
+    COUNTER_COLUMNS,
+    session_field_values,
+    session_issues,
+    session_results,
+    session_tags,
+    sessions,
+    templates,
+)
+from charter.domain import counters, setup
+
+DEMO_ADMIN_EMAIL = "admin@example.com"
+# Fixed so that the same seed gives the same data whenever it is loaded.
+ANCHOR = datetime(2026, 11, 1, 12, 0, 0)
+BATCH = 2000
+MINUTE = 60_000_000
+
+USERS = [
+    ("Ada Admin", DEMO_ADMIN_EMAIL, True),
+    ("Grace Hopper", "grace@example.com", False),
+    ("Alan Turing", "alan@example.com", False),
+    ("Katherine Johnson", "katherine@example.com", False),
+    ("Edsger Dijkstra", "edsger@example.com", False),
+    ("Barbara Liskov", "barbara@example.com", False),
+]
+# (project name, share of sessions, {email: role})
+PROJECTS = [
+    (
+        "Webshop",
+        0.80,
+        {
+            "grace@example.com": "manager",
+            "alan@example.com": "tester",
+            "katherine@example.com": "tester",
+            "edsger@example.com": "tester",
+            "barbara@example.com": "viewer",
+        },
+    ),
+    (
+        "Mobile App",
+        0.15,
+        {
+            "grace@example.com": "manager",
+            "katherine@example.com": "tester",
+            "barbara@example.com": "tester",
+        },
+    ),
+    ("Internal Tools", 0.05, {"edsger@example.com": "manager", "alan@example.com": "viewer"}),
+]
+CONFIGS = [
+    "Chrome / Windows 11",
+    "Firefox / Ubuntu",
+    "Safari / macOS",
+    "iOS 18 / iPhone",
+    "Android 15 / Pixel",
+]
+MILESTONES = [("Release 1.0", True), ("Release 1.1", False), ("Release 2.0", False)]
+AREAS = [
+    "checkout",
+    "search",
+    "login",
+    "payments",
+    "the cart",
+    "user profiles",
+    "notifications",
+    "the admin panel",
+]
+PERSONAS = [
+    "a first-time visitor",
+    "a power user",
+    "a screen-reader user",
+    "a user on a slow network",
+    "an admin",
+    "a returning customer",
+]
+RISKS = [
+    "data loss",
+    "security holes",
+    "confusing errors",
+    "race conditions",
+    "accessibility barriers",
+    "slow pages",
+    "wrong totals",
+]
+TAGS = [
+    "regression",
+    "smoke",
+    "security",
+    "accessibility",
+    "performance",
+    "mobile",
+    "release",
+    "usability",
+]
+NOTES = {
+    None: [
+        "Setup: fresh account, cleared cache.",
+        "Idea: try the same flow with two tabs open.",
+        "Reading the release notes for this area first.",
+    ],
+    1: ["Not covered yet: export to CSV.", "Still to check: password reset via email."],
+    2: [
+        "Happy path works end to end.",
+        "Validation messages are clear and specific.",
+        "Keyboard navigation reaches every control.",
+    ],
+    3: [
+        "Total is off by one cent after applying a coupon.",
+        "500 error when the name contains an emoji.",
+        "Session expires silently; work is lost.",
+    ],
+    4: ["Flaky: spinner never stops on the first try.", "Needs another look after the hotfix."],
+    5: [
+        "Blocked: staging payment provider is down.",
+        "Cannot test: missing test account with admin rights.",
+    ],
+    6: ["Skipped: feature flag off in this build."],
+}
+# status id (None = plain note) and its weight
+STATUS_WEIGHTS = [(None, 20), (1, 5), (2, 40), (3, 15), (4, 8), (5, 7), (6, 5)]
+
+
+@dataclass
+class Refs:
+    user_ids: list[int]
+    admin_id: int
+    projects: list[tuple[int, float, list[int]]]  # id, share, member user ids
+    milestones: dict[int, list[int]] = field(default_factory=dict)
+    configs: dict[int, list[int]] = field(default_factory=dict)
+    templates: list[int] = field(default_factory=list)
+    fields: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # template -> fields
+    states: list[int] = field(default_factory=list)
+    issues: list[int] = field(default_factory=list)
+    tags: dict[str, int] = field(default_factory=dict)
+
+
+def load_demo(
+    db: Database, n_sessions: int = 200, seed: int = 1, progress: bool | None = None
+) -> str | None:
+    """Load the demo; None when it is loaded already."""
+    started = time.monotonic()
+    with db.write() as conn:
+        if uq.user_by_email(conn, DEMO_ADMIN_EMAIL) is not None:
+            return None
+        refs = _reference_data(conn)
+    rng = random.Random(seed)
+    flags = None
+    with db.read() as conn:
+        flags = rq.status_flags(conn)
+    n_results = 0
+    for project_id, count in _split(refs, n_sessions):
+        n_results += _load_sessions(db, refs, project_id, count, rng, flags, progress)
+    with db.write() as conn:
+        for project_id, _share, _members in refs.projects:
+            pq.set_counters(conn, project_id, sq.project_session_counts(conn, project_id))
+        _sync_sequences(conn)
+    seconds = time.monotonic() - started
+    return (
+        f"Loaded demo data: {len(refs.user_ids)} users, {len(refs.projects)} projects, "
+        f"{n_sessions} sessions, {n_results} results in {seconds:.1f} s. "
+        f"Site admin: {DEMO_ADMIN_EMAIL}."
+    )
+
+
+def _split(refs: Refs, n: int) -> Iterator[tuple[int, int]]:
+    left = n
+    for i, (project_id, share, _members) in enumerate(refs.projects):
+        count = left if i == len(refs.projects) - 1 else min(left, round(n * share))
+        left -= count
+        yield project_id, count
+
+
+def _reference_data(conn: Connection) -> Refs:
+    user_ids = [
+        setup.create_user(conn, name, email, is_admin=admin) for name, email, admin in USERS
+    ]
+    by_email = {email: uid for (_n, email, _a), uid in zip(USERS, user_ids, strict=True)}
+    admin_id = user_ids[0]
+    refs = Refs(user_ids=user_ids, admin_id=admin_id, projects=[])
+    for name, share, members in PROJECTS:
+        project_id = setup.create_project(
+            conn, name, created_by=admin_id, note=f"Demo project: {name}."
+        )
+        for email, role in members.items():
+            setup.add_member(conn, project_id, email, role)
+        refs.projects.append((project_id, share, [by_email[e] for e in members]))
+        refs.configs[project_id] = [setup.create_config(conn, project_id, c) for c in CONFIGS]
+        ms = []
+        for i, (m_name, done) in enumerate(MILESTONES):
+            ms.append(
+                setup.create_milestone(
+                    conn,
+                    project_id,
+                    m_name,
+                    created_by=admin_id,
+                    is_completed=done,
+                    due_at=ANCHOR + timedelta(days=30 * (i - 1)),
+                )
+            )
+        ms.append(setup.create_milestone(conn, project_id, "Sprint 42", admin_id, parent_id=ms[1]))
+        refs.milestones[project_id] = ms
+
+    default_template = rq.default_id(conn, templates)
+    assert default_template is not None
+    bug_bash = setup.create_template(conn, "Bug bash")
+    refs.templates = [default_template, bug_bash]
+    area = setup.create_field(conn, default_template, "Area", "area", "dropdown", display_order=1)
+    area_values = setup.create_field_values(
+        conn,
+        area,
+        [
+            ("Checkout", "cart", "#2563eb"),
+            ("Search", "search", "#0891b2"),
+            ("Login", "key", "#7c3aed"),
+            ("Payments", "card", "#ea580c"),
+        ],
+    )
+    build = setup.create_field(conn, default_template, "Build", "build", "string", display_order=2)
+    platforms = setup.create_field(
+        conn, bug_bash, "Platforms", "platforms", "multiselect", display_order=1
+    )
+    platform_values = setup.create_field_values(
+        conn,
+        platforms,
+        [("Web", "globe", "#16a34a"), ("iOS", "apple", "#64748b"), ("Android", "robot", "#65a30d")],
+    )
+    bugs = setup.create_field(
+        conn, bug_bash, "Bugs found", "bugs_found", "integer", display_order=2
+    )
+    follow = setup.create_field(
+        conn, bug_bash, "Needs follow-up", "needs_follow_up", "checkbox", display_order=3
+    )
+    test_date = setup.create_field(
+        conn, bug_bash, "Test date", "test_date", "date", display_order=4
+    )
+    refs.fields = {
+        default_template: [
+            {"id": area, "type": "dropdown", "values": area_values},
+            {"id": build, "type": "string"},
+        ],
+        bug_bash: [
+            {"id": platforms, "type": "multiselect", "values": platform_values},
+            {"id": bugs, "type": "integer"},
+            {"id": follow, "type": "checkbox"},
+            {"id": test_date, "type": "date"},
+        ],
+    }
+    refs.states = [r[0] for r in conn.execute(sa.text("SELECT id FROM states ORDER BY id"))]
+    for n in range(1, 21):
+        refs.issues.append(setup.create_issue(conn, 4, f"WEB-{100 + n}", 10001, "WEB"))
+    for n in range(1, 11):
+        refs.issues.append(setup.create_issue(conn, 2, f"#{n * 7}", 5001, "acme/mobile-app"))
+    refs.tags = rq.ensure_tags(conn, TAGS)
+    return refs
+
+
+def _next_id(conn: Connection, table: sa.Table) -> int:
+    return (
+        int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()) + 1
+    )
+
+
+def _load_sessions(
+    db: Database,
+    refs: Refs,
+    project_id: int,
+    count: int,
+    rng: random.Random,
+    flags: counters.StatusFlags,
+    progress: bool | None,
+) -> int:
+    from tqdm import tqdm
+
+    members = next(m for pid, _s, m in refs.projects if pid == project_id)
+    assignees = members or refs.user_ids
+    statuses = [s for s, _w in STATUS_WEIGHTS]
+    weights = [w for _s, w in STATUS_WEIGHTS]
+    span = timedelta(days=720).total_seconds()
+    n_results = 0
+    # disable=None: a bar on a terminal only, unless `progress` says otherwise.
+    disable = None if progress is None else not progress
+    bar = tqdm(total=count, desc=f"project {project_id}", unit="session", disable=disable)
+    done = 0
+    while done < count:
+        size = min(BATCH, count - done)
+        with db.write() as conn:
+            next_session = _next_id(conn, sessions)
+            rows: list[dict[str, Any]] = []
+            results: list[dict[str, Any]] = []
+            tag_rows: list[dict[str, Any]] = []
+            issue_rows: list[dict[str, Any]] = []
+            value_rows: list[dict[str, Any]] = []
+            # Creation times rise with the id, as they do in a live system.
+            for i in range(size):
+                sid = next_session + i
+                position = (done + i + rng.random()) / max(count, 1)
+                created = ANCHOR - timedelta(seconds=span * (1 - position))
+                session, res = _session(
+                    refs, rng, sid, project_id, assignees, created, statuses, weights, flags
+                )
+                rows.append(session)
+                results.extend(res)
+                tag_rows.extend(
+                    {"session_id": sid, "tag_id": refs.tags[t]}
+                    for t in rng.sample(TAGS, rng.choice([0, 1, 1, 2, 3]))
+                )
+                issue_rows.extend(
+                    {"session_id": sid, "issue_id": iid}
+                    for iid in rng.sample(refs.issues, rng.choice([0, 0, 0, 1, 2]))
+                )
+                value_rows.extend(_field_values(refs, rng, sid, session["template_id"]))
+            conn.execute(sa.insert(sessions), rows)
+            if tag_rows:
+                conn.execute(sa.insert(session_tags), tag_rows)
+            if issue_rows:
+                conn.execute(sa.insert(session_issues), issue_rows)
+            if value_rows:
+                conn.execute(sa.insert(session_field_values), value_rows)
+            if results:
+                conn.execute(sa.insert(session_results), results)
+        n_results += len(results)
+        done += size
+        bar.update(size)
+    bar.close()
+    return n_results
+
+
+def _session(
+    refs: Refs,
+    rng: random.Random,
+    sid: int,
+    project_id: int,
+    assignees: list[int],
+    created: datetime,
+    statuses: list[int | None],
+    weights: list[int],
+    flags: counters.StatusFlags,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    creator = rng.choice(assignees)
+    started = rng.random() < 0.75
+    closed = started and rng.random() < 0.55
+    estimate = rng.choice([None, 30, 45, 60, 90, 120])
+    elapsed = rng.randint(5, 150) * MINUTE if started else None
+    started_at = created + timedelta(minutes=rng.randint(5, 600)) if started else None
+    closed_at = (
+        started_at + timedelta(microseconds=elapsed or 0, minutes=rng.randint(1, 60))
+        if closed and started_at
+        else None
+    )
+    template_id = refs.templates[0] if rng.random() < 0.7 else refs.templates[1]
+    n = rng.randint(1, 10)
+    histogram: dict[int | None, int] = {}
+    results = []
+    t = started_at or created
+    for _ in range(n):
+        status = rng.choices(statuses, weights)[0]
+        histogram[status] = histogram.get(status, 0) + 1
+        t = t + timedelta(seconds=rng.randint(30, 900))
+        results.append(
+            {
+                "session_id": sid,
+                "project_id": project_id,
+                "status_id": status,
+                "note": rng.choice(NOTES[status]),
+                "elapsed": int((t - (started_at or created)).total_seconds() * 1_000_000),
+                "created_at": t,
+                "created_by": creator,
+            }
+        )
+    counts = counters.counters_from_histogram(histogram, flags)
+    updated = closed_at or (started_at if started else None)
+    row = {
+        "id": sid,
+        "project_id": project_id,
+        "template_id": template_id,
+        "name": (
+            f"Explore {rng.choice(AREAS)} with {rng.choice(PERSONAS)} "
+            f"to discover {rng.choice(RISKS)}"
+        ),
+        "config_id": rng.choice(refs.configs[project_id]) if rng.random() < 0.7 else None,
+        "milestone_id": rng.choice(refs.milestones[project_id]) if rng.random() < 0.8 else None,
+        "state_id": refs.states[-1] if closed else rng.choice(refs.states[:-1]),
+        "assignee_id": rng.choice(assignees) if rng.random() < 0.9 else None,
+        "estimate": estimate * MINUTE if estimate else None,
+        "forecast": None,
+        "elapsed": elapsed,
+        "is_started": started,
+        "is_closed": closed,
+        "charter": "Charter: explore the area named above; note anything surprising.",
+        "running_since": None,
+        "started_at": started_at,
+        "created_at": created,
+        "created_by": creator,
+        "updated_at": updated,
+        "updated_by": creator if updated else None,
+        "closed_at": closed_at,
+        "closed_by": creator if closed else None,
+        **{c: counts[c] for c in COUNTER_COLUMNS},
+    }
+    return row, results
+
+
+def _field_values(
+    refs: Refs, rng: random.Random, sid: int, template_id: int
+) -> Iterator[dict[str, Any]]:
+    for f in refs.fields[template_id]:
+        if rng.random() < 0.25:
+            continue  # unset
+        kind = f["type"]
+        if kind == "dropdown":
+            value: Any = rng.choice(f["values"])
+        elif kind == "multiselect":
+            value = sorted(rng.sample(f["values"], rng.randint(1, len(f["values"]))))
+        elif kind == "string":
+            value = f"2026.{rng.randint(1, 12)}.{rng.randint(0, 30)}"
+        elif kind == "integer":
+            value = rng.randint(0, 12)
+        elif kind == "checkbox":
+            value = rng.random() < 0.3
+        else:  # date
+            value = (ANCHOR - timedelta(days=rng.randint(0, 700))).date().isoformat()
+        yield {"session_id": sid, "field_id": f["id"], "value": json.dumps(value)}
+
+
+def _sync_sequences(conn: Connection) -> None:
+    """Explicit ids do not advance PostgreSQL sequences; move them past the max id."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in ("sessions", "session_results"):
+        conn.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table}), 1))"
+        )

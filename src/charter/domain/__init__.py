@@ -1,0 +1,1 @@
+"""Business rules, independent of HTTP. Functions take a Connection inside a transaction."""

@@ -1,0 +1,34 @@
+"""Typed errors the domain raises; api/ maps each to a status code in one place."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+class Unauthenticated(DomainError):
+    """No, malformed, unknown or revoked credentials."""
+
+
+class Forbidden(DomainError):
+    """The object exists but the user may not see or change it."""
+
+
+class NotFound(DomainError):
+    """The object does not exist (or is deleted)."""
+
+
+class Invalid(DomainError):
+    """A parameter or body value is invalid; `errors` names the fields."""
+
+    @classmethod
+    def field(cls, name: str, problem: str) -> Invalid:
+        return cls(f"The {name} field is invalid.", {name: [problem]})
+
+
+class Conflict(DomainError):
+    """The change is impossible in the object's current state (e.g. a closed session)."""

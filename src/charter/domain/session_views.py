@@ -1,0 +1,173 @@
+"""Reading sessions: the list and single-object views in the contract's shape, with
+expands. All of a request's reads happen here, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection, Row
+
+from charter.db.queries import listing as lq
+from charter.db.queries import reference as rq
+from charter.db.queries import sessions as sq
+from charter.db.queries import users as uq
+from charter.db.tables import COUNTER_COLUMNS, session_tags, sessions
+from charter.domain import custom_fields
+from charter.domain.access import visible_project
+from charter.domain.auth import User
+from charter.domain.clock import utcnow
+from charter.domain.errors import Forbidden, NotFound
+from charter.domain.listing import ListQuery, Page
+
+SESSION_EXPANDS = (
+    "configs",
+    "field_values",
+    "issues",
+    "milestones",
+    "states",
+    "statuses",
+    "templates",
+    "users",
+)
+# Filters answered by the project's stored counters instead of COUNT(*).
+_COUNTER_FOR_IS_CLOSED = {True: "session_closed_count", False: "session_active_count"}
+
+
+def iso(value: datetime | None) -> str | None:
+    """UTC with microseconds and Z, e.g. 2024-01-01T12:00:00.000000Z."""
+    return None if value is None else value.isoformat(timespec="microseconds") + "Z"
+
+
+def _resolve_tags(conn: Connection, filters: Iterable[lq.Filter]) -> tuple[lq.Filter, ...]:
+    """Turn a `tags` filter (names) into a link filter on tag ids."""
+    out = []
+    for f in filters:
+        if f.op == "tags":
+            ids = list(rq.tag_ids_by_names(conn, f.value).values())  # type: ignore[arg-type]
+            f = lq.Filter("link", "tag_id", ids or [-1], session_tags, "session_id")
+        out.append(f)
+    return tuple(out)
+
+
+def _total(conn: Connection, project: Any, base: Any, filters: Sequence[lq.Filter]) -> int:
+    if not filters:
+        return int(project["session_count"])
+    if len(filters) == 1 and filters[0].column == "is_closed" and filters[0].op == "eq":
+        return int(project[_COUNTER_FOR_IS_CLOSED[bool(filters[0].value)]])
+    return lq.count(conn, sessions, base, filters)
+
+
+def list_sessions(conn: Connection, user: User, project_id: int, query: ListQuery) -> Page:
+    project = visible_project(conn, user, project_id)
+    filters = _resolve_tags(conn, query.filters)
+    base = sessions.c.project_id == project_id
+    request = lq.PageRequest(filters, query.sort, query.descending, query.per_page, query.offset)
+    ids = lq.page_ids(conn, sessions, base, request)
+    total = _total(conn, project, base, filters)
+    rows = sq.sessions_by_ids(conn, ids)
+    return _shape(conn, rows, query.expands, total)
+
+
+def get_session(conn: Connection, user: User, session_id: int, expands: frozenset[str]) -> Page:
+    rows = sq.sessions_by_ids(conn, [session_id])
+    if not rows:
+        raise NotFound(f"Session {session_id} not found.")
+    try:
+        visible_project(conn, user, rows[0].project_id)
+    except NotFound:  # project gone: the session is gone too
+        raise NotFound(f"Session {session_id} not found.") from None
+    except Forbidden:
+        raise Forbidden("You are not a member of this session's project.") from None
+    return _shape(conn, rows, expands, 1)
+
+
+def _shape(conn: Connection, rows: Sequence[Row[Any]], expands: frozenset[str], total: int) -> Page:
+    ids = [r.id for r in rows]
+    tags = sq.tags_of(conn, ids)
+    issues = sq.issues_of(conn, ids)
+    values = sq.field_values_of(conn, ids)
+    fields_by_template: dict[int, list[Any]] = {}
+    for f in rq.fields_of_templates(conn, {r.template_id for r in rows}):
+        fields_by_template.setdefault(f["template_id"], []).append(f)
+    now = utcnow()
+    out = []
+    value_ids: set[int] = set()
+    for r in rows:
+        item = _session_dict(r, tags.get(r.id, []), issues.get(r.id, []), now)
+        stored = values.get(r.id, {})
+        for f in fields_by_template.get(r.template_id, []):
+            decoded = custom_fields.decode(f, stored.get(f["id"]))
+            item[custom_fields.key_of(f)] = decoded
+            value_ids.update(custom_fields.value_ids(f, decoded))
+        out.append(item)
+    return Page(out, total, _expands(conn, rows, issues, value_ids, expands))
+
+
+def _session_dict(r: Row[Any], tags: list[str], issues: list[int], now: datetime) -> dict[str, Any]:
+    elapsed = r.elapsed
+    if r.running_since is not None:  # the timer runs: report the time so far
+        elapsed = (elapsed or 0) + max(int((now - r.running_since).total_seconds() * 1e6), 0)
+    item: dict[str, Any] = {
+        "id": r.id,
+        "project_id": r.project_id,
+        "template_id": r.template_id,
+        "name": r.name,
+        "config_id": r.config_id,
+        "milestone_id": r.milestone_id,
+        "state_id": r.state_id,
+        "assignee_id": r.assignee_id,
+        "estimate": r.estimate,
+        "forecast": r.forecast,
+        "elapsed": elapsed,
+        "is_started": bool(r.is_started),
+        "is_closed": bool(r.is_closed),
+        "issues": issues,
+        "tags": tags,
+    }
+    for c in COUNTER_COLUMNS:
+        item[c] = getattr(r, c)
+    item.update(
+        started_at=iso(r.started_at),
+        created_at=iso(r.created_at),
+        created_by=r.created_by,
+        updated_at=iso(r.updated_at),
+        updated_by=r.updated_by,
+        closed_at=iso(r.closed_at),
+        closed_by=r.closed_by,
+    )
+    return item
+
+
+def _ids(rows: Sequence[Row[Any]], *columns: str) -> set[int]:
+    return {v for r in rows for c in columns if (v := getattr(r, c)) is not None}
+
+
+def _expands(
+    conn: Connection,
+    rows: Sequence[Row[Any]],
+    issues: dict[int, list[int]],
+    value_ids: set[int],
+    wanted: frozenset[str],
+) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name in sorted(wanted):
+        if name == "users":
+            ids = _ids(rows, "created_by", "updated_by", "closed_by", "assignee_id")
+            out[name] = uq.user_names(conn, ids)
+        elif name == "configs":
+            out[name] = rq.config_names(conn, _ids(rows, "config_id"))
+        elif name == "milestones":
+            out[name] = rq.milestone_names(conn, _ids(rows, "milestone_id"))
+        elif name == "templates":
+            out[name] = rq.template_expands(conn, _ids(rows, "template_id"))
+        elif name == "states":
+            out[name] = rq.state_expands(conn, _ids(rows, "state_id"))
+        elif name == "statuses":
+            out[name] = rq.active_statuses(conn)
+        elif name == "issues":
+            out[name] = rq.issue_expands(conn, {i for ids in issues.values() for i in ids})
+        elif name == "field_values":
+            out[name] = rq.field_value_expands(conn, value_ids)
+    return out

@@ -1,0 +1,244 @@
+"""Session writes and lifecycle: create, update, start/pause/resume (the timer),
+close/reopen, delete. Project session counters change in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Connection, RowMapping
+
+from charter.db.queries import projects as pq
+from charter.db.queries import reference as rq
+from charter.db.queries import sessions as sq
+from charter.db.queries import users as uq
+from charter.db.tables import COUNTER_COLUMNS, configs, issues, milestones, states, templates
+from charter.domain import custom_fields
+from charter.domain.clock import utcnow
+from charter.domain.errors import Conflict, Invalid, NotFound
+
+MAX_TAGS = 100
+MAX_TAG_LENGTH = 100
+
+
+def _check_ref(conn: Connection, name: str, table: Any, value: Any, project_id: int | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid.field(name, "Must be an integer id.")
+    row = rq.row_by_id(conn, table, value)
+    if row is None:
+        raise Invalid.field(name, f"No such object: {value}.")
+    if project_id is not None and row["project_id"] != project_id:
+        raise Invalid.field(name, f"{value} belongs to another project.")
+
+
+def _clean_tags(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise Invalid.field("tags", "Must be a list of tag names.")
+    names = list(dict.fromkeys(t.strip() for t in value if t.strip()))
+    if len(names) > MAX_TAGS:
+        raise Invalid.field("tags", f"At most {MAX_TAGS} tags.")
+    if any(len(t) > MAX_TAG_LENGTH or "," in t for t in names):
+        raise Invalid.field(
+            "tags", f"Tag names are at most {MAX_TAG_LENGTH} characters, no commas."
+        )
+    return names
+
+
+def _clean_issue_ids(conn: Connection, value: Any) -> list[int]:
+    if not isinstance(value, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in value
+    ):
+        raise Invalid.field("issues", "Must be a list of issue ids.")
+    missing = set(value) - rq.existing_ids(conn, issues, value)
+    if missing:
+        raise Invalid.field("issues", f"Unknown issue ids: {sorted(missing)}.")
+    return list(dict.fromkeys(value))
+
+
+def _duration(name: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**62:
+        raise Invalid.field(name, "Must be a non-negative integer (microseconds).")
+    return value
+
+
+def create_session(
+    conn: Connection,
+    project_id: int,
+    created_by: int,
+    name: str,
+    template_id: int | None = None,
+    state_id: int | None = None,
+    config_id: int | None = None,
+    milestone_id: int | None = None,
+    assignee_id: int | None = None,
+    estimate: int | None = None,
+    tags: Sequence[str] = (),
+    issue_ids: Sequence[int] = (),
+    charter: str | None = None,
+    custom: Mapping[str, Any] | None = None,
+) -> int:
+    """Create a session; defaults are the default template and workflow state."""
+    if pq.project_by_id(conn, project_id) is None:
+        raise NotFound(f"Project {project_id} not found.")
+    if not isinstance(name, str) or not name.strip():
+        raise Invalid.field("name", "The name must not be empty.")
+    if len(name) > 500:
+        raise Invalid.field("name", "The name must be at most 500 characters.")
+    template_id = template_id if template_id is not None else rq.default_id(conn, templates)
+    state_id = state_id if state_id is not None else rq.default_id(conn, states)
+    _check_ref(conn, "template_id", templates, template_id, None)
+    _check_ref(conn, "state_id", states, state_id, None)
+    _check_ref(conn, "config_id", configs, config_id, project_id)
+    _check_ref(conn, "milestone_id", milestones, milestone_id, project_id)
+    if assignee_id is not None and uq.user_by_id(conn, assignee_id) is None:
+        raise Invalid.field("assignee_id", f"No such user: {assignee_id}.")
+    tag_names = _clean_tags(list(tags))
+    issue_list = _clean_issue_ids(conn, list(issue_ids))
+    encoded = _encode_custom(conn, template_id, custom or {})  # type: ignore[arg-type]
+
+    session_id = sq.insert_session(
+        conn,
+        project_id=project_id,
+        template_id=template_id,
+        name=name.strip(),
+        config_id=config_id,
+        milestone_id=milestone_id,
+        state_id=state_id,
+        assignee_id=assignee_id,
+        estimate=_duration("estimate", estimate),
+        forecast=None,
+        elapsed=None,
+        is_started=False,
+        is_closed=False,
+        charter=charter,
+        created_at=utcnow(),
+        created_by=created_by,
+        **dict.fromkeys(COUNTER_COLUMNS, 0),
+    )
+    sq.set_tags(conn, session_id, rq.ensure_tags(conn, tag_names).values())
+    sq.set_issues(conn, session_id, issue_list)
+    sq.set_field_values(conn, session_id, encoded)
+    pq.bump_counters(conn, project_id, {"session_count": 1, "session_active_count": 1})
+    return session_id
+
+
+def _encode_custom(
+    conn: Connection, template_id: int, custom: Mapping[str, Any]
+) -> dict[int, str | None]:
+    fields = {custom_fields.key_of(f): f for f in rq.fields_of_templates(conn, [template_id])}
+    unknown = set(custom) - set(fields)
+    if unknown:
+        key = sorted(unknown)[0]
+        raise Invalid.field(key, "Not a field of the session's template.")
+    return {fields[k]["id"]: custom_fields.validate(conn, fields[k], v) for k, v in custom.items()}
+
+
+def _open_session(conn: Connection, session_id: int) -> RowMapping:
+    row = sq.session_for_update(conn, session_id)
+    if row is None:
+        raise NotFound(f"Session {session_id} not found.")
+    if row["is_closed"]:
+        raise Conflict(f"Session {session_id} is closed; reopen it to change it.")
+    return row
+
+
+def _elapsed_now(row: RowMapping, now: Any) -> int | None:
+    if row["running_since"] is None:
+        return row["elapsed"]  # type: ignore[no-any-return]
+    run = int((now - row["running_since"]).total_seconds() * 1_000_000)
+    return int(row["elapsed"] or 0) + max(run, 0)
+
+
+def start(conn: Connection, session_id: int, user_id: int) -> None:
+    row = _open_session(conn, session_id)
+    if row["is_started"]:
+        raise Conflict(f"Session {session_id} was started already; use resume.")
+    now = utcnow()
+    sq.update_session(
+        conn,
+        session_id,
+        is_started=True,
+        started_at=now,
+        running_since=now,
+        elapsed=row["elapsed"] or 0,
+        updated_at=now,
+        updated_by=user_id,
+    )
+
+
+def pause(conn: Connection, session_id: int, user_id: int) -> None:
+    row = _open_session(conn, session_id)
+    if row["running_since"] is None:
+        raise Conflict(f"Session {session_id} is not running.")
+    now = utcnow()
+    sq.update_session(
+        conn,
+        session_id,
+        elapsed=_elapsed_now(row, now),
+        running_since=None,
+        updated_at=now,
+        updated_by=user_id,
+    )
+
+
+def resume(conn: Connection, session_id: int, user_id: int) -> None:
+    row = _open_session(conn, session_id)
+    if not row["is_started"]:
+        raise Conflict(f"Session {session_id} has not been started.")
+    if row["running_since"] is not None:
+        raise Conflict(f"Session {session_id} is running already.")
+    now = utcnow()
+    sq.update_session(conn, session_id, running_since=now, updated_at=now, updated_by=user_id)
+
+
+def close(conn: Connection, session_id: int, user_id: int) -> None:
+    row = _open_session(conn, session_id)
+    now = utcnow()
+    sq.update_session(
+        conn,
+        session_id,
+        is_closed=True,
+        closed_at=now,
+        closed_by=user_id,
+        elapsed=_elapsed_now(row, now),
+        running_since=None,
+        updated_at=now,
+        updated_by=user_id,
+    )
+    pq.bump_counters(
+        conn, row["project_id"], {"session_active_count": -1, "session_closed_count": 1}
+    )
+
+
+def reopen(conn: Connection, session_id: int, user_id: int) -> None:
+    row = sq.session_for_update(conn, session_id)
+    if row is None:
+        raise NotFound(f"Session {session_id} not found.")
+    if not row["is_closed"]:
+        raise Conflict(f"Session {session_id} is not closed.")
+    now = utcnow()
+    sq.update_session(
+        conn,
+        session_id,
+        is_closed=False,
+        closed_at=None,
+        closed_by=None,
+        updated_at=now,
+        updated_by=user_id,
+    )
+    pq.bump_counters(
+        conn, row["project_id"], {"session_active_count": 1, "session_closed_count": -1}
+    )
+
+
+def delete(conn: Connection, session_id: int) -> None:
+    row = sq.session_for_update(conn, session_id)
+    if row is None:
+        raise NotFound(f"Session {session_id} not found.")
+    sq.delete_session(conn, session_id)
+    state = "session_closed_count" if row["is_closed"] else "session_active_count"
+    pq.bump_counters(conn, row["project_id"], {"session_count": -1, state: -1})

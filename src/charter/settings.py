@@ -1,0 +1,51 @@
+"""Every setting in one declarative table: environment variables CHARTER_*, CLI help and docs."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = _setting(
+        "sqlite:///charter.db",
+        "Database URL: sqlite:///path.db or postgresql://user@host:port/dbname.",
+    )
+    host: str = _setting("127.0.0.1", "Address `charter serve` listens on.")
+    port: int = _setting(8000, "Port `charter serve` listens on.")
+    workers: int = _setting(1, "Worker processes for `charter serve` (use PostgreSQL for >1).")
+    db_threads: int = _setting(
+        0,
+        "Threads that run database work (0 = auto: 1 on SQLite, 4 on PostgreSQL).",
+    )
+    log_level: str = _setting("info", "Log level: debug, info, warning, error.")
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Read CHARTER_<NAME> variables; explicit non-None overrides win."""
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"CHARTER_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = int(raw) if isinstance(f.default, int) else raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def effective_db_threads(self) -> int:
+        if self.db_threads > 0:
+            return self.db_threads
+        return 1 if self.database_url.startswith("sqlite") else 4
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(variable, default, help) rows, for the README and `charter --help`."""
+    return [
+        (f"CHARTER_{f.name.upper()}", str(f.default), f.metadata["help"]) for f in fields(Settings)
+    ]
