@@ -59,7 +59,9 @@ async def list_projects(request: Request[Any, Any, Any]) -> Response[bytes]:
     summary="Get one project",
     tags=["projects"],
 )
-async def get_project(request: Request[Any, Any, Any], project_id: FromPath[str]) -> Response[bytes]:
+async def get_project(
+    request: Request[Any, Any, Any], project_id: FromPath[str]
+) -> Response[bytes]:
     params = query_params(request)
 
     def work(conn: Any, user: Any) -> dict[str, Any]:

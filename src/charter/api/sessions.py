@@ -53,7 +53,9 @@ SESSIONS = ListSpec(
     summary="List the sessions of a project",
     tags=["sessions"],
 )
-async def list_sessions(request: Request[Any, Any, Any], project_id: FromPath[str]) -> Response[bytes]:
+async def list_sessions(
+    request: Request[Any, Any, Any], project_id: FromPath[str]
+) -> Response[bytes]:
     params = query_params(request)
 
     def work(conn: Any, user: Any) -> dict[str, Any]:
@@ -71,7 +73,9 @@ async def list_sessions(request: Request[Any, Any, Any], project_id: FromPath[st
     summary="Get one session",
     tags=["sessions"],
 )
-async def get_session(request: Request[Any, Any, Any], session_id: FromPath[str]) -> Response[bytes]:
+async def get_session(
+    request: Request[Any, Any, Any], session_id: FromPath[str]
+) -> Response[bytes]:
     params = query_params(request)
 
     def work(conn: Any, user: Any) -> dict[str, Any]:
