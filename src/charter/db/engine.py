@@ -79,9 +79,13 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read transaction (a consistent snapshot on both databases)."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        """A read transaction: one consistent snapshot on both databases, so a page
+        and its total always agree."""
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
