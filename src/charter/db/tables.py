@@ -169,6 +169,8 @@ template_fields = sa.Table(
     sa.Column("type", sa.String(16), nullable=False),
     sa.Column("is_required", sa.Boolean, nullable=False, default=False),
     sa.Column("display_order", sa.Integer, nullable=False, default=0),
+    # 'session': a field of the session itself; 'result': a field of each result.
+    sa.Column("scope", sa.String(16), nullable=False, server_default="session"),
     sa.UniqueConstraint("template_id", "system_name"),
     sa.CheckConstraint(
         "type IN (" + ", ".join(f"'{t}'" for t in FIELD_TYPES) + ")", name="field_type"
@@ -337,6 +339,19 @@ session_results = sa.Table(
     sa.Index(None, "session_id", "status_id"),
 )
 
+result_field_values = sa.Table(
+    "result_field_values",
+    metadata,
+    sa.Column(
+        "result_id",
+        sa.Integer,
+        sa.ForeignKey("session_results.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("field_id", sa.Integer, sa.ForeignKey("template_fields.id"), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
 result_issues = sa.Table(
     "result_issues",
     metadata,
@@ -347,4 +362,21 @@ result_issues = sa.Table(
         primary_key=True,
     ),
     sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), primary_key=True),
+)
+
+# Responses to POSTs sent with an Idempotency-Key, so a retried request returns the
+# first response instead of writing twice. Rows older than a day are purged.
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    # sha256 of method, path and body: the same key with another request is refused.
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("response_body", sa.LargeBinary, nullable=False),
+    _ts("created_at", nullable=False),
+    sa.UniqueConstraint("user_id", "key"),
+    sa.Index(None, "created_at"),
 )

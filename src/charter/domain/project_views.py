@@ -10,7 +10,7 @@ from charter.db.queries import listing as lq
 from charter.db.queries import projects as pq
 from charter.db.queries import users as uq
 from charter.db.tables import projects
-from charter.domain.access import visible_project
+from charter.domain.permissions import require_project
 from charter.domain.auth import User
 from charter.domain.listing import ListQuery, Page
 from charter.domain.session_views import iso
@@ -75,7 +75,7 @@ def list_projects(conn: Connection, user: User, query: ListQuery) -> Page:
 
 
 def get_project(conn: Connection, user: User, project_id: int, expands: frozenset[str]) -> Page:
-    row = visible_project(conn, user, project_id)
+    row = require_project(conn, user, project_id, "read")
     return Page([project_dict(row)], 1, _expands(conn, [row], expands))
 
 

@@ -15,7 +15,7 @@ from charter.db.queries import sessions as sq
 from charter.db.queries import users as uq
 from charter.db.tables import COUNTER_COLUMNS, session_tags, sessions
 from charter.domain import custom_fields
-from charter.domain.access import visible_project
+from charter.domain.permissions import require_project
 from charter.domain.auth import User
 from charter.domain.clock import utcnow
 from charter.domain.errors import Forbidden, NotFound
@@ -60,7 +60,7 @@ def _total(conn: Connection, project: Any, base: Any, filters: Sequence[lq.Filte
 
 
 def list_sessions(conn: Connection, user: User, project_id: int, query: ListQuery) -> Page:
-    project = visible_project(conn, user, project_id)
+    project = require_project(conn, user, project_id, "read")
     filters = _resolve_tags(conn, query.filters)
     base = sessions.c.project_id == project_id
     request = lq.PageRequest(filters, query.sort, query.descending, query.per_page, query.offset)
@@ -75,7 +75,7 @@ def get_session(conn: Connection, user: User, session_id: int, expands: frozense
     if not rows:
         raise NotFound(f"Session {session_id} not found.")
     try:
-        visible_project(conn, user, rows[0].project_id)
+        require_project(conn, user, rows[0].project_id, "read")
     except NotFound:  # project gone: the session is gone too
         raise NotFound(f"Session {session_id} not found.") from None
     except Forbidden:

@@ -104,13 +104,16 @@ def status_flags(conn: Connection) -> dict[int, dict[str, Any]]:
     return {int(r["id"]): dict(r) for r in conn.execute(sa.select(statuses)).mappings()}
 
 
-def fields_of_templates(conn: Connection, template_ids: Iterable[int]) -> list[RowMapping]:
+def fields_of_templates(
+    conn: Connection, template_ids: Iterable[int], scope: str = "session"
+) -> list[RowMapping]:
+    """Custom fields of the templates, of sessions or of results (`scope`)."""
     ids = set(template_ids)
     if not ids:
         return []
     stmt = (
         sa.select(template_fields)
-        .where(template_fields.c.template_id.in_(ids))
+        .where(template_fields.c.template_id.in_(ids), template_fields.c.scope == scope)
         .order_by(
             template_fields.c.template_id, template_fields.c.display_order, template_fields.c.id
         )

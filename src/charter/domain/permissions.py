@@ -1,0 +1,44 @@
+"""Who may do what, decided in one place.
+
+Roles per project: viewer (read), tester (also create and run sessions, add results),
+manager (everything in the project). A site admin may do everything everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sqlalchemy.engine import Connection, RowMapping
+
+from charter.db.queries import projects as pq
+from charter.db.queries import users as uq
+from charter.domain.auth import User
+from charter.domain.errors import Forbidden, NotFound
+
+Action = Literal["read", "run", "manage"]
+_ALLOWED: dict[str, frozenset[Action]] = {
+    "viewer": frozenset({"read"}),
+    "tester": frozenset({"read", "run"}),
+    "manager": frozenset({"read", "run", "manage"}),
+}
+_VERB = {"read": "see", "run": "run sessions in", "manage": "manage"}
+
+
+def require_project(conn: Connection, user: User, project_id: int, action: Action) -> RowMapping:
+    """The project row if `user` may do `action` in it; NotFound / Forbidden otherwise."""
+    project = pq.project_by_id(conn, project_id)
+    if project is None:
+        raise NotFound(f"Project {project_id} not found.")
+    if user.is_admin:
+        return project
+    role = uq.member_role(conn, project_id, user.id)
+    if role is None:
+        raise Forbidden(f"You are not a member of project {project_id}.")
+    if action not in _ALLOWED[role]:
+        raise Forbidden(f"Your role ({role}) may not {_VERB[action]} project {project_id}.")
+    return project
+
+
+def require_admin(user: User) -> None:
+    if not user.is_admin:
+        raise Forbidden("Only site admins may do this.")
