@@ -199,11 +199,15 @@ def single_envelope(page: Page) -> dict[str, Any]:
 _encoder = msgspec.json.Encoder()
 
 
+def encode(body: Any) -> bytes:
+    return _encoder.encode(body)
+
+
 def json_response(
     body: Any, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response[bytes]:
     return Response(
-        content=_encoder.encode(body),
+        content=encode(body),
         status_code=status_code,
         media_type="application/json",
         headers=headers,

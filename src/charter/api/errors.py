@@ -21,6 +21,17 @@ from charter.domain.errors import (
 
 log = logging.getLogger("charter.api")
 
+
+class RequestError(Exception):
+    """An HTTP-level problem with the request itself (not its meaning): 400 malformed
+    body or content type, 412 failed precondition."""
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+
+
 STATUS_OF: dict[type[DomainError], int] = {
     Unauthenticated: 401,
     Forbidden: 403,
@@ -41,6 +52,10 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]
     status = next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return json_response(error_body(exc.message, exc.errors), status, headers)
+
+
+def request_error(_: Request[Any, Any, Any], exc: RequestError) -> Response[bytes]:
+    return json_response(error_body(exc.message), exc.status_code)
 
 
 _HTTP_MESSAGES = {
@@ -69,6 +84,7 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error,
+    RequestError: request_error,
     HTTPException: http_error,
     # Routing errors (unknown path) are looked up by status code.
     404: http_error,

@@ -7,29 +7,82 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from charter.db.queries import reference as rq
 from charter.db.queries import results as resq
 from charter.db.queries import sessions as sq
-from charter.domain import counters
+from charter.db.tables import issues
+from charter.domain import counters, custom_fields
 from charter.domain.clock import utcnow
 from charter.domain.errors import Conflict, Invalid, NotFound
+from charter.domain.timer import elapsed_at
 
 MAX_BULK = 1000
 MAX_NOTE = 100_000
+RESULT_FIELDS = ("status_id", "note", "elapsed", "issues")
 
 
-def _check_status(
-    flags: counters.StatusFlags, status_id: Any, field: str = "status_id"
-) -> int | None:
+def _check_status(flags: counters.StatusFlags, status_id: Any) -> int | None:
     if status_id is None:
         return None
     if isinstance(status_id, bool) or not isinstance(status_id, int) or status_id not in flags:
-        raise Invalid.field(field, "Must be a status id from 1 to 25.")
+        raise Invalid.field("status_id", "Must be a status id from 1 to 25.")
     if not flags[status_id]["is_active"]:
-        raise Invalid.field(field, f"Status {status_id} is disabled.")
+        raise Invalid.field("status_id", f"Status {status_id} is disabled.")
     return status_id
+
+
+def _check_note(note: Any) -> str | None:
+    if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
+        raise Invalid.field("note", f"Must be text of at most {MAX_NOTE} characters.")
+    return note
+
+
+def _check_elapsed(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**62:
+        raise Invalid.field("elapsed", "Must be a non-negative integer (microseconds).")
+    return value
+
+
+def _check_issues(conn: Connection, value: Any) -> list[int]:
+    if not isinstance(value, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in value
+    ):
+        raise Invalid.field("issues", "Must be a list of issue ids.")
+    missing = set(value) - rq.existing_ids(conn, issues, value)
+    if missing:
+        raise Invalid.field("issues", f"Unknown issue ids: {sorted(missing)}.")
+    return list(dict.fromkeys(value))
+
+
+def _result_fields(conn: Connection, template_id: int) -> dict[str, RowMapping]:
+    fields = rq.fields_of_templates(conn, [template_id], scope="result")
+    return {custom_fields.key_of(f): f for f in fields}
+
+
+def _encode_custom(
+    conn: Connection, fields: Mapping[str, RowMapping], item: Mapping[str, Any]
+) -> dict[int, str | None]:
+    out: dict[int, str | None] = {}
+    for key, value in item.items():
+        if not key.startswith("custom_"):
+            continue
+        if key not in fields:
+            raise Invalid.field(key, "Not a result field of the session's template.")
+        out[fields[key]["id"]] = custom_fields.validate(conn, fields[key], value)
+    return out
+
+
+def _writable_session(conn: Connection, session_id: int) -> RowMapping:
+    session = sq.session_for_update(conn, session_id)
+    if session is None:
+        raise NotFound(f"Session {session_id} not found.")
+    if session["is_closed"]:
+        raise Conflict(f"Session {session_id} is closed; reopen it to change its results.")
+    return session
 
 
 def add_results(
@@ -39,92 +92,83 @@ def add_results(
     items: Sequence[Mapping[str, Any]],
     created_at: datetime | None = None,
 ) -> list[int]:
-    """Add results (all or nothing); returns their ids in order.
+    """Add results, all or nothing; returns their ids in order.
 
-    Each item: status_id (or None), note, elapsed. `created_at` is for loaders.
+    Each item: status_id (None = a plain note), note, elapsed (default: the time
+    into the session), issues, custom_<field> for the template's result fields.
     """
     if len(items) > MAX_BULK:
         raise Invalid.field("results", f"At most {MAX_BULK} results per request.")
-    session = sq.session_for_update(conn, session_id)
-    if session is None:
-        raise NotFound(f"Session {session_id} not found.")
-    if session["is_closed"]:
-        raise Conflict(f"Session {session_id} is closed; reopen it to add results.")
+    session = _writable_session(conn, session_id)
     flags = rq.status_flags(conn)
+    fields = _result_fields(conn, session["template_id"])
     now = created_at or utcnow()
+    # The default elapsed marker of a new result: the time into the session.
+    default_elapsed = elapsed_at(session["elapsed"], session["running_since"], now)
     rows: list[dict[str, Any]] = []
+    extras: list[tuple[list[int], dict[int, str | None]]] = []
     total: dict[str, int] = {}
     for item in items:
         status_id = _check_status(flags, item.get("status_id"))
-        note = item.get("note")
-        if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
-            raise Invalid.field("note", f"Must be text of at most {MAX_NOTE} characters.")
+        elapsed = _check_elapsed(item["elapsed"]) if "elapsed" in item else default_elapsed
         rows.append(
             {
                 "session_id": session_id,
                 "project_id": session["project_id"],
                 "status_id": status_id,
-                "note": note,
-                "elapsed": item.get("elapsed"),
+                "note": _check_note(item.get("note")),
+                "elapsed": elapsed,
                 "created_at": now,
                 "created_by": user_id,
             }
         )
+        extras.append(
+            (_check_issues(conn, item.get("issues", [])), _encode_custom(conn, fields, item))
+        )
         counters.merge(total, counters.deltas_for(status_id, flags))
     ids = resq.insert_results(conn, rows)
+    for result_id, (issue_ids, encoded) in zip(ids, extras, strict=True):
+        if issue_ids:
+            resq.set_result_issues(conn, result_id, issue_ids)
+        if encoded:
+            resq.set_field_values(conn, result_id, encoded)
     sq.bump_counters(conn, session_id, total)
     return ids
 
 
-def add_results_fast(
-    conn: Connection,
-    session: Mapping[str, Any],
-    rows: Sequence[Mapping[str, Any]],
-    flags: counters.StatusFlags,
-) -> None:
-    """Loader path: rows are trusted (generated), no ids returned; counters still
-    change in the same transaction."""
-    total: dict[str, int] = {}
-    full = []
-    for row in rows:
-        full.append({"session_id": session["id"], "project_id": session["project_id"], **row})
-        counters.merge(total, counters.deltas_for(row["status_id"], flags))
-    resq.insert_results_bulk(conn, full)
-    sq.bump_counters(conn, session["id"], total)
-
-
 def edit_result(conn: Connection, result_id: int, user_id: int, changes: Mapping[str, Any]) -> None:
+    """Change status_id, note, elapsed, issues or custom_* values of one result."""
     result = resq.result_by_id(conn, result_id)
     if result is None:
         raise NotFound(f"Result {result_id} not found.")
-    session = sq.session_for_update(conn, result["session_id"])
-    assert session is not None
-    if session["is_closed"]:
-        raise Conflict("The session is closed; reopen it to change results.")
+    session = _writable_session(conn, result["session_id"])
+    flags = rq.status_flags(conn)
     values: dict[str, Any] = {"updated_at": utcnow(), "updated_by": user_id}
+    delta: dict[str, int] = {}
     if "status_id" in changes:
-        flags = rq.status_flags(conn)
-        new_status = _check_status(flags, changes["status_id"])
-        delta = counters.deltas_for(result["status_id"], flags, -1)
-        counters.merge(delta, counters.deltas_for(new_status, flags, 1))
-        sq.bump_counters(conn, session["id"], delta)
-        values["status_id"] = new_status
+        values["status_id"] = _check_status(flags, changes["status_id"])
+        counters.merge(delta, counters.deltas_for(result["status_id"], flags, -1))
+        counters.merge(delta, counters.deltas_for(values["status_id"], flags, 1))
     if "note" in changes:
-        note = changes["note"]
-        if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
-            raise Invalid.field("note", f"Must be text of at most {MAX_NOTE} characters.")
-        values["note"] = note
+        values["note"] = _check_note(changes["note"])
+    if "elapsed" in changes:
+        values["elapsed"] = _check_elapsed(changes["elapsed"])
+    issue_ids = _check_issues(conn, changes["issues"]) if "issues" in changes else None
+    encoded = _encode_custom(conn, _result_fields(conn, session["template_id"]), changes)
+
     resq.update_result(conn, result_id, **values)
+    if issue_ids is not None:
+        resq.set_result_issues(conn, result_id, issue_ids)
+    if encoded:
+        resq.set_field_values(conn, result_id, encoded)
+    sq.bump_counters(conn, session["id"], delta)
 
 
 def delete_result(conn: Connection, result_id: int) -> None:
     result = resq.result_by_id(conn, result_id)
     if result is None:
         raise NotFound(f"Result {result_id} not found.")
-    session = sq.session_for_update(conn, result["session_id"])
-    assert session is not None
-    if session["is_closed"]:
-        raise Conflict("The session is closed; reopen it to change results.")
+    session = _writable_session(conn, result["session_id"])
     flags = rq.status_flags(conn)
     resq.delete_result(conn, result_id)
     sq.bump_counters(conn, session["id"], counters.deltas_for(result["status_id"], flags, -1))

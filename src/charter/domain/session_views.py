@@ -15,11 +15,12 @@ from charter.db.queries import sessions as sq
 from charter.db.queries import users as uq
 from charter.db.tables import COUNTER_COLUMNS, session_tags, sessions
 from charter.domain import custom_fields
-from charter.domain.permissions import require_project
 from charter.domain.auth import User
 from charter.domain.clock import utcnow
 from charter.domain.errors import Forbidden, NotFound
 from charter.domain.listing import ListQuery, Page
+from charter.domain.permissions import require_project
+from charter.domain.timer import elapsed_at
 
 SESSION_EXPANDS = (
     "configs",
@@ -106,9 +107,7 @@ def _shape(conn: Connection, rows: Sequence[Row[Any]], expands: frozenset[str], 
 
 
 def _session_dict(r: Row[Any], tags: list[str], issues: list[int], now: datetime) -> dict[str, Any]:
-    elapsed = r.elapsed
-    if r.running_since is not None:  # the timer runs: report the time so far
-        elapsed = (elapsed or 0) + max(int((now - r.running_since).total_seconds() * 1e6), 0)
+    elapsed = elapsed_at(r.elapsed, r.running_since, now)  # live while the timer runs
     item: dict[str, Any] = {
         "id": r.id,
         "project_id": r.project_id,

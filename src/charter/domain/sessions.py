@@ -16,8 +16,10 @@ from charter.db.tables import COUNTER_COLUMNS, configs, issues, milestones, stat
 from charter.domain import custom_fields
 from charter.domain.clock import utcnow
 from charter.domain.errors import Conflict, Invalid, NotFound
+from charter.domain.timer import elapsed_at
 
 MAX_TAGS = 100
+MAX_CHARTER = 100_000
 MAX_TAG_LENGTH = 100
 
 
@@ -84,27 +86,26 @@ def create_session(
     """Create a session; defaults are the default template and workflow state."""
     if pq.project_by_id(conn, project_id) is None:
         raise NotFound(f"Project {project_id} not found.")
-    if not isinstance(name, str) or not name.strip():
-        raise Invalid.field("name", "The name must not be empty.")
-    if len(name) > 500:
-        raise Invalid.field("name", "The name must be at most 500 characters.")
+    name = _clean_name(name)
     template_id = template_id if template_id is not None else rq.default_id(conn, templates)
     state_id = state_id if state_id is not None else rq.default_id(conn, states)
     _check_ref(conn, "template_id", templates, template_id, None)
     _check_ref(conn, "state_id", states, state_id, None)
     _check_ref(conn, "config_id", configs, config_id, project_id)
     _check_ref(conn, "milestone_id", milestones, milestone_id, project_id)
-    if assignee_id is not None and uq.user_by_id(conn, assignee_id) is None:
-        raise Invalid.field("assignee_id", f"No such user: {assignee_id}.")
-    tag_names = _clean_tags(list(tags))
-    issue_list = _clean_issue_ids(conn, list(issue_ids))
+    _check_assignee(conn, assignee_id)
+    tag_names = _clean_tags(list(tags) if isinstance(tags, list | tuple) else tags)
+    issue_list = _clean_issue_ids(
+        conn, list(issue_ids) if isinstance(issue_ids, list | tuple) else issue_ids
+    )
+    charter = _clean_charter(charter)
     encoded = _encode_custom(conn, template_id, custom or {})  # type: ignore[arg-type]
 
     session_id = sq.insert_session(
         conn,
         project_id=project_id,
         template_id=template_id,
-        name=name.strip(),
+        name=name,
         config_id=config_id,
         milestone_id=milestone_id,
         state_id=state_id,
@@ -126,6 +127,93 @@ def create_session(
     return session_id
 
 
+UPDATABLE = (
+    "name",
+    "template_id",
+    "config_id",
+    "milestone_id",
+    "state_id",
+    "assignee_id",
+    "estimate",
+    "tags",
+    "issues",
+    "charter",
+)
+
+
+def update_session(
+    conn: Connection,
+    session_id: int,
+    user_id: int,
+    changes: Mapping[str, Any],
+    custom: Mapping[str, Any] | None = None,
+) -> None:
+    """Change any of UPDATABLE and custom_* values; a closed session refuses (409).
+
+    Changing the template drops the values of fields the new template lacks.
+    """
+    row = _open_session(conn, session_id)
+    project_id = row["project_id"]
+    values: dict[str, Any] = {}
+    if "name" in changes:
+        values["name"] = _clean_name(changes["name"])
+    for name, table, scoped in (
+        ("template_id", templates, False),
+        ("state_id", states, False),
+        ("config_id", configs, True),
+        ("milestone_id", milestones, True),
+    ):
+        if name in changes:
+            if changes[name] is None and name in ("template_id", "state_id"):
+                raise Invalid.field(name, "Must be an id; it cannot be removed.")
+            _check_ref(conn, name, table, changes[name], project_id if scoped else None)
+            values[name] = changes[name]
+    if "assignee_id" in changes:
+        _check_assignee(conn, changes["assignee_id"])
+        values["assignee_id"] = changes["assignee_id"]
+    if "estimate" in changes:
+        values["estimate"] = _duration("estimate", changes["estimate"])
+    if "charter" in changes:
+        values["charter"] = _clean_charter(changes["charter"])
+    tag_names = _clean_tags(changes["tags"]) if "tags" in changes else None
+    issue_list = _clean_issue_ids(conn, changes["issues"]) if "issues" in changes else None
+    template_id = values.get("template_id", row["template_id"])
+    encoded = _encode_custom(conn, template_id, custom or {})
+    if template_id != row["template_id"]:
+        kept = {f["id"] for f in rq.fields_of_templates(conn, [template_id])}
+        stale = set(sq.field_values_of(conn, [session_id]).get(session_id, {})) - kept
+        encoded.update(dict.fromkeys(stale))
+
+    now = utcnow()
+    sq.update_session(conn, session_id, **values, updated_at=now, updated_by=user_id)
+    if tag_names is not None:
+        sq.set_tags(conn, session_id, rq.ensure_tags(conn, tag_names).values())
+    if issue_list is not None:
+        sq.set_issues(conn, session_id, issue_list)
+    sq.set_field_values(conn, session_id, encoded)
+
+
+def _clean_name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid.field("name", "The name must not be empty.")
+    if len(value) > 500:
+        raise Invalid.field("name", "The name must be at most 500 characters.")
+    return value.strip()
+
+
+def _clean_charter(value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or len(value) > MAX_CHARTER):
+        raise Invalid.field("charter", f"Must be text of at most {MAX_CHARTER} characters.")
+    return value
+
+
+def _check_assignee(conn: Connection, value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or uq.user_by_id(conn, value) is None:
+        raise Invalid.field("assignee_id", f"No such user: {value}.")
+
+
 def _encode_custom(
     conn: Connection, template_id: int, custom: Mapping[str, Any]
 ) -> dict[int, str | None]:
@@ -144,13 +232,6 @@ def _open_session(conn: Connection, session_id: int) -> RowMapping:
     if row["is_closed"]:
         raise Conflict(f"Session {session_id} is closed; reopen it to change it.")
     return row
-
-
-def _elapsed_now(row: RowMapping, now: Any) -> int | None:
-    if row["running_since"] is None:
-        return row["elapsed"]  # type: ignore[no-any-return]
-    run = int((now - row["running_since"]).total_seconds() * 1_000_000)
-    return int(row["elapsed"] or 0) + max(run, 0)
 
 
 def start(conn: Connection, session_id: int, user_id: int) -> None:
@@ -178,7 +259,7 @@ def pause(conn: Connection, session_id: int, user_id: int) -> None:
     sq.update_session(
         conn,
         session_id,
-        elapsed=_elapsed_now(row, now),
+        elapsed=elapsed_at(row["elapsed"], row["running_since"], now),
         running_since=None,
         updated_at=now,
         updated_by=user_id,
@@ -204,7 +285,7 @@ def close(conn: Connection, session_id: int, user_id: int) -> None:
         is_closed=True,
         closed_at=now,
         closed_by=user_id,
-        elapsed=_elapsed_now(row, now),
+        elapsed=elapsed_at(row["elapsed"], row["running_since"], now),
         running_since=None,
         updated_at=now,
         updated_by=user_id,

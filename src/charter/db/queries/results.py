@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from charter.db.tables import result_issues, session_results
+from charter.db.tables import result_field_values, result_issues, session_results
 
 
 def insert_results(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -38,6 +38,8 @@ def update_result(conn: Connection, result_id: int, **values: Any) -> None:
 
 def delete_result(conn: Connection, result_id: int) -> None:
     conn.execute(sa.delete(result_issues).where(result_issues.c.result_id == result_id))
+    stmt = sa.delete(result_field_values).where(result_field_values.c.result_id == result_id)
+    conn.execute(stmt)
     conn.execute(sa.delete(session_results).where(session_results.c.id == result_id))
 
 
@@ -46,3 +48,53 @@ def set_result_issues(conn: Connection, result_id: int, issue_ids: Sequence[int]
     rows = [{"result_id": result_id, "issue_id": i} for i in dict.fromkeys(issue_ids)]
     if rows:
         conn.execute(sa.insert(result_issues), rows)
+
+
+def results_by_ids(conn: Connection, ids: Sequence[int]) -> list[RowMapping]:
+    """Rows in the order of `ids`."""
+    if not ids:
+        return []
+    stmt = sa.select(session_results).where(session_results.c.id.in_(ids))
+    rows = {r["id"]: r for r in conn.execute(stmt).mappings()}
+    return [rows[i] for i in ids if i in rows]
+
+
+def issues_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    if ids:
+        stmt = (
+            sa.select(result_issues.c.result_id, result_issues.c.issue_id)
+            .where(result_issues.c.result_id.in_(ids))
+            .order_by(result_issues.c.result_id, result_issues.c.issue_id)
+        )
+        for rid, iid in conn.execute(stmt):
+            out.setdefault(rid, []).append(iid)
+    return out
+
+
+def field_values_of(conn: Connection, ids: Sequence[int]) -> dict[int, dict[int, str]]:
+    out: dict[int, dict[int, str]] = {}
+    if ids:
+        stmt = sa.select(
+            result_field_values.c.result_id,
+            result_field_values.c.field_id,
+            result_field_values.c.value,
+        ).where(result_field_values.c.result_id.in_(ids))
+        for rid, fid, value in conn.execute(stmt):
+            out.setdefault(rid, {})[fid] = value
+    return out
+
+
+def set_field_values(conn: Connection, result_id: int, values: dict[int, str | None]) -> None:
+    """Store JSON-encoded values by field id; None removes the value."""
+    for field_id, encoded in values.items():
+        key = (result_field_values.c.result_id == result_id) & (
+            result_field_values.c.field_id == field_id
+        )
+        conn.execute(sa.delete(result_field_values).where(key))
+        if encoded is not None:
+            conn.execute(
+                sa.insert(result_field_values).values(
+                    result_id=result_id, field_id=field_id, value=encoded
+                )
+            )

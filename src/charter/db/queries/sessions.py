@@ -11,6 +11,8 @@ from sqlalchemy.engine import Connection, Row, RowMapping
 
 from charter.db.tables import (
     COUNTER_COLUMNS,
+    result_field_values,
+    result_issues,
     session_field_values,
     session_issues,
     session_results,
@@ -55,6 +57,9 @@ def delete_session(conn: Connection, session_id: int) -> None:
     # Children first: SQLite cascades only with foreign_keys=ON, PostgreSQL always.
     for table in (session_tags, session_issues, session_field_values):
         conn.execute(sa.delete(table).where(table.c.session_id == session_id))
+    result_ids = sa.select(session_results.c.id).where(session_results.c.session_id == session_id)
+    for table in (result_issues, result_field_values):
+        conn.execute(sa.delete(table).where(table.c.result_id.in_(result_ids)))
     conn.execute(sa.delete(session_results).where(session_results.c.session_id == session_id))
     conn.execute(sa.delete(sessions).where(sessions.c.id == session_id))
 

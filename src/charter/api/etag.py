@@ -1,0 +1,83 @@
+"""Conditional GETs: every 200 answer to a GET carries an ETag (a hash of its body),
+and a matching If-None-Match gets 304 with no body. One ASGI middleware does it for
+every endpoint."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, cast
+
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Message,
+    Receive,
+    Scope,
+    Send,
+)
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def matches(header: str, etag: str) -> bool:
+    """Whether an If-None-Match / If-Match header names `etag` (weak or strong)."""
+    if header.strip() == "*":
+        return True
+    candidates = (c.strip() for c in header.split(","))
+    return any(c.removeprefix("W/") == etag for c in candidates)
+
+
+def etag_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if cast(dict[str, Any], scope).get("method") != "GET":  # GET only; never websockets
+            await app(scope, receive, send)
+            return
+        if_none_match = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == b"if-none-match"), None
+        )
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def buffered_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                if message["status"] != 200:
+                    start["passthrough"] = True
+                    await send(message)
+                return
+            if start.get("passthrough"):
+                await send(message)
+                return
+            chunks.append(cast(bytes, message.get("body", b"")))
+            if message.get("more_body"):
+                return
+            body = b"".join(chunks)
+            etag = etag_of(body)
+            headers = [(k, v) for k, v in start["headers"] if k.lower() != b"etag"]
+            headers.append((b"etag", etag.encode()))
+            if if_none_match is not None and matches(if_none_match, etag):
+                kept = [
+                    (k, v)
+                    for k, v in headers
+                    if k.lower() not in (b"content-length", b"content-type")
+                ]
+                await send(_start(304, kept))
+                await send(_body(b""))
+                return
+            await send(_start(200, headers))
+            await send(_body(body))
+
+        await app(scope, receive, buffered_send)
+
+    return middleware
+
+
+def _start(status: int, headers: list[tuple[bytes, bytes]]) -> HTTPResponseStartEvent:
+    return {"type": "http.response.start", "status": status, "headers": headers}
+
+
+def _body(body: bytes) -> HTTPResponseBodyEvent:
+    return {"type": "http.response.body", "body": body, "more_body": False}
