@@ -25,6 +25,9 @@ class Settings:
         "Threads that run database work (0 = auto: 1 on SQLite, 4 on PostgreSQL).",
     )
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
+    max_body_bytes: int = _setting(
+        10_000_000, "Largest request body accepted, in bytes; larger ones get 413."
+    )
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

@@ -173,3 +173,44 @@ class CurrentUser(msgspec.Struct):
     timezone: str | None
     date_format: str | None
     time_format: str | None
+
+
+class Result(msgspec.Struct):
+    id: int
+    session_id: int
+    project_id: int
+    status_id: int | None
+    note: str | None
+    elapsed: int | None
+    issues: list[int]
+    created_at: str
+    created_by: int
+    updated_at: str | None
+    updated_by: int | None
+
+
+class ResultExpands(msgspec.Struct, omit_defaults=True):
+    issues: list[IssueExpand] | None = None
+    statuses: list[StatusExpand] | None = None
+    users: list[UserExpand] | None = None
+
+
+class ResultPage(msgspec.Struct):
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+    result: list[Result]
+    expands: ResultExpands
+
+
+class ResultSingle(msgspec.Struct):
+    result: Result
+
+
+class ResultCreated(msgspec.Struct):
+    """One Result, or a list of them for a bulk add."""
+
+    result: Result | list[Result]

@@ -30,9 +30,9 @@ Outcome = tuple[int, Any]
 Work = Callable[[Any, User], Outcome]
 
 
-async def json_body(request: Request[Any, Any, Any], required: bool = True) -> Any:
-    """The decoded JSON body; 400 for a wrong content type or malformed JSON."""
-    raw = await request.body()
+def parse_json(request: Request[Any, Any, Any], raw: bytes, required: bool = True) -> Any:
+    """The decoded JSON body; 400 for a wrong content type or malformed JSON.
+    Call it after authentication, so a bad token is 401 whatever the body."""
     if not raw.strip():
         if required:
             raise RequestError(400, "A JSON body is required.")
@@ -78,7 +78,7 @@ def _request_hash(request: Request[Any, Any, Any], raw: bytes) -> str:
     return digest.hexdigest()
 
 
-async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response[bytes]:
+async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response[Any]:
     """Authenticate, then run `work` in ONE write transaction (all or nothing).
 
     A POST with an Idempotency-Key stores its response in the same transaction, and a
@@ -126,5 +126,5 @@ async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response
 
     status, encoded = await db.run(job)
     if encoded is None or status == 204:
-        return Response(content=b"", status_code=204)
+        return Response(content=None, status_code=204)
     return Response(content=encoded, status_code=status, media_type="application/json")

@@ -29,6 +29,11 @@ class Invalid(DomainError):
     def field(cls, name: str, problem: str) -> Invalid:
         return cls(f"The {name} field is invalid.", {name: [problem]})
 
+    def within(self, prefix: str) -> Invalid:
+        """The same error for an item of a list, e.g. results.3.status_id."""
+        errors = {f"{prefix}.{k}": v for k, v in (self.errors or {}).items()}
+        return Invalid(f"{prefix}: {self.message}", errors)
+
 
 class Conflict(DomainError):
     """The change is impossible in the object's current state (e.g. a closed session)."""

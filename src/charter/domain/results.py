@@ -91,11 +91,13 @@ def add_results(
     user_id: int,
     items: Sequence[Mapping[str, Any]],
     created_at: datetime | None = None,
+    label_items: bool = False,
 ) -> list[int]:
     """Add results, all or nothing; returns their ids in order.
 
     Each item: status_id (None = a plain note), note, elapsed (default: the time
     into the session), issues, custom_<field> for the template's result fields.
+    With `label_items`, errors name the item: results.<index>.<field>.
     """
     if len(items) > MAX_BULK:
         raise Invalid.field("results", f"At most {MAX_BULK} results per request.")
@@ -108,24 +110,15 @@ def add_results(
     rows: list[dict[str, Any]] = []
     extras: list[tuple[list[int], dict[int, str | None]]] = []
     total: dict[str, int] = {}
-    for item in items:
-        status_id = _check_status(flags, item.get("status_id"))
-        elapsed = _check_elapsed(item["elapsed"]) if "elapsed" in item else default_elapsed
-        rows.append(
-            {
-                "session_id": session_id,
-                "project_id": session["project_id"],
-                "status_id": status_id,
-                "note": _check_note(item.get("note")),
-                "elapsed": elapsed,
-                "created_at": now,
-                "created_by": user_id,
-            }
-        )
-        extras.append(
-            (_check_issues(conn, item.get("issues", [])), _encode_custom(conn, fields, item))
-        )
-        counters.merge(total, counters.deltas_for(status_id, flags))
+    for index, item in enumerate(items):
+        try:
+            row, extra = _new_row(conn, session, fields, flags, item, default_elapsed)
+        except Invalid as exc:
+            raise (exc.within(f"results.{index}") if label_items else exc) from None
+        row.update(created_at=now, created_by=user_id)
+        rows.append(row)
+        extras.append(extra)
+        counters.merge(total, counters.deltas_for(row["status_id"], flags))
     ids = resq.insert_results(conn, rows)
     for result_id, (issue_ids, encoded) in zip(ids, extras, strict=True):
         if issue_ids:
@@ -134,6 +127,26 @@ def add_results(
             resq.set_field_values(conn, result_id, encoded)
     sq.bump_counters(conn, session_id, total)
     return ids
+
+
+def _new_row(
+    conn: Connection,
+    session: RowMapping,
+    fields: Mapping[str, RowMapping],
+    flags: counters.StatusFlags,
+    item: Mapping[str, Any],
+    default_elapsed: int | None,
+) -> tuple[dict[str, Any], tuple[list[int], dict[int, str | None]]]:
+    """A validated result row, plus its issue ids and encoded custom values."""
+    row = {
+        "session_id": session["id"],
+        "project_id": session["project_id"],
+        "status_id": _check_status(flags, item.get("status_id")),
+        "note": _check_note(item.get("note")),
+        "elapsed": _check_elapsed(item["elapsed"]) if "elapsed" in item else default_elapsed,
+    }
+    extra = (_check_issues(conn, item.get("issues", [])), _encode_custom(conn, fields, item))
+    return row, extra
 
 
 def edit_result(conn: Connection, result_id: int, user_id: int, changes: Mapping[str, Any]) -> None:

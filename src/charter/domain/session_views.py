@@ -16,11 +16,9 @@ from charter.db.queries import users as uq
 from charter.db.tables import COUNTER_COLUMNS, session_tags, sessions
 from charter.domain import custom_fields
 from charter.domain.auth import User
-from charter.domain.clock import utcnow
 from charter.domain.errors import Forbidden, NotFound
 from charter.domain.listing import ListQuery, Page
 from charter.domain.permissions import require_project
-from charter.domain.timer import elapsed_at
 
 SESSION_EXPANDS = (
     "configs",
@@ -92,11 +90,10 @@ def _shape(conn: Connection, rows: Sequence[Row[Any]], expands: frozenset[str], 
     fields_by_template: dict[int, list[Any]] = {}
     for f in rq.fields_of_templates(conn, {r.template_id for r in rows}):
         fields_by_template.setdefault(f["template_id"], []).append(f)
-    now = utcnow()
     out = []
     value_ids: set[int] = set()
     for r in rows:
-        item = _session_dict(r, tags.get(r.id, []), issues.get(r.id, []), now)
+        item = _session_dict(r, tags.get(r.id, []), issues.get(r.id, []))
         stored = values.get(r.id, {})
         for f in fields_by_template.get(r.template_id, []):
             decoded = custom_fields.decode(f, stored.get(f["id"]))
@@ -106,8 +103,7 @@ def _shape(conn: Connection, rows: Sequence[Row[Any]], expands: frozenset[str], 
     return Page(out, total, _expands(conn, rows, issues, value_ids, expands))
 
 
-def _session_dict(r: Row[Any], tags: list[str], issues: list[int], now: datetime) -> dict[str, Any]:
-    elapsed = elapsed_at(r.elapsed, r.running_since, now)  # live while the timer runs
+def _session_dict(r: Row[Any], tags: list[str], issues: list[int]) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": r.id,
         "project_id": r.project_id,
@@ -119,7 +115,9 @@ def _session_dict(r: Row[Any], tags: list[str], issues: list[int], now: datetime
         "assignee_id": r.assignee_id,
         "estimate": r.estimate,
         "forecast": r.forecast,
-        "elapsed": elapsed,
+        # Time run up to the last pause or close: a running timer does not change the
+        # representation every microsecond (that would defeat ETags and If-Match).
+        "elapsed": r.elapsed,
         "is_started": bool(r.is_started),
         "is_closed": bool(r.is_closed),
         "issues": issues,

@@ -1,0 +1,153 @@
+"""Charter extension: the results (notes) of a session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, delete, get, patch, post
+from litestar.params import FromPath
+
+from charter.api import docs, schemas
+from charter.api.conventions import (
+    FilterSpec,
+    ListSpec,
+    json_response,
+    list_envelope,
+    list_parameters,
+    operation_with,
+    parse_list,
+)
+from charter.api.deps import path_id, query_params, read_as_user
+from charter.api.writes import Outcome, check_if_match, fields, parse_json, write_as_user
+from charter.db.queries.sessions import session_by_id
+from charter.domain import result_views, results
+from charter.domain.auth import User
+from charter.domain.errors import Invalid, NotFound
+from charter.domain.permissions import require_project
+from charter.domain.result_views import RESULT_EXPANDS
+
+RESULTS = ListSpec(
+    noun="results",
+    sorts={"session_results:created_at": "created_at"},
+    default_sort="session_results:created_at",
+    filters=(
+        FilterSpec("status_id", "ids", "status_id"),
+        FilterSpec("created_by", "ids", "created_by"),
+        FilterSpec("created_after", "after", "created_at"),
+        FilterSpec("created_before", "before", "created_at"),
+    ),
+    expands=RESULT_EXPANDS,
+)
+
+
+@get(
+    "/api/v1/sessions/{session_id:str}/results",
+    operation_class=operation_with(list_parameters(RESULTS)),
+    responses=docs.responses(schemas.ResultPage, 403, 404, 422),
+    summary="List the results of a session (Charter extension)",
+    tags=["results"],
+)
+async def list_results(
+    request: Request[Any, Any, Any], session_id: FromPath[str]
+) -> Response[bytes]:
+    params = query_params(request)
+
+    def work(conn: Any, user: User) -> dict[str, Any]:
+        sid = path_id(session_id, "Session")
+        query = parse_list(params, RESULTS)
+        return list_envelope(result_views.list_results(conn, user, sid, query), query)
+
+    return json_response(await read_as_user(request, work))
+
+
+def _one(conn: Any, result_id: int) -> dict[str, Any]:
+    return {"result": result_views.get_results(conn, [result_id]).rows[0]}
+
+
+@post(
+    "/api/v1/sessions/{session_id:str}/results",
+    status_code=201,
+    responses=docs.write_responses(schemas.ResultCreated, 201, 403, 404, 409, 422),
+    summary=(
+        f'Add one result, or up to {results.MAX_BULK} as {{"results": [...]}} '
+        "(all or nothing; Charter extension)"
+    ),
+    tags=["results"],
+)
+async def add_results(
+    request: Request[Any, Any, Any], session_id: FromPath[str]
+) -> Response[bytes]:
+    raw = await request.body()
+
+    def work(conn: Any, user: User) -> Outcome:
+        sid = path_id(session_id, "Session")
+        session = session_by_id(conn, sid)
+        if session is None:
+            raise NotFound(f"Session {sid} not found.")
+        require_project(conn, user, session["project_id"], "run")
+        body = parse_json(request, raw)
+        bulk = isinstance(body, dict) and "results" in body
+        if bulk:
+            fields(body, ("results",))
+            items = body["results"]
+            if not isinstance(items, list) or not items:
+                raise Invalid.field("results", "Must be a non-empty list of results.")
+        else:
+            items = [body]
+        for index, item in enumerate(items):
+            try:
+                fields(item, results.RESULT_FIELDS, custom=True)
+            except Invalid as exc:
+                raise (exc.within(f"results.{index}") if bulk else exc) from None
+        ids = results.add_results(conn, sid, user.id, items, label_items=bulk)
+        rows = result_views.get_results(conn, ids).rows
+        return 201, {"result": rows if bulk else rows[0]}
+
+    return await write_as_user(request, work)
+
+
+def _result_id(conn: Any, user: User, raw_id: str) -> int:
+    result_id = path_id(raw_id, "Result")
+    result_views.session_of_result(conn, user, result_id, "run")
+    return result_id
+
+
+@patch(
+    "/api/v1/sessions/results/{result_id:str}",
+    responses=docs.write_responses(schemas.ResultSingle, 200, 403, 404, 409, 412, 422),
+    summary="Edit a result (Charter extension; If-Match supported)",
+    tags=["results"],
+)
+async def edit_result(request: Request[Any, Any, Any], result_id: FromPath[str]) -> Response[bytes]:
+    raw = await request.body()
+
+    def work(conn: Any, user: User) -> Outcome:
+        rid = _result_id(conn, user, result_id)
+        changes = fields(parse_json(request, raw), results.RESULT_FIELDS, custom=True)
+        check_if_match(request, _one(conn, rid))
+        results.edit_result(conn, rid, user.id, changes)
+        return 200, _one(conn, rid)
+
+    return await write_as_user(request, work)
+
+
+@delete(
+    "/api/v1/sessions/results/{result_id:str}",
+    status_code=204,
+    responses=docs.write_responses(None, 204, 403, 404, 409, 412),
+    summary="Delete a result (Charter extension)",
+    tags=["results"],
+)
+async def delete_result(
+    request: Request[Any, Any, Any], result_id: FromPath[str]
+) -> Response[None]:
+    def work(conn: Any, user: User) -> Outcome:
+        rid = _result_id(conn, user, result_id)
+        check_if_match(request, _one(conn, rid))
+        results.delete_result(conn, rid)
+        return 204, None
+
+    return await write_as_user(request, work)
+
+
+ROUTES = [list_results, add_results, edit_result, delete_result]
