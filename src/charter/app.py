@@ -10,9 +10,9 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from charter import __version__
-from charter.api import projects, results, sessions
 from charter.api.errors import EXCEPTION_HANDLERS
 from charter.api.etag import etag_middleware
+from charter.api.routes import ROUTES
 from charter.db.engine import Database
 from charter.settings import Settings
 
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     logging.getLogger("charter").setLevel(settings.log_level.upper())
     return Litestar(
-        route_handlers=[*sessions.ROUTES, *results.ROUTES, *projects.ROUTES],
+        route_handlers=ROUTES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[etag_middleware],
         request_max_body_size=settings.max_body_bytes,

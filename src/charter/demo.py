@@ -220,7 +220,7 @@ def _reference_data(conn: Connection) -> Refs:
                     m_name,
                     created_by=admin_id,
                     is_completed=done,
-                    due_at=ANCHOR + timedelta(days=30 * (i - 1)),
+                    due_date=(ANCHOR + timedelta(days=30 * (i - 1))).date(),
                 )
             )
         ms.append(setup.create_milestone(conn, project_id, "Sprint 42", admin_id, parent_id=ms[1]))

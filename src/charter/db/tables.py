@@ -60,6 +60,8 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(200), nullable=True),
     sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
     sa.Column("is_active", sa.Boolean, nullable=False, default=True),
+    # The role the user gets when added to a project without naming one.
+    sa.Column("role_id", sa.Integer, sa.ForeignKey("roles.id"), nullable=True),
     sa.Column("timezone", sa.String(64), nullable=True),
     sa.Column("date_format", sa.String(32), nullable=True),
     sa.Column("time_format", sa.String(32), nullable=True),
@@ -88,6 +90,32 @@ roles = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("system_name", sa.String(32), nullable=False, unique=True),
+    # Bit set of what the role may do: 1 read, 2 run sessions, 4 manage the project.
+    sa.Column("permissions", sa.Integer, nullable=False, default=1),
+    sa.Column("is_default", sa.Boolean, nullable=False, default=False),
+    _ts("created_at", nullable=False),
+    sa.Column("created_by", sa.Integer, nullable=True),
+    _ts("updated_at"),
+    sa.Column("updated_by", sa.Integer, nullable=True),
+)
+
+groups = sa.Table(
+    "groups",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    _ts("created_at", nullable=False),
+    sa.Column("created_by", sa.Integer, nullable=True),
+    _ts("updated_at"),
+    sa.Column("updated_by", sa.Integer, nullable=True),
+)
+
+group_members = sa.Table(
+    "group_members",
+    metadata,
+    sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id"), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Index(None, "user_id", "group_id"),
 )
 
 projects = sa.Table(
@@ -120,23 +148,45 @@ project_members = sa.Table(
     sa.Index(None, "user_id", "project_id"),
 )
 
+milestone_types = sa.Table(
+    "milestone_types",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("is_default", sa.Boolean, nullable=False, default=False),
+)
+
 milestones = sa.Table(
     "milestones",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False, index=True),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+    # Milestones nest: root_id is the top of the tree (the milestone itself at the top).
+    sa.Column("root_id", sa.Integer, sa.ForeignKey("milestones.id"), nullable=True),
     sa.Column("parent_id", sa.Integer, sa.ForeignKey("milestones.id"), nullable=True),
+    sa.Column("type_id", sa.Integer, sa.ForeignKey("milestone_types.id"), nullable=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("note", sa.Text, nullable=True),
     sa.Column("is_started", sa.Boolean, nullable=False, default=False),
     sa.Column("is_completed", sa.Boolean, nullable=False, default=False),
+    sa.Column("start_date", sa.Date, nullable=True),
+    sa.Column("due_date", sa.Date, nullable=True),
     _ts("started_at"),
-    _ts("due_at"),
     _ts("completed_at"),
     _ts("created_at", nullable=False),
     _by("created_by"),
     _ts("updated_at"),
     _by("updated_by"),
+    sa.Index(None, "project_id", "created_at", "id"),
+    sa.Index(None, "project_id", "parent_id"),
+    sa.Index(None, "project_id", "root_id"),
+)
+
+milestone_issues = sa.Table(
+    "milestone_issues",
+    metadata,
+    sa.Column("milestone_id", sa.Integer, sa.ForeignKey("milestones.id"), primary_key=True),
+    sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), primary_key=True),
 )
 
 configs = sa.Table(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from datetime import date
 
 from sqlalchemy.engine import Connection
 
@@ -108,23 +108,41 @@ def create_milestone(
     created_by: int | None,
     parent_id: int | None = None,
     is_completed: bool = False,
-    **dates: Any,
+    type_id: int | None = None,
+    start_date: date | None = None,
+    due_date: date | None = None,
+    note: str | None = None,
 ) -> int:
-    if parent_id is not None and rq.project_of(conn, milestones, parent_id) != project_id:
-        raise Invalid.field("parent_id", "The parent milestone must belong to the same project.")
+    """Create a milestone; nested under `parent_id` (same project), root_id is the
+    top of its tree (itself for a top-level milestone)."""
+    root_id = None
+    if parent_id is not None:
+        parent = rq.row_by_id(conn, milestones, parent_id)
+        if parent is None or parent["project_id"] != project_id:
+            raise Invalid.field("parent_id", "The parent must be a milestone of the same project.")
+        root_id = parent["root_id"] or parent["id"]
+    if start_date and due_date and due_date < start_date:
+        raise Invalid.field("due_date", "The due date must not be before the start date.")
     now = utcnow()
     milestone_id = rq.insert(
         conn,
         milestones,
         project_id=project_id,
         parent_id=parent_id,
+        root_id=root_id,
+        type_id=type_id,
         name=_required_text("name", name),
+        note=note,
+        is_started=False,
         is_completed=is_completed,
+        start_date=start_date,
+        due_date=due_date,
         completed_at=now if is_completed else None,
         created_at=now,
         created_by=created_by,
-        **dates,
     )
+    if root_id is None:
+        rq.update(conn, milestones, milestone_id, root_id=milestone_id)
     pq.bump_counters(
         conn,
         project_id,

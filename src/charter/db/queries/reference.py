@@ -27,6 +27,10 @@ def insert(conn: Connection, table: sa.Table, **values: Any) -> int:
     return int(conn.execute(sa.insert(table).values(**values).returning(table.c.id)).scalar_one())
 
 
+def update(conn: Connection, table: sa.Table, row_id: int, **values: Any) -> None:
+    conn.execute(sa.update(table).where(table.c.id == row_id).values(**values))
+
+
 def row_by_id(conn: Connection, table: sa.Table, row_id: int) -> RowMapping | None:
     return conn.execute(sa.select(table).where(table.c.id == row_id)).mappings().first()
 
