@@ -458,3 +458,29 @@ def test_etags_and_preconditions(api: Api) -> None:
     assert call(api, "GET", f"/sessions/{sid}").headers["etag"] != etag
     assert call(api, "GET", f"/sessions/{sid}", **{"If-None-Match": etag}).status_code == 200
     assert_error(call(api, "DELETE", f"/sessions/{sid}", **{"If-Match": etag}), 412)
+
+
+def test_filtered_totals_follow_every_change(api: Api) -> None:
+    """Filtered totals are cached per project version: every write that changes which
+    sessions match must show at once."""
+
+    def total(**params: str) -> int:
+        resp = api.client.get(
+            "/api/v1/projects/1/sessions",
+            params=params,
+            headers={"Authorization": f"Bearer {api.tokens[ADMIN]}"},
+        )
+        assert resp.status_code == 200
+        return int(resp.json()["total"])
+
+    assert total(tags="hot") == 0 and total(state_id="2") == 0 and total(assignee_id="2") == 0
+    sid = new_session(api, tags=["hot"])["id"]
+    assert total(tags="hot") == 1
+    call(api, "PATCH", f"/sessions/{sid}", {"state_id": 2, "assignee_id": 2, "tags": []})
+    assert (total(tags="hot"), total(state_id="2"), total(assignee_id="2")) == (0, 1, 1)
+    call(api, "POST", f"/sessions/{sid}/close")
+    assert (total(state_id="2", is_closed="1"), total(state_id="2", is_closed="0")) == (1, 0)
+    call(api, "POST", f"/sessions/{sid}/reopen")
+    assert total(state_id="2", is_closed="0") == 1
+    call(api, "DELETE", f"/sessions/{sid}")
+    assert (total(state_id="2"), total(assignee_id="2")) == (0, 0)

@@ -129,6 +129,9 @@ projects = sa.Table(
     sa.Column("session_count", sa.Integer, nullable=False, default=0),
     sa.Column("session_active_count", sa.Integer, nullable=False, default=0),
     sa.Column("session_closed_count", sa.Integer, nullable=False, default=0),
+    # Bumped in the same transaction as any change to which sessions a filter
+    # matches (insert, update, delete, tags): cached list totals are keyed by it.
+    sa.Column("session_version", sa.Integer, nullable=False, server_default="0"),
     sa.Column("milestone_count", sa.Integer, nullable=False, default=0),
     sa.Column("milestone_active_count", sa.Integer, nullable=False, default=0),
     sa.Column("milestone_completed_count", sa.Integer, nullable=False, default=0),

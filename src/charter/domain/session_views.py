@@ -14,7 +14,7 @@ from charter.db.queries import reference as rq
 from charter.db.queries import sessions as sq
 from charter.db.queries import users as uq
 from charter.db.tables import COUNTER_COLUMNS, session_tags, sessions
-from charter.domain import custom_fields
+from charter.domain import custom_fields, totals
 from charter.domain.auth import User
 from charter.domain.errors import Forbidden, NotFound
 from charter.domain.listing import ListQuery, Page
@@ -50,12 +50,20 @@ def _resolve_tags(conn: Connection, filters: Iterable[lq.Filter]) -> tuple[lq.Fi
     return tuple(out)
 
 
-def _total(conn: Connection, project: Any, base: Any, filters: Sequence[lq.Filter]) -> int:
+def _total(conn: Connection, project: Any, base: Any, query: ListQuery, filters: Any) -> int:
+    """Unfiltered and open/closed totals come from the project's stored counters;
+    others are counted once per project version (domain/totals.py)."""
     if not filters:
         return int(project["session_count"])
     if len(filters) == 1 and filters[0].column == "is_closed" and filters[0].op == "eq":
         return int(project[_COUNTER_FOR_IS_CLOSED[bool(filters[0].value)]])
-    return lq.count(conn, sessions, base, filters)
+    return totals.cached_total(
+        conn,
+        project["id"],
+        project["session_version"],
+        query.filters,
+        lambda: lq.count(conn, sessions, base, filters),
+    )
 
 
 def list_sessions(conn: Connection, user: User, project_id: int, query: ListQuery) -> Page:
@@ -64,7 +72,7 @@ def list_sessions(conn: Connection, user: User, project_id: int, query: ListQuer
     base = sessions.c.project_id == project_id
     request = lq.PageRequest(filters, query.sort, query.descending, query.per_page, query.offset)
     ids = lq.page_ids(conn, sessions, base, request)
-    total = _total(conn, project, base, filters)
+    total = _total(conn, project, base, query, filters)
     rows = sq.sessions_by_ids(conn, ids)
     return _shape(conn, rows, query.expands, total)
 

@@ -42,7 +42,13 @@ def bump_counters(conn: Connection, project_id: int, deltas: dict[str, int]) -> 
 
 
 def set_counters(conn: Connection, project_id: int, values: dict[str, int]) -> None:
-    conn.execute(sa.update(projects).where(projects.c.id == project_id).values(**values))
+    """Overwrite counters (recount, loaders); also invalidates cached list totals."""
+    stmt = (
+        sa.update(projects)
+        .where(projects.c.id == project_id)
+        .values(**values, session_version=projects.c.session_version + 1)
+    )
+    conn.execute(stmt)
 
 
 def all_project_ids(conn: Connection) -> list[int]:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection, Row, RowMapping
 
 from charter.db.tables import (
     COUNTER_COLUMNS,
+    projects,
     result_field_values,
     result_issues,
     session_field_values,
@@ -24,7 +25,21 @@ from charter.db.tables import (
 
 def insert_session(conn: Connection, **values: Any) -> int:
     stmt = sa.insert(sessions).values(**values).returning(sessions.c.id)
-    return int(conn.execute(stmt).scalar_one())
+    session_id = int(conn.execute(stmt).scalar_one())
+    _bump_version(conn, session_id)
+    return session_id
+
+
+def _bump_version(conn: Connection, session_id: int) -> None:
+    """Every change to which sessions a list filter matches bumps the project's
+    session_version in the same transaction (cached totals are keyed by it)."""
+    project = sa.select(sessions.c.project_id).where(sessions.c.id == session_id)
+    stmt = (
+        sa.update(projects)
+        .where(projects.c.id == project.scalar_subquery())
+        .values(session_version=projects.c.session_version + 1)
+    )
+    conn.execute(stmt)
 
 
 def session_by_id(conn: Connection, session_id: int) -> RowMapping | None:
@@ -51,9 +66,11 @@ def sessions_by_ids(conn: Connection, ids: Sequence[int]) -> list[Row[Any]]:
 
 def update_session(conn: Connection, session_id: int, **values: Any) -> None:
     conn.execute(sa.update(sessions).where(sessions.c.id == session_id).values(**values))
+    _bump_version(conn, session_id)
 
 
 def delete_session(conn: Connection, session_id: int) -> None:
+    _bump_version(conn, session_id)
     # Children first: SQLite cascades only with foreign_keys=ON, PostgreSQL always.
     for table in (session_tags, session_issues, session_field_values):
         conn.execute(sa.delete(table).where(table.c.session_id == session_id))
@@ -65,6 +82,7 @@ def delete_session(conn: Connection, session_id: int) -> None:
 
 
 def set_tags(conn: Connection, session_id: int, tag_ids: Iterable[int]) -> None:
+    _bump_version(conn, session_id)
     conn.execute(sa.delete(session_tags).where(session_tags.c.session_id == session_id))
     rows = [{"session_id": session_id, "tag_id": t} for t in dict.fromkeys(tag_ids)]
     if rows:

@@ -225,6 +225,7 @@ def upgrade() -> None:
         sa.Column("session_count", sa.Integer(), nullable=False),
         sa.Column("session_active_count", sa.Integer(), nullable=False),
         sa.Column("session_closed_count", sa.Integer(), nullable=False),
+        sa.Column("session_version", sa.Integer(), server_default="0", nullable=False),
         sa.Column("milestone_count", sa.Integer(), nullable=False),
         sa.Column("milestone_active_count", sa.Integer(), nullable=False),
         sa.Column("milestone_completed_count", sa.Integer(), nullable=False),
