@@ -13,9 +13,20 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
 T = TypeVar("T")
+
+
+def _sqlite_from_hint(self: SQLiteCompiler, table: Any, text: str | None) -> str | None:
+    return text
+
+
+# SQLAlchemy drops FROM hints on SQLite; render them, so that
+# `select.with_hint(table, "INDEXED BY ix", dialect_name="sqlite")` reaches SQLite.
+# Only statements that ask for a SQLite hint are affected (db/queries/listing.py).
+SQLiteCompiler.get_from_hint_text = _sqlite_from_hint  # type: ignore[method-assign, assignment]
 
 
 def normalize_url(url: str) -> URL:

@@ -318,8 +318,10 @@ sessions = sa.Table(
     _by("closed_by"),
     # One index per documented filter and sort, each ending in the sort key so that
     # "filter + ORDER BY created_at, id" walks the index without a sort step.
-    sa.Index(None, "project_id", "created_at", "id"),
-    sa.Index(None, "project_id", "closed_at", "id"),
+    # The two sort indexes carry the other timestamp, so a range filter on one while
+    # sorting by the other is answered from the index alone.
+    sa.Index(None, "project_id", "created_at", "id", "closed_at"),
+    sa.Index(None, "project_id", "closed_at", "id", "created_at"),
     sa.Index(None, "project_id", "is_closed", "created_at", "id"),
     sa.Index(None, "project_id", "assignee_id", "created_at", "id"),
     sa.Index(None, "project_id", "config_id", "created_at", "id"),

@@ -66,13 +66,35 @@ def _total(conn: Connection, project: Any, base: Any, query: ListQuery, filters:
     )
 
 
+# At or below this many matches, sorting them beats walking the sort index.
+SMALL_RESULT = 20_000
+
+
+def _plan(filters: Sequence[lq.Filter], sort: str, total: int) -> lq.Plan:
+    """For one range filter on the other timestamp, or one tags filter: SQLite cannot
+    tell how many rows match (no histograms), but the total says. Few: read them
+    through their own index and sort; many: walk the sort index."""
+    hard = [f for f in filters if f.op == "link" or (f.op in ("gt", "lt") and f.column != sort)]
+    rest = [f for f in filters if f not in hard and f.column != "is_closed"]
+    if len(hard) != 1 or rest:
+        return lq.Plan()
+    if total > SMALL_RESULT:
+        return lq.Plan(index_column=sort)
+    if hard[0].op == "link":
+        return lq.Plan(from_links=True)
+    return lq.Plan(index_column=hard[0].column)
+
+
 def list_sessions(conn: Connection, user: User, project_id: int, query: ListQuery) -> Page:
     project = require_project(conn, user, project_id, "read")
     filters = _resolve_tags(conn, query.filters)
     base = sessions.c.project_id == project_id
-    request = lq.PageRequest(filters, query.sort, query.descending, query.per_page, query.offset)
-    ids = lq.page_ids(conn, sessions, base, request)
     total = _total(conn, project, base, query, filters)
+    plan = _plan(filters, query.sort, total)
+    request = lq.PageRequest(
+        filters, query.sort, query.descending, query.per_page, query.offset, plan
+    )
+    ids = lq.page_ids(conn, sessions, base, request)
     rows = sq.sessions_by_ids(conn, ids)
     return _shape(conn, rows, query.expands, total)
 

@@ -31,12 +31,24 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class Plan:
+    """How SQLite should run a page query, when its planner cannot know (it has no
+    histograms): walk the index on `index_column`, or (`from_links`) use no index on
+    the table and drive from the ids a link filter selects. PostgreSQL plans by its
+    own statistics and ignores this."""
+
+    index_column: str | None = None
+    from_links: bool = False
+
+
+@dataclass(frozen=True)
 class PageRequest:
     filters: Sequence[Filter]
     sort: str
     descending: bool
     limit: int
     offset: int
+    plan: Plan = Plan()
 
 
 def _condition(table: sa.Table, f: Filter) -> sa.ColumnElement[bool]:
@@ -44,10 +56,10 @@ def _condition(table: sa.Table, f: Filter) -> sa.ColumnElement[bool]:
     if f.op == "link":
         assert f.link_table is not None
         link = f.link_table
-        return sa.exists().where(
-            link.c[f.link_key] == table.c.id,
-            link.c[f.column].in_(list(f.value)),  # type: ignore[call-overload]
+        chosen = sa.select(link.c[f.link_key]).where(
+            link.c[f.column].in_(list(f.value))  # type: ignore[call-overload]
         )
+        return table.c.id.in_(chosen)
     col = table.c[f.column]
     if f.op == "in":
         values = list(f.value)  # type: ignore[call-overload]
@@ -84,7 +96,22 @@ def page_ids(
         .limit(req.limit)
         .offset(req.offset)
     )
+    if req.plan.from_links:
+        stmt = stmt.with_hint(table, "NOT INDEXED", dialect_name="sqlite")
+    elif req.plan.index_column is not None:
+        name = index_leading_with(table, req.plan.index_column)
+        stmt = stmt.with_hint(table, f"INDEXED BY {name}", dialect_name="sqlite")
     return [row[0] for row in conn.execute(stmt)]
+
+
+def index_leading_with(table: sa.Table, column: str) -> str:
+    """The index whose key starts with (project_id, column) or (column)."""
+    for index in table.indexes:
+        names = [c.name for c in index.columns]
+        if names[:2] == ["project_id", column] or names[:1] == [column]:
+            assert index.name is not None
+            return str(index.name)
+    raise LookupError(f"no index on {table.name}.{column}")
 
 
 def count(

@@ -436,8 +436,8 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            batch_op.f("ix_sessions_project_id_closed_at_id"),
-            ["project_id", "closed_at", "id"],
+            batch_op.f("ix_sessions_project_id_closed_at_id_created_at"),
+            ["project_id", "closed_at", "id", "created_at"],
             unique=False,
         )
         batch_op.create_index(
@@ -446,8 +446,8 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            batch_op.f("ix_sessions_project_id_created_at_id"),
-            ["project_id", "created_at", "id"],
+            batch_op.f("ix_sessions_project_id_created_at_id_closed_at"),
+            ["project_id", "created_at", "id", "closed_at"],
             unique=False,
         )
         batch_op.create_index(
@@ -791,9 +791,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sessions_project_id_milestone_id_created_at_id"))
         batch_op.drop_index(batch_op.f("ix_sessions_project_id_is_closed_created_at_id"))
         batch_op.drop_index(batch_op.f("ix_sessions_project_id_created_by_created_at_id"))
-        batch_op.drop_index(batch_op.f("ix_sessions_project_id_created_at_id"))
+        batch_op.drop_index(batch_op.f("ix_sessions_project_id_created_at_id_closed_at"))
         batch_op.drop_index(batch_op.f("ix_sessions_project_id_config_id_created_at_id"))
-        batch_op.drop_index(batch_op.f("ix_sessions_project_id_closed_at_id"))
+        batch_op.drop_index(batch_op.f("ix_sessions_project_id_closed_at_id_created_at"))
         batch_op.drop_index(batch_op.f("ix_sessions_project_id_assignee_id_created_at_id"))
 
     op.drop_table("sessions")
