@@ -66,22 +66,27 @@ def _total(conn: Connection, project: Any, base: Any, query: ListQuery, filters:
     )
 
 
-# At or below this many matches, sorting them beats walking the sort index.
-SMALL_RESULT = 20_000
+# Reading the matches through their own index and sorting them costs about their
+# number. Walking the sort index costs about (page end / share of rows that match)
+# when matches spread evenly (tags), but up to the whole project when they cluster
+# at the far end (a range on the other timestamp, which correlates with the sort).
+FEW_MATCHES = 100_000
 
 
-def _plan(filters: Sequence[lq.Filter], sort: str, total: int) -> lq.Plan:
-    """For one range filter on the other timestamp, or one tags filter: SQLite cannot
-    tell how many rows match (no histograms), but the total says. Few: read them
-    through their own index and sort; many: walk the sort index."""
+def _plan(filters: Sequence[lq.Filter], query: ListQuery, total: int, rows: int) -> lq.Plan:
+    """The plan for one range filter on the other timestamp or one tags filter (plus
+    is_closed), where SQLite cannot tell how many rows match (it keeps no histograms)
+    but the total does. Anything else is left to the planner."""
+    sort = query.sort
     hard = [f for f in filters if f.op == "link" or (f.op in ("gt", "lt") and f.column != sort)]
     rest = [f for f in filters if f not in hard and f.column != "is_closed"]
-    if len(hard) != 1 or rest:
+    if len(hard) != 1 or rest or total == 0:
         return lq.Plan()
-    if total > SMALL_RESULT:
-        return lq.Plan(index_column=sort)
     if hard[0].op == "link":
-        return lq.Plan(from_links=True)
+        walk = (query.offset + query.per_page) * rows / total
+        return lq.Plan(index_column=sort) if walk <= total else lq.Plan(from_links=True)
+    if total > FEW_MATCHES:
+        return lq.Plan(index_column=sort)
     return lq.Plan(index_column=hard[0].column)
 
 
@@ -90,7 +95,7 @@ def list_sessions(conn: Connection, user: User, project_id: int, query: ListQuer
     filters = _resolve_tags(conn, query.filters)
     base = sessions.c.project_id == project_id
     total = _total(conn, project, base, query, filters)
-    plan = _plan(filters, query.sort, total)
+    plan = _plan(filters, query, total, int(project["session_count"]))
     request = lq.PageRequest(
         filters, query.sort, query.descending, query.per_page, query.offset, plan
     )

@@ -51,15 +51,17 @@ class PageRequest:
     plan: Plan = Plan()
 
 
-def _condition(table: sa.Table, f: Filter) -> sa.ColumnElement[bool]:
+def _condition(table: sa.Table, f: Filter, from_links: bool = False) -> sa.ColumnElement[bool]:
     assert f.op != "tags", "tag names are resolved to a link filter by the caller"
     if f.op == "link":
         assert f.link_table is not None
         link = f.link_table
-        chosen = sa.select(link.c[f.link_key]).where(
-            link.c[f.column].in_(list(f.value))  # type: ignore[call-overload]
-        )
-        return table.c.id.in_(chosen)
+        values = list(f.value)  # type: ignore[call-overload]
+        if from_links:  # the link rows drive: id IN (their ids)
+            chosen = sa.select(link.c[f.link_key]).where(link.c[f.column].in_(values))
+            return table.c.id.in_(chosen)
+        # Rows come from another index: probe the link table's key per row.
+        return sa.exists().where(link.c[f.link_key] == table.c.id, link.c[f.column].in_(values))
     col = table.c[f.column]
     if f.op == "in":
         values = list(f.value)  # type: ignore[call-overload]
@@ -71,9 +73,12 @@ def _condition(table: sa.Table, f: Filter) -> sa.ColumnElement[bool]:
 
 
 def where_clause(
-    table: sa.Table, base: sa.ColumnElement[bool], filters: Sequence[Filter]
+    table: sa.Table,
+    base: sa.ColumnElement[bool],
+    filters: Sequence[Filter],
+    from_links: bool = False,
 ) -> sa.ColumnElement[bool]:
-    return sa.and_(base, *(_condition(table, f) for f in filters))
+    return sa.and_(base, *(_condition(table, f, from_links) for f in filters))
 
 
 def page_ids(
@@ -91,7 +96,7 @@ def page_ids(
         order[0] = order[0].nulls_last() if req.descending else order[0].nulls_first()
     stmt = (
         sa.select(table.c.id)
-        .where(where_clause(table, base, req.filters))
+        .where(where_clause(table, base, req.filters, req.plan.from_links))
         .order_by(*order)
         .limit(req.limit)
         .offset(req.offset)
