@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+import msgspec
 from sqlalchemy.engine import Connection, RowMapping
 
 from charter.db.queries import reference as rq
@@ -70,7 +71,7 @@ def validate(conn: Connection, field: RowMapping, value: Any) -> str | None:
 
 
 def decode(field: Mapping[Any, Any], encoded: str | None) -> Any:
-    return None if encoded is None else json.loads(encoded)
+    return None if encoded is None else msgspec.json.decode(encoded)
 
 
 def value_ids(field: Mapping[Any, Any], decoded: Any) -> Iterable[int]:

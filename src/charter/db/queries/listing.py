@@ -106,7 +106,7 @@ def page_ids(
     elif req.plan.index_column is not None:
         name = index_leading_with(table, req.plan.index_column)
         stmt = stmt.with_hint(table, f"INDEXED BY {name}", dialect_name="sqlite")
-    return [row[0] for row in conn.execute(stmt)]
+    return [row[0] for row in conn.execute(stmt).all()]
 
 
 def index_leading_with(table: sa.Table, column: str) -> str:

@@ -56,11 +56,33 @@ def session_for_update(conn: Connection, session_id: int) -> RowMapping | None:
     return conn.execute(stmt).mappings().first()
 
 
+# Page reads run on every list request: statements are built once, with an expanding
+# parameter for the ids, and rows are fetched all at once.
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+_SESSIONS_BY_IDS = sa.select(sessions).where(sessions.c.id.in_(_IDS))
+_TAGS_OF = (
+    sa.select(session_tags.c.session_id, tags.c.name)
+    .join(tags, tags.c.id == session_tags.c.tag_id)
+    .where(session_tags.c.session_id.in_(_IDS))
+    .order_by(session_tags.c.session_id, tags.c.name)
+)
+_ISSUES_OF = (
+    sa.select(session_issues.c.session_id, session_issues.c.issue_id)
+    .where(session_issues.c.session_id.in_(_IDS))
+    .order_by(session_issues.c.session_id, session_issues.c.issue_id)
+)
+_FIELD_VALUES_OF = sa.select(
+    session_field_values.c.session_id,
+    session_field_values.c.field_id,
+    session_field_values.c.value,
+).where(session_field_values.c.session_id.in_(_IDS))
+
+
 def sessions_by_ids(conn: Connection, ids: Sequence[int]) -> list[Row[Any]]:
     """Full rows in the order of `ids`."""
     if not ids:
         return []
-    rows = {r.id: r for r in conn.execute(sa.select(sessions).where(sessions.c.id.in_(ids)))}
+    rows = {r[0]: r for r in conn.execute(_SESSIONS_BY_IDS, {"ids": list(ids)}).all()}
     return [rows[i] for i in ids if i in rows]
 
 
@@ -114,13 +136,7 @@ def set_field_values(conn: Connection, session_id: int, values: dict[int, str | 
 def tags_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = defaultdict(list)
     if ids:
-        stmt = (
-            sa.select(session_tags.c.session_id, tags.c.name)
-            .join(tags, tags.c.id == session_tags.c.tag_id)
-            .where(session_tags.c.session_id.in_(ids))
-            .order_by(session_tags.c.session_id, tags.c.name)
-        )
-        for sid, name in conn.execute(stmt):
+        for sid, name in conn.execute(_TAGS_OF, {"ids": list(ids)}).all():
             out[sid].append(name)
     return out
 
@@ -128,12 +144,7 @@ def tags_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
 def issues_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[int]]:
     out: dict[int, list[int]] = defaultdict(list)
     if ids:
-        stmt = (
-            sa.select(session_issues.c.session_id, session_issues.c.issue_id)
-            .where(session_issues.c.session_id.in_(ids))
-            .order_by(session_issues.c.session_id, session_issues.c.issue_id)
-        )
-        for sid, iid in conn.execute(stmt):
+        for sid, iid in conn.execute(_ISSUES_OF, {"ids": list(ids)}).all():
             out[sid].append(iid)
     return out
 
@@ -142,12 +153,7 @@ def field_values_of(conn: Connection, ids: Sequence[int]) -> dict[int, dict[int,
     """JSON-encoded custom field values: {session_id: {field_id: value}}."""
     out: dict[int, dict[int, str]] = defaultdict(dict)
     if ids:
-        stmt = sa.select(
-            session_field_values.c.session_id,
-            session_field_values.c.field_id,
-            session_field_values.c.value,
-        ).where(session_field_values.c.session_id.in_(ids))
-        for sid, fid, value in conn.execute(stmt):
+        for sid, fid, value in conn.execute(_FIELD_VALUES_OF, {"ids": list(ids)}).all():
             out[sid][fid] = value
     return out
 
