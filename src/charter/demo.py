@@ -108,6 +108,7 @@ RISKS = [
     "slow pages",
     "wrong totals",
 ]
+RARE_TAG = "flaky"
 TAGS = [
     "regression",
     "smoke",
@@ -276,7 +277,7 @@ def _reference_data(conn: Connection) -> Refs:
         refs.issues.append(setup.create_issue(conn, 4, f"WEB-{100 + n}", 10001, "WEB"))
     for n in range(1, 11):
         refs.issues.append(setup.create_issue(conn, 2, f"#{n * 7}", 5001, "acme/mobile-app"))
-    refs.tags = rq.ensure_tags(conn, TAGS)
+    refs.tags = rq.ensure_tags(conn, [*TAGS, RARE_TAG])
     return refs
 
 
@@ -326,10 +327,7 @@ def _load_sessions(
                 )
                 rows.append(session)
                 results.extend(res)
-                tag_rows.extend(
-                    {"session_id": sid, "tag_id": refs.tags[t]}
-                    for t in rng.sample(TAGS, rng.choice([0, 1, 1, 2, 3]))
-                )
+                tag_rows.extend({"session_id": sid, "tag_id": refs.tags[t]} for t in _tags(rng))
                 issue_rows.extend(
                     {"session_id": sid, "issue_id": iid}
                     for iid in rng.sample(refs.issues, rng.choice([0, 0, 0, 1, 2]))
@@ -362,7 +360,7 @@ def _session(
     weights: list[int],
     flags: counters.StatusFlags,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    creator = rng.choice(assignees)
+    creator = _skewed(rng, assignees)
     started = rng.random() < 0.75
     closed = started and rng.random() < 0.55
     estimate = rng.choice([None, 30, 45, 60, 90, 120])
@@ -403,10 +401,10 @@ def _session(
             f"Explore {rng.choice(AREAS)} with {rng.choice(PERSONAS)} "
             f"to discover {rng.choice(RISKS)}"
         ),
-        "config_id": rng.choice(refs.configs[project_id]) if rng.random() < 0.7 else None,
-        "milestone_id": rng.choice(refs.milestones[project_id]) if rng.random() < 0.8 else None,
+        "config_id": _skewed(rng, refs.configs[project_id]) if rng.random() < 0.7 else None,
+        "milestone_id": _skewed(rng, refs.milestones[project_id]) if rng.random() < 0.8 else None,
         "state_id": refs.states[-1] if closed else rng.choice(refs.states[:-1]),
-        "assignee_id": rng.choice(assignees) if rng.random() < 0.9 else None,
+        "assignee_id": _skewed(rng, assignees) if rng.random() < 0.9 else None,
         "estimate": estimate * MINUTE if estimate else None,
         "forecast": None,
         "elapsed": elapsed,
@@ -424,6 +422,22 @@ def _session(
         **{c: counts[c] for c in COUNTER_COLUMNS},
     }
     return row, results
+
+
+def _skewed(rng: random.Random, values: list[int]) -> int:
+    """Like real data, one value is rare: the last one is picked ~40x less often than
+    each of the others (so filters have selective as well as broad values)."""
+    if len(values) < 2:
+        return values[0]
+    return rng.choices(values, [40] * (len(values) - 1) + [1])[0]
+
+
+def _tags(rng: random.Random) -> list[str]:
+    """0-3 common tags, plus the rare 'flaky' on about 1 session in 500."""
+    names = rng.sample(TAGS, rng.choice([0, 1, 1, 2, 3]))
+    if rng.random() < 0.002:
+        names.append(RARE_TAG)
+    return names
 
 
 def _field_values(
