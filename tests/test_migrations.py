@@ -17,6 +17,8 @@ def test_upgrade_matches_tables_and_is_idempotent(fresh_database_url: str) -> No
     assert current_revision(db) == head_revision()
     assert upgrade(db) is False
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+        )
     assert diff == [], "tables.py and the migrations disagree; add a migration"
     db.close()

@@ -30,7 +30,10 @@ _ENV_HELP = "\n".join(
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None) -> None:
     """Charter: self-hosted test management for exploratory testing."""
-    ctx.obj = Settings.from_env(database_url=database_url)
+    try:
+        ctx.obj = Settings.from_env(database_url=database_url)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     if ctx.invoked_subcommand is None:
         ctx.invoke(serve)
 
@@ -142,6 +145,54 @@ def user_create(ctx: click.Context, name: str, email: str, admin: bool) -> None:
     click.echo(user_id)
 
 
+@user.command("list")
+@click.pass_context
+def user_list(ctx: click.Context) -> None:
+    """List users, one a line: id, email, name, admin|user, active|inactive."""
+    from charter.domain import accounts
+
+    db = _db(ctx)
+    with db.read() as conn:
+        rows = accounts.all_users(conn)
+    for row in rows:
+        kind = "admin" if row["is_admin"] else "user"
+        state = "active" if row["is_active"] else "inactive"
+        click.echo(f"{row['id']}\t{row['email']}\t{row['name']}\t{kind}\t{state}")
+    if not rows:
+        click.echo("No users.", err=True)
+
+
+def _set_active(ctx: click.Context, email: str, active: bool) -> None:
+    from charter.domain import accounts
+
+    db = _db(ctx)
+    with db.write() as conn:
+        changed = _run(lambda: accounts.set_active(conn, email, active))
+    state = "active" if active else "inactive"
+    if not changed:
+        click.echo(f"{email} is {state} already.", err=True)
+    elif active:
+        click.echo(f"{email} is active again; their unrevoked API tokens work again.", err=True)
+    else:
+        click.echo(f"{email} is now inactive; their API tokens stop working.", err=True)
+
+
+@user.command("deactivate")
+@click.option("--email", required=True)
+@click.pass_context
+def user_deactivate(ctx: click.Context, email: str) -> None:
+    """Deactivate a user: all their API tokens fail at once."""
+    _set_active(ctx, email, False)
+
+
+@user.command("activate")
+@click.option("--email", required=True)
+@click.pass_context
+def user_activate(ctx: click.Context, email: str) -> None:
+    """Activate a user again."""
+    _set_active(ctx, email, True)
+
+
 @main.group()
 def member() -> None:
     """Manage project members."""
@@ -162,6 +213,56 @@ def member_add(ctx: click.Context, project_id: int, email: str, role: str) -> No
     click.echo(f"{email} is now {role} of project {project_id}.", err=True)
 
 
+@member.command("remove")
+@click.option("--project", "project_id", type=int, required=True)
+@click.option("--email", required=True)
+@click.pass_context
+def member_remove(ctx: click.Context, project_id: int, email: str) -> None:
+    """Remove a user from a project."""
+    from charter.domain import accounts
+
+    db = _db(ctx)
+    with db.write() as conn:
+        _run(lambda: accounts.remove_member(conn, project_id, email))
+    click.echo(f"{email} is no longer a member of project {project_id}.", err=True)
+
+
+@main.group()
+def project() -> None:
+    """Manage projects."""
+
+
+@project.command("create")
+@click.option("--name", required=True)
+@click.option("--manager-email", default=None, help="Make this user the project's manager.")
+@click.pass_context
+def project_create(ctx: click.Context, name: str, manager_email: str | None) -> None:
+    """Create a project; prints the new project's id."""
+    from charter.domain import accounts
+
+    db = _db(ctx)
+    with db.write() as conn:
+        project_id = _run(lambda: accounts.create_project(conn, name, manager_email))
+    click.echo(project_id)
+
+
+@project.command("list")
+@click.pass_context
+def project_list(ctx: click.Context) -> None:
+    """List projects, one a line: id, name, active|completed, session count."""
+    from charter.domain import accounts
+
+    db = _db(ctx)
+    with db.read() as conn:
+        rows = accounts.all_projects(conn)
+    for row in rows:
+        state = "completed" if row["is_completed"] else "active"
+        sessions = f"{row['session_count']} sessions"
+        click.echo(f"{row['id']}\t{row['name']}\t{state}\t{sessions}")
+    if not rows:
+        click.echo("No projects.", err=True)
+
+
 @main.group()
 def token() -> None:
     """Manage API tokens."""
@@ -179,6 +280,38 @@ def token_create(ctx: click.Context, email: str, name: str) -> None:
     with db.write() as conn:
         secret = _run(lambda: auth.create_token(conn, email, name))
     click.echo(secret)
+
+
+@token.command("list")
+@click.option("--email", required=True, help="Whose tokens.")
+@click.pass_context
+def token_list(ctx: click.Context, email: str) -> None:
+    """List a user's tokens (never the secrets), one a line: id, name, created_at,
+    last_used_at (or never), active or revoked <when>."""
+    from charter.domain import accounts
+
+    db = _db(ctx)
+    with db.read() as conn:
+        tokens = _run(lambda: accounts.tokens_of(conn, email))
+    for t in tokens:
+        state = f"revoked {t['revoked_at']}" if t["revoked_at"] else "active"
+        used = t["last_used_at"] or "never"
+        click.echo(f"{t['id']}\t{t['name']}\t{t['created_at']}\t{used}\t{state}")
+    if not tokens:
+        click.echo(f"{email} has no tokens.", err=True)
+
+
+@token.command("revoke")
+@click.option("--id", "token_id", type=int, required=True)
+@click.pass_context
+def token_revoke(ctx: click.Context, token_id: int) -> None:
+    """Revoke a token: it fails at once."""
+    from charter.domain import auth
+
+    db = _db(ctx)
+    with db.write() as conn:
+        _run(lambda: auth.revoke_token(conn, token_id))
+    click.echo(f"Token {token_id} revoked.", err=True)
 
 
 @main.command()

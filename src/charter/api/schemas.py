@@ -214,3 +214,489 @@ class ResultCreated(msgspec.Struct):
     """One Result, or a list of them for a bulk add."""
 
     result: Result | list[Result]
+
+
+# --- Charter extensions: users administration and API tokens (api/accounts.py) --------
+
+
+class ManagedUser(msgspec.Struct):
+    """The Testmo user shape (as GET /api/v1/users/{id}) plus `is_admin`."""
+
+    id: int
+    name: str
+    email: str
+    type: int
+    timezone: str | None
+    date_format: str | None
+    time_format: str | None
+    notifications: int
+    tfa_enabled: bool
+    is_active: bool
+    is_forgotten: bool
+    is_api: bool
+    role_id: int | None
+    groups: list[int]
+    created_at: str
+    created_by: int | None
+    updated_at: str | None
+    updated_by: int | None
+    is_admin: bool
+
+
+class ManagedUserSingle(msgspec.Struct):
+    result: ManagedUser
+    expands: dict[str, list[UserExpand]]
+
+
+class ApiToken(msgspec.Struct):
+    id: int
+    name: str
+    created_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+class ApiTokenPage(msgspec.Struct):
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+    result: list[ApiToken]
+    expands: dict[str, list[UserExpand]]
+
+
+class NewApiToken(msgspec.Struct):
+    """A token just created: `token` is the secret, shown this one time only."""
+
+    id: int
+    name: str
+    created_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+    token: str
+
+
+class NewApiTokenSingle(msgspec.Struct):
+    result: NewApiToken
+    expands: dict[str, list[UserExpand]]
+
+
+# --- milestones ------------------------------------------------------------------------
+
+
+class MilestoneLink(msgspec.Struct):
+    name: str
+    note: str | None
+    url: str
+
+
+class Milestone(msgspec.Struct):
+    id: int
+    project_id: int
+    root_id: int
+    parent_id: int | None
+    type_id: int | None
+    name: str
+    note: str | None
+    is_started: bool
+    is_completed: bool
+    start_date: str | None  # YYYY-MM-DD
+    due_date: str | None  # YYYY-MM-DD
+    automation_tags: list[str]
+    issues: list[int]
+    links: list[MilestoneLink]
+    started_at: str | None
+    created_at: str
+    created_by: int | None
+    updated_at: str | None
+    updated_by: int | None
+    completed_at: str | None
+
+
+MilestoneStatsExpand = msgspec.defstruct("MilestoneStatsExpand", [("id", int), *_counts.items()])
+
+
+class MilestoneExpands(msgspec.Struct, omit_defaults=True):
+    issues: list[IssueExpand] | None = None
+    milestone_stats: list[MilestoneStatsExpand] | None = None  # type: ignore[valid-type]
+    milestone_types: list[DefaultableExpand] | None = None
+    milestones: list[NamedExpand] | None = None
+    statuses: list[StatusExpand] | None = None
+    users: list[UserExpand] | None = None
+
+
+class MilestonePage(msgspec.Struct):
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+    result: list[Milestone]
+    expands: MilestoneExpands
+
+
+class MilestoneSingle(msgspec.Struct):
+    result: Milestone
+    expands: MilestoneExpands
+
+
+# --- users, roles, groups --------------------------------------------------------------
+
+
+class ProjectUser(msgspec.Struct):
+    id: int
+    name: str
+
+
+class NoExpands(msgspec.Struct):
+    """Always {}: the list has no expands."""
+
+
+class ProjectUserPage(msgspec.Struct):
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+    result: list[ProjectUser]
+    expands: NoExpands
+
+
+class User(msgspec.Struct):
+    id: int
+    name: str
+    email: str
+    type: int
+    timezone: str | None
+    date_format: str | None
+    time_format: str | None
+    notifications: int
+    tfa_enabled: bool
+    is_active: bool
+    is_forgotten: bool
+    is_api: bool
+    role_id: int | None
+    groups: list[int]
+    created_at: str
+    created_by: int | None
+    updated_at: str | None
+    updated_by: int | None
+
+
+class UserExpands(msgspec.Struct, omit_defaults=True):
+    groups: list[NamedExpand] | None = None
+    roles: list[NamedExpand] | None = None
+    users: list[UserExpand] | None = None
+
+
+class UserPage(msgspec.Struct):
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+    result: list[User]
+    expands: UserExpands
+
+
+class UserSingle(msgspec.Struct):
+    result: User
+    expands: UserExpands
+
+
+class Role(msgspec.Struct):
+    id: int
+    name: str
+    permissions: int  # bit set: 1 read, 2 run sessions, 4 manage the project
+    is_default: bool
+    created_at: str
+    created_by: int | None
+    updated_at: str | None
+    updated_by: int | None
+
+
+class UsersExpand(msgspec.Struct, omit_defaults=True):
+    users: list[UserExpand] | None = None
+
+
+class RolePage(msgspec.Struct):
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+    result: list[Role]
+    expands: UsersExpand
+
+
+class RoleSingle(msgspec.Struct):
+    result: Role
+    expands: UsersExpand
+
+
+class Group(msgspec.Struct):
+    id: int
+    name: str
+    members: list[int]
+    created_at: str
+    created_by: int | None
+    updated_at: str | None
+    updated_by: int | None
+
+
+class GroupPage(msgspec.Struct):
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+    result: list[Group]
+    expands: UsersExpand
+
+
+class GroupSingle(msgspec.Struct):
+    result: Group
+    expands: UsersExpand
+
+
+# --- Project administration (Charter extension) ------------------------------------
+
+
+class ProjectWithNote(Project):
+    """A project as a write answers it: the Project object plus its note."""
+
+    note: str | None
+
+
+class ProjectWritten(msgspec.Struct):
+    result: ProjectWithNote
+    expands: dict[str, object]
+
+
+class Member(msgspec.Struct):
+    user_id: int
+    name: str
+    email: str
+    role: str
+
+
+class MemberPage(msgspec.Struct):
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+    result: list[Member]
+    expands: dict[str, object]
+
+
+class MemberSingle(msgspec.Struct):
+    result: Member
+    expands: dict[str, object]
+
+
+class Config(msgspec.Struct):
+    id: int
+    project_id: int
+    name: str
+    created_at: str
+
+
+class ConfigPage(msgspec.Struct):
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+    result: list[Config]
+    expands: dict[str, object]
+
+
+class ConfigSingle(msgspec.Struct):
+    result: Config
+    expands: dict[str, object]
+
+
+class FieldValue(msgspec.Struct):
+    id: int
+    field_id: int
+    name: str
+    icon: str | None
+    color: str | None
+    display_order: int
+
+
+class FieldValuePage(msgspec.Struct):
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+    result: list[FieldValue]
+    expands: dict[str, object]
+
+
+class FieldValueSingle(msgspec.Struct):
+    result: FieldValue
+    expands: dict[str, object]
+
+
+class TemplateField(msgspec.Struct):
+    id: int
+    template_id: int
+    name: str
+    system_name: str
+    type: str
+    scope: str
+    is_required: bool
+    display_order: int
+    values: list[FieldValue]
+
+
+class TemplateFieldPage(msgspec.Struct):
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+    result: list[TemplateField]
+    expands: dict[str, object]
+
+
+class TemplateFieldSingle(msgspec.Struct):
+    result: TemplateField
+    expands: dict[str, object]
+
+
+class Template(msgspec.Struct):
+    id: int
+    name: str
+    is_default: bool
+    created_at: str
+    fields: list[TemplateField]
+
+
+class TemplatePage(msgspec.Struct):
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+    result: list[Template]
+    expands: dict[str, object]
+
+
+class TemplateSingle(msgspec.Struct):
+    result: Template
+    expands: dict[str, object]
+
+
+class State(msgspec.Struct):
+    id: int
+    name: str
+    is_default: bool
+    display_order: int
+
+
+class StatePage(msgspec.Struct):
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+    result: list[State]
+    expands: dict[str, object]
+
+
+class StateSingle(msgspec.Struct):
+    result: State
+    expands: dict[str, object]
+
+
+class Status(msgspec.Struct):
+    id: int
+    name: str
+    system_name: str
+    color: str
+    is_final: bool
+    is_untested: bool
+    is_passed: bool
+    is_failed: bool
+    aliases: list[str]
+    is_active: bool
+
+
+class StatusPage(msgspec.Struct):
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+    result: list[Status]
+    expands: dict[str, object]
+
+
+class StatusSingle(msgspec.Struct):
+    result: Status
+    expands: dict[str, object]
+
+
+class Issue(msgspec.Struct):
+    id: int
+    type: int
+    display_id: str
+    external_project_id: int | None
+    external_project_key: str | None
+    created_at: str
+
+
+class IssuePage(msgspec.Struct):
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+    result: list[Issue]
+    expands: dict[str, object]
+
+
+class IssueSingle(msgspec.Struct):
+    result: Issue
+    expands: dict[str, object]
+
+
+class Tag(msgspec.Struct):
+    id: int
+    name: str
+    session_count: int
+
+
+class TagPage(msgspec.Struct):
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+    result: list[Tag]
+    expands: dict[str, object]
+
+
+class TagSingle(msgspec.Struct):
+    result: Tag
+    expands: dict[str, object]

@@ -16,6 +16,7 @@ from charter.domain.errors import Invalid, NotFound, Unauthenticated
 TOKEN_PREFIX = "charter_"
 # last_used_at is refreshed at most this often, so reads stay reads.
 TOUCH_INTERVAL = timedelta(minutes=5)
+MAX_TOKEN_NAME = 200
 
 
 @dataclass(frozen=True)
@@ -72,19 +73,39 @@ def create_token(conn: Connection, email: str, name: str = "API token") -> str:
     user = q.user_by_email(conn, email)
     if user is None:
         raise NotFound(f"No user with email {email!r}.")
-    if not name.strip():
+    return create_token_for_user(conn, user["id"], name)[1]
+
+
+def create_token_for_user(conn: Connection, user_id: int, name: object) -> tuple[int, str]:
+    """Create a token for user `user_id`: (token id, secret). The secret is shown once;
+    only its sha256 is stored."""
+    if not isinstance(name, str):
+        raise Invalid.field("name", "Must be a string.")
+    name = name.strip()
+    if not name:
         raise Invalid.field("name", "The token name must not be empty.")
+    if len(name) > MAX_TOKEN_NAME:
+        raise Invalid.field("name", f"The token name must be at most {MAX_TOKEN_NAME} characters.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    q.insert_token(
+    token_id = q.insert_token(
         conn,
-        user_id=user["id"],
-        name=name.strip(),
+        user_id=user_id,
+        name=name,
         token_hash=hash_token(secret),
         created_at=utcnow(),
     )
-    return secret
+    return token_id, secret
 
 
 def revoke_token(conn: Connection, token_id: int) -> None:
     if not q.revoke_token(conn, token_id, utcnow()):
         raise NotFound(f"No active token {token_id}.")
+
+
+def revoke_own_token(conn: Connection, user_id: int, token_id: int) -> None:
+    """Revoke one of the user's own active tokens; another user's token, an unknown
+    or an already revoked one is NotFound (its existence is not disclosed)."""
+    row = q.token_by_id(conn, token_id)
+    if row is None or row["user_id"] != user_id or row["revoked_at"] is not None:
+        raise NotFound(f"Token {token_id} not found.")
+    revoke_token(conn, token_id)

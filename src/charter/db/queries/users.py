@@ -93,3 +93,46 @@ def user_names(conn: Connection, ids: set[int]) -> list[dict[str, Any]]:
         return []
     stmt = sa.select(users.c.id, users.c.name).where(users.c.id.in_(ids)).order_by(users.c.id)
     return [{"id": r[0], "name": r[1]} for r in conn.execute(stmt)]
+
+
+# --- administration: users, tokens and members -----------------------------------------
+
+
+def all_users(conn: Connection) -> list[RowMapping]:
+    return list(conn.execute(sa.select(users).order_by(users.c.id)).mappings())
+
+
+def update_user(conn: Connection, user_id: int, **values: Any) -> None:
+    conn.execute(sa.update(users).where(users.c.id == user_id).values(**values))
+
+
+def role_exists(conn: Connection, role_id: int) -> bool:
+    stmt = sa.select(roles.c.id).where(roles.c.id == role_id)
+    return conn.execute(stmt).first() is not None
+
+
+def token_by_id(conn: Connection, token_id: int) -> RowMapping | None:
+    stmt = sa.select(api_tokens).where(api_tokens.c.id == token_id)
+    return conn.execute(stmt).mappings().first()
+
+
+def tokens_by_ids(conn: Connection, ids: list[int]) -> list[RowMapping]:
+    if not ids:
+        return []
+    stmt = sa.select(api_tokens).where(api_tokens.c.id.in_(ids))
+    return list(conn.execute(stmt).mappings())
+
+
+def tokens_of_user(conn: Connection, user_id: int) -> list[RowMapping]:
+    stmt = sa.select(api_tokens).where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.id)
+    return list(conn.execute(stmt).mappings())
+
+
+def tokens_condition(user_id: int) -> sa.ColumnElement[bool]:
+    """The tokens a user owns (the base condition of their token list)."""
+    return api_tokens.c.user_id == user_id
+
+
+def delete_member(conn: Connection, project_id: int, user_id: int) -> int:
+    key = (project_members.c.project_id == project_id) & (project_members.c.user_id == user_id)
+    return conn.execute(sa.delete(project_members).where(key)).rowcount

@@ -1,0 +1,345 @@
+"""Charter extension: project administration (projects, members and roles,
+configurations). Permissions are checked once per route with domain/permissions.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from litestar import Request, Response, delete, get, patch, post, put
+from litestar.params import FromPath
+
+from charter.api import docs, schemas
+from charter.api.conventions import (
+    ListSpec,
+    json_response,
+    list_envelope,
+    list_parameters,
+    operation_with,
+    parse_list,
+)
+from charter.api.deps import path_id, query_params, read_as_user
+from charter.api.writes import Outcome, check_if_match, fields, parse_json, write_as_user
+from charter.domain import admin_projects as ap
+from charter.domain.auth import User
+from charter.domain.errors import NotFound
+from charter.domain.listing import Page
+from charter.domain.permissions import require_admin, require_project
+
+
+def one(item: dict[str, Any]) -> dict[str, Any]:
+    """A single object's envelope (no expands on administration objects)."""
+    return {"result": item, "expands": {}}
+
+
+def body_of(
+    request: Request[Any, Any, Any], raw: bytes, allowed: Collection[str]
+) -> dict[str, Any]:
+    """The JSON body: 400 if malformed, 422 naming an unknown field."""
+    return fields(parse_json(request, raw), allowed)
+
+
+async def read_one(
+    request: Request[Any, Any, Any], work: Callable[[Any, User], dict[str, Any]]
+) -> Response[bytes]:
+    return json_response(await read_as_user(request, lambda conn, user: one(work(conn, user))))
+
+
+async def read_page(
+    request: Request[Any, Any, Any], spec: ListSpec, work: Callable[[Any, User, Any], Page]
+) -> Response[bytes]:
+    params = query_params(request)
+
+    def job(conn: Any, user: User) -> dict[str, Any]:
+        query = parse_list(params, spec)
+        return list_envelope(work(conn, user, query), query)
+
+    return json_response(await read_as_user(request, job))
+
+
+# --- projects ----------------------------------------------------------------------
+
+
+@post(
+    "/api/v1/projects",
+    status_code=201,
+    responses=docs.write_responses(schemas.ProjectWritten, 201, 403, 422),
+    summary="Create a project; its creator becomes a manager (site admins; Charter extension)",
+    tags=["administration"],
+)
+async def create_project(request: Request[Any, Any, Any]) -> Response[bytes]:
+    raw = await request.body()
+
+    def work(conn: Any, user: User) -> Outcome:
+        require_admin(user)
+        body = body_of(request, raw, ap.PROJECT_FIELDS)
+        project_id = ap.create_project(conn, user, body)
+        return 201, one(ap.project_written(conn, project_id))
+
+    return await write_as_user(request, work)
+
+
+@patch(
+    "/api/v1/projects/{project_id:str}",
+    responses=docs.write_responses(schemas.ProjectWritten, 200, 403, 404, 412, 422),
+    summary="Rename a project or edit its note (managers; If-Match; Charter extension)",
+    tags=["administration"],
+)
+async def update_project(
+    request: Request[Any, Any, Any], project_id: FromPath[str]
+) -> Response[bytes]:
+    raw = await request.body()
+
+    def work(conn: Any, user: User) -> Outcome:
+        pid = path_id(project_id, "Project")
+        require_project(conn, user, pid, "manage")
+        body = body_of(request, raw, ap.PROJECT_FIELDS)
+        check_if_match(request, one(ap.project_view(conn, pid)))
+        ap.update_project(conn, pid, user.id, body)
+        return 200, one(ap.project_written(conn, pid))
+
+    return await write_as_user(request, work)
+
+
+def _project_transition(action: str, done: bool) -> Any:
+    """POST /api/v1/projects/{id}/complete or /reopen."""
+
+    async def handler(
+        request: Request[Any, Any, Any], project_id: FromPath[str]
+    ) -> Response[bytes]:
+        def work(conn: Any, user: User) -> Outcome:
+            pid = path_id(project_id, "Project")
+            require_project(conn, user, pid, "manage")
+            ap.set_project_completed(conn, pid, user.id, done)
+            return 200, one(ap.project_written(conn, pid))
+
+        return await write_as_user(request, work)
+
+    handler.__name__ = f"{action}_project"
+    return post(
+        f"/api/v1/projects/{{project_id:str}}/{action}",
+        status_code=200,
+        responses=docs.write_responses(schemas.ProjectWritten, 200, 403, 404, 409),
+        summary=f"{action.title()} a project (managers; Charter extension)",
+        tags=["administration"],
+        name=f"{action}_project",
+    )(handler)
+
+
+# --- members -----------------------------------------------------------------------
+
+MEMBERS = ListSpec(
+    noun="members",
+    sorts={"members:name": "name", "members:user_id": "id"},
+    default_sort="members:name",
+)
+
+
+@get(
+    "/api/v1/projects/{project_id:str}/members",
+    operation_class=operation_with(list_parameters(MEMBERS)),
+    responses=docs.responses(schemas.MemberPage, 403, 404, 422),
+    summary="List the members of a project and their roles (Charter extension)",
+    tags=["administration"],
+)
+async def list_members(
+    request: Request[Any, Any, Any], project_id: FromPath[str]
+) -> Response[bytes]:
+    def work(conn: Any, user: User, query: Any) -> Page:
+        pid = path_id(project_id, "Project")
+        require_project(conn, user, pid, "read")
+        return ap.list_members(conn, pid, query)
+
+    return await read_page(request, MEMBERS, work)
+
+
+@get(
+    "/api/v1/projects/{project_id:str}/members/{user_id:str}",
+    responses=docs.responses(schemas.MemberSingle, 403, 404),
+    summary="One member of a project (Charter extension)",
+    tags=["administration"],
+)
+async def get_member(
+    request: Request[Any, Any, Any], project_id: FromPath[str], user_id: FromPath[str]
+) -> Response[bytes]:
+    def work(conn: Any, user: User) -> dict[str, Any]:
+        pid = path_id(project_id, "Project")
+        require_project(conn, user, pid, "read")
+        return ap.member_view(conn, pid, path_id(user_id, "User"))
+
+    return await read_one(request, work)
+
+
+@put(
+    "/api/v1/projects/{project_id:str}/members/{user_id:str}",
+    responses=docs.write_responses(schemas.MemberSingle, 200, 403, 404, 409, 412, 422),
+    summary=(
+        "Add a member (201) or change their role (200) (managers; If-Match; Charter extension)"
+    ),
+    tags=["administration"],
+)
+async def set_member(
+    request: Request[Any, Any, Any], project_id: FromPath[str], user_id: FromPath[str]
+) -> Response[bytes]:
+    raw = await request.body()
+
+    def work(conn: Any, user: User) -> Outcome:
+        pid = path_id(project_id, "Project")
+        require_project(conn, user, pid, "manage")
+        uid = path_id(user_id, "User")
+        body = body_of(request, raw, ap.MEMBER_FIELDS)
+        if request.headers.get("if-match") is not None:
+            try:
+                current: Any = one(ap.member_view(conn, pid, uid))
+            except NotFound:
+                current = None  # If-Match on someone who is not a member: 412
+            check_if_match(request, current)
+        added = ap.set_member_role(conn, pid, uid, body)
+        return (201 if added else 200), one(ap.member_view(conn, pid, uid))
+
+    return await write_as_user(request, work)
+
+
+@delete(
+    "/api/v1/projects/{project_id:str}/members/{user_id:str}",
+    status_code=204,
+    responses=docs.write_responses(None, 204, 403, 404, 409, 412),
+    summary="Remove a member; never the last manager (managers; Charter extension)",
+    tags=["administration"],
+)
+async def remove_member(
+    request: Request[Any, Any, Any], project_id: FromPath[str], user_id: FromPath[str]
+) -> Response[None]:
+    def work(conn: Any, user: User) -> Outcome:
+        pid = path_id(project_id, "Project")
+        require_project(conn, user, pid, "manage")
+        uid = path_id(user_id, "User")
+        check_if_match(request, one(ap.member_view(conn, pid, uid)))
+        ap.remove_member(conn, pid, uid)
+        return 204, None
+
+    return await write_as_user(request, work)
+
+
+# --- configurations ----------------------------------------------------------------
+
+CONFIGS = ListSpec(
+    noun="configs",
+    sorts={"configs:created_at": "created_at", "configs:name": "name"},
+    default_sort="configs:created_at",
+)
+
+
+@get(
+    "/api/v1/projects/{project_id:str}/configs",
+    operation_class=operation_with(list_parameters(CONFIGS)),
+    responses=docs.responses(schemas.ConfigPage, 403, 404, 422),
+    summary="List the configurations of a project (Charter extension)",
+    tags=["administration"],
+)
+async def list_configs(
+    request: Request[Any, Any, Any], project_id: FromPath[str]
+) -> Response[bytes]:
+    def work(conn: Any, user: User, query: Any) -> Page:
+        pid = path_id(project_id, "Project")
+        require_project(conn, user, pid, "read")
+        return ap.list_configs(conn, pid, query)
+
+    return await read_page(request, CONFIGS, work)
+
+
+@post(
+    "/api/v1/projects/{project_id:str}/configs",
+    status_code=201,
+    responses=docs.write_responses(schemas.ConfigSingle, 201, 403, 404, 422),
+    summary="Create a configuration (managers; Charter extension)",
+    tags=["administration"],
+)
+async def create_config(
+    request: Request[Any, Any, Any], project_id: FromPath[str]
+) -> Response[bytes]:
+    raw = await request.body()
+
+    def work(conn: Any, user: User) -> Outcome:
+        pid = path_id(project_id, "Project")
+        require_project(conn, user, pid, "manage")
+        config_id = ap.create_config(conn, pid, body_of(request, raw, ap.CONFIG_FIELDS))
+        return 201, one(ap.config_view(conn, config_id))
+
+    return await write_as_user(request, work)
+
+
+def _config(conn: Any, user: User, raw_id: str, action: Any) -> int:
+    """The configuration id, once `user` may do `action` in its project."""
+    config_id = path_id(raw_id, "Configuration")
+    require_project(conn, user, ap.config_row(conn, config_id)["project_id"], action)
+    return config_id
+
+
+@get(
+    "/api/v1/configs/{config_id:str}",
+    responses=docs.responses(schemas.ConfigSingle, 403, 404),
+    summary="One configuration (Charter extension)",
+    tags=["administration"],
+)
+async def get_config(request: Request[Any, Any, Any], config_id: FromPath[str]) -> Response[bytes]:
+    return await read_one(
+        request, lambda conn, user: ap.config_view(conn, _config(conn, user, config_id, "read"))
+    )
+
+
+@patch(
+    "/api/v1/configs/{config_id:str}",
+    responses=docs.write_responses(schemas.ConfigSingle, 200, 403, 404, 412, 422),
+    summary="Rename a configuration (managers; If-Match; Charter extension)",
+    tags=["administration"],
+)
+async def update_config(
+    request: Request[Any, Any, Any], config_id: FromPath[str]
+) -> Response[bytes]:
+    raw = await request.body()
+
+    def work(conn: Any, user: User) -> Outcome:
+        cid = _config(conn, user, config_id, "manage")
+        body = body_of(request, raw, ap.CONFIG_FIELDS)
+        check_if_match(request, one(ap.config_view(conn, cid)))
+        ap.update_config(conn, cid, body)
+        return 200, one(ap.config_view(conn, cid))
+
+    return await write_as_user(request, work)
+
+
+@delete(
+    "/api/v1/configs/{config_id:str}",
+    status_code=204,
+    responses=docs.write_responses(None, 204, 403, 404, 409, 412),
+    summary="Delete a configuration no session uses (managers; Charter extension)",
+    tags=["administration"],
+)
+async def delete_config(
+    request: Request[Any, Any, Any], config_id: FromPath[str]
+) -> Response[None]:
+    def work(conn: Any, user: User) -> Outcome:
+        cid = _config(conn, user, config_id, "manage")
+        check_if_match(request, one(ap.config_view(conn, cid)))
+        ap.delete_config(conn, cid)
+        return 204, None
+
+    return await write_as_user(request, work)
+
+
+ROUTES = [
+    create_project,
+    update_project,
+    _project_transition("complete", True),
+    _project_transition("reopen", False),
+    list_members,
+    get_member,
+    set_member,
+    remove_member,
+    list_configs,
+    create_config,
+    get_config,
+    update_config,
+    delete_config,
+]

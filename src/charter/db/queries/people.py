@@ -1,0 +1,126 @@
+"""Reading and creating users, roles and groups (the admin namespaces) and project
+membership lists."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from charter.db.tables import group_members, groups, project_members, roles, users
+
+
+def everyone() -> sa.ColumnElement[bool]:
+    """The base condition of a site-wide list (users, roles, groups)."""
+    return sa.true()
+
+
+def members_of(project_id: int) -> sa.ColumnElement[bool]:
+    """The base condition listing the members of a project (on the users table)."""
+    return users.c.id.in_(
+        sa.select(project_members.c.user_id).where(project_members.c.project_id == project_id)
+    )
+
+
+def _by_ids(conn: Connection, table: sa.Table, ids: Sequence[int]) -> list[RowMapping]:
+    """Full rows in the order of `ids`."""
+    if not ids:
+        return []
+    rows = {
+        r["id"]: r for r in conn.execute(sa.select(table).where(table.c.id.in_(ids))).mappings()
+    }
+    return [rows[i] for i in ids if i in rows]
+
+
+def users_by_ids(conn: Connection, ids: Sequence[int]) -> list[RowMapping]:
+    return _by_ids(conn, users, ids)
+
+
+def roles_by_ids(conn: Connection, ids: Sequence[int]) -> list[RowMapping]:
+    return _by_ids(conn, roles, ids)
+
+
+def groups_by_ids(conn: Connection, ids: Sequence[int]) -> list[RowMapping]:
+    return _by_ids(conn, groups, ids)
+
+
+def group_ids_of_users(conn: Connection, user_ids: Sequence[int]) -> dict[int, list[int]]:
+    """{user_id: [group ids, ascending]}."""
+    out: dict[int, list[int]] = defaultdict(list)
+    if user_ids:
+        stmt = (
+            sa.select(group_members.c.user_id, group_members.c.group_id)
+            .where(group_members.c.user_id.in_(user_ids))
+            .order_by(group_members.c.user_id, group_members.c.group_id)
+        )
+        for uid, gid in conn.execute(stmt):
+            out[uid].append(gid)
+    return out
+
+
+def member_ids_of_groups(conn: Connection, group_ids: Sequence[int]) -> dict[int, list[int]]:
+    """{group_id: [user ids, ascending]}."""
+    out: dict[int, list[int]] = defaultdict(list)
+    if group_ids:
+        stmt = (
+            sa.select(group_members.c.group_id, group_members.c.user_id)
+            .where(group_members.c.group_id.in_(group_ids))
+            .order_by(group_members.c.group_id, group_members.c.user_id)
+        )
+        for gid, uid in conn.execute(stmt):
+            out[gid].append(uid)
+    return out
+
+
+def _names(conn: Connection, table: sa.Table, ids: Iterable[int]) -> list[dict[str, Any]]:
+    ids = set(ids)
+    if not ids:
+        return []
+    stmt = sa.select(table.c.id, table.c.name).where(table.c.id.in_(ids)).order_by(table.c.id)
+    return [{"id": r[0], "name": r[1]} for r in conn.execute(stmt)]
+
+
+def group_names(conn: Connection, ids: Iterable[int]) -> list[dict[str, Any]]:
+    return _names(conn, groups, ids)
+
+
+def role_names(conn: Connection, ids: Iterable[int]) -> list[dict[str, Any]]:
+    return _names(conn, roles, ids)
+
+
+# --- writes (used by domain/people.py) ------------------------------------------------
+
+
+def insert_group(conn: Connection, **values: Any) -> int:
+    stmt = sa.insert(groups).values(**values).returning(groups.c.id)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def group_by_name(conn: Connection, name: str) -> RowMapping | None:
+    return conn.execute(sa.select(groups).where(groups.c.name == name)).mappings().first()
+
+
+def add_group_members(conn: Connection, group_id: int, user_ids: Iterable[int]) -> None:
+    """Add users to a group (already present ones are left alone)."""
+    wanted = list(dict.fromkeys(user_ids))
+    if not wanted:
+        return
+    stmt = sa.select(group_members.c.user_id).where(
+        group_members.c.group_id == group_id, group_members.c.user_id.in_(wanted)
+    )
+    present = {r[0] for r in conn.execute(stmt)}
+    rows = [{"group_id": group_id, "user_id": u} for u in wanted if u not in present]
+    if rows:
+        conn.execute(sa.insert(group_members), rows)
+
+
+def insert_role(conn: Connection, **values: Any) -> int:
+    stmt = sa.insert(roles).values(**values).returning(roles.c.id)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def set_user_role(conn: Connection, user_id: int, role_id: int | None) -> None:
+    conn.execute(sa.update(users).where(users.c.id == user_id).values(role_id=role_id))
