@@ -10,6 +10,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from charter import __version__
+from charter.api import bench
 from charter.api.errors import EXCEPTION_HANDLERS
 from charter.api.etag import etag_middleware
 from charter.api.routes import ROUTES
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     logging.getLogger("charter").setLevel(settings.log_level.upper())
     return Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, *(bench.ROUTES if settings.bench_routes else [])],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[etag_middleware],
         request_max_body_size=settings.max_body_bytes,

@@ -25,6 +25,9 @@ class Settings:
         "Threads that run database work (0 = auto: 1 on SQLite, 4 on PostgreSQL).",
     )
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
+    bench_routes: bool = _setting(
+        False, "Serve the benchmark's floor endpoint (bench/run.py sets it; keep it off)."
+    )
     max_body_bytes: int = _setting(
         10_000_000, "Largest request body accepted, in bytes; larger ones get 413."
     )
@@ -36,7 +39,7 @@ class Settings:
         for f in fields(cls):
             raw = os.environ.get(f"CHARTER_{f.name.upper()}")
             if raw is not None and raw != "":
-                values[f.name] = int(raw) if isinstance(f.default, int) else raw
+                values[f.name] = _parse(f.name, raw, f.default)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -45,6 +48,19 @@ class Settings:
         if self.db_threads > 0:
             return self.db_threads
         return 1 if self.database_url.startswith("sqlite") else 4
+
+
+def _parse(name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        if raw.lower() not in ("1", "0", "true", "false"):
+            raise ValueError(f"CHARTER_{name.upper()} must be 1, 0, true or false, not {raw!r}")
+        return raw.lower() in ("1", "true")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"CHARTER_{name.upper()} must be an integer, not {raw!r}") from None
+    return raw
 
 
 def settings_table() -> list[tuple[str, str, str]]:

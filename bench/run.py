@@ -1,0 +1,592 @@
+"""Charter benchmark: one project with 1,000,000 sessions, served by `charter serve`
+(1 worker pinned to core 0), driven over loopback by wrk pinned to core 1.
+
+Every figure is reported next to floors measured in the same run, so the report reads
+as ratios rather than absolute times on a noisy machine:
+  raw floor   stdlib sqlite3 (or psycopg) running the minimal SQL for page 1 plus
+              orjson encoding, in a tight loop in one process on core 0;
+  HTTP floor  the same server answering a pre-encoded page of the same size through
+              the same middleware, authentication and database hop.
+
+    python bench/run.py                      # SQLite and PostgreSQL, writes bench/RESULTS.md
+    python bench/run.py --backends sqlite --sessions 100000 --duration 3   # a quick look
+
+See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+CHARTER = Path(sys.executable).parent / "charter"
+PG_SERVER = os.environ.get("CHARTER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+PG_DB = "charter_bench"
+SERVER_CORE, LOAD_CORE = "0", "1"
+CONNECTIONS = 8
+ALL_EXPANDS = "configs,field_values,issues,milestones,states,statuses,templates,users"
+
+
+@dataclass
+class Scenario:
+    name: str
+    path: str
+    method: str = "GET"
+    body: Any = None
+    results_per_request: int = 0  # for write scenarios: results written per request
+    group: str = "read"
+
+
+@dataclass
+class Measure:
+    scenario: Scenario
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    codes: str
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class BackendRun:
+    backend: str
+    url: str
+    load_seconds: float | None = None
+    load_peak_rss_mb: float | None = None
+    raw_floor_rate: float = 0.0
+    measures: list[Measure] = field(default_factory=list)
+    server_peak_rss_mb: float = 0.0
+    sessions: int = 0
+
+
+def sh(*args: str, env: dict[str, str] | None = None, timeout: float = 3600) -> str:
+    proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout)
+    if proc.returncode != 0:
+        raise SystemExit(
+            f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
+    return proc.stdout
+
+
+def charter(url: str, *args: str, timeout: float = 3600) -> str:
+    return sh(str(CHARTER), "--database", url, *args, timeout=timeout)
+
+
+# --- the dataset --------------------------------------------------------------------
+
+
+def sqlite_url() -> str:
+    return f"sqlite:///{OUT / 'bench.db'}"
+
+
+def session_count(backend: str, url: str) -> int:
+    try:
+        if backend == "sqlite":
+            path = OUT / "bench.db"
+            if not path.exists():
+                return 0
+            with sqlite3.connect(path) as conn:
+                return int(conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+        import psycopg
+
+        with psycopg.connect(url.replace("+psycopg", "")) as conn:
+            row = conn.execute("SELECT COUNT(*) FROM sessions").fetchone()
+            return int(row[0]) if row else 0
+    except Exception:
+        return 0
+
+
+def prepare(backend: str, n_sessions: int, seed: int) -> BackendRun:
+    """Load the dataset through the project's own loader, unless it is there already."""
+    OUT.mkdir(exist_ok=True)
+    if backend == "sqlite":
+        url = sqlite_url()
+    else:
+        url = f"{PG_SERVER}/{PG_DB}"
+    run = BackendRun(backend, url)
+    expected = n_sessions
+    if session_count(backend, url) == expected:
+        print(f"[{backend}] dataset present ({expected} sessions)", flush=True)
+        run.sessions = expected
+        return run
+    if backend == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(OUT / "bench.db") + suffix).unlink(missing_ok=True)
+    else:
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{PG_DB}"')
+    print(f"[{backend}] loading {n_sessions} sessions with `charter demo` ...", flush=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.monotonic()
+    charter(url, "demo", "--sessions", str(n_sessions), "--seed", str(seed))
+    run.load_seconds = time.monotonic() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    run.load_peak_rss_mb = max(peak, before) / 1024
+    run.sessions = n_sessions
+    print(
+        f"[{backend}] loaded in {run.load_seconds:.0f} s, peak RSS {run.load_peak_rss_mb:.0f} MB",
+        flush=True,
+    )
+    return run
+
+
+# --- floors -------------------------------------------------------------------------
+
+PAGE_SQL = (
+    "SELECT * FROM sessions WHERE project_id = {p} ORDER BY created_at DESC, id DESC LIMIT 100"
+)
+
+
+def raw_floor(run: BackendRun, seconds: float) -> float:
+    """Pages per second: the minimal SQL for page 1 plus orjson, in one process."""
+    os.sched_setaffinity(0, {int(SERVER_CORE)})
+    try:
+        if run.backend == "sqlite":
+            conn: Any = sqlite3.connect(OUT / "bench.db")
+            sql = PAGE_SQL.format(p="?")
+            execute = lambda: conn.execute(sql, (1,))  # noqa: E731
+        else:
+            import psycopg
+
+            conn = psycopg.connect(run.url)
+            sql = PAGE_SQL.format(p="%s")
+            execute = lambda: conn.execute(sql, (1,))  # noqa: E731
+        n, deadline = 0, time.perf_counter() + seconds
+        started = time.perf_counter()
+        while time.perf_counter() < deadline:
+            cur = execute()
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            orjson.dumps({"result": rows}, default=str)
+            n += 1
+        rate = n / (time.perf_counter() - started)
+        conn.close()
+        return rate
+    finally:
+        os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+
+
+# --- the server and the load --------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "CHARTER_BENCH_ROUTES": "1", "CHARTER_LOG_LEVEL": "warning"}
+    cmd = ["taskset", "-c", SERVER_CORE, str(CHARTER), "--database", url, "serve"]
+    cmd += ["--port", str(port), "--workers", "1"]
+    return subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
+
+
+def wait_up(base: str, token: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("charter serve exited; see bench/out/serve-*.log")
+        try:
+            if httpx.get(f"{base}/api/v1/user", headers=auth(token), timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit("charter serve did not come up")
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def wrk(base: str, token: str, scenario: Scenario, seconds: float) -> Measure:
+    env = {**os.environ, "CHARTER_TOKEN": token, "BENCH_METHOD": scenario.method}
+    body_file = None
+    if scenario.body is not None:
+        body_file = tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False)
+        body_file.write(json.dumps(scenario.body).encode())
+        body_file.close()
+        env["BENCH_BODY_FILE"] = body_file.name
+    cmd = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s"]
+    cmd += ["--timeout", "10s", "-s", str(HERE / "wrk.lua"), base + scenario.path]
+    out = sh(*cmd, env=env, timeout=seconds + 60)
+    if body_file:
+        os.unlink(body_file.name)
+    m = re.search(
+        r"BENCH requests=(\d+) duration_us=(\d+) p50_us=(\d+) p99_us=(\d+) errors=(\d+) codes=(\S*)",
+        out,
+    )
+    if not m:
+        raise SystemExit(f"unexpected wrk output:\n{out}")
+    requests, duration, p50, p99, errors = (int(m.group(i)) for i in range(1, 6))
+    return Measure(scenario, requests, duration / 1e6, p50 / 1e3, p99 / 1e3, errors, m.group(6))
+
+
+def peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    m = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return int(m.group(1)) / 1024 if m else 0.0
+
+
+# --- scenarios ----------------------------------------------------------------------
+
+
+def filter_values(run: BackendRun, project: int) -> list[tuple[str, str, str]]:
+    """(filter, selective value, broad value) picked from the data: the rarest and the
+    most common id of each column, and date cut-offs at ~1% and ~60% of the rows."""
+    if run.backend == "sqlite":
+        conn: Any = sqlite3.connect(OUT / "bench.db")
+        q = lambda sql: conn.execute(sql.replace("%s", "?"), (project,)).fetchall()  # noqa: E731
+    else:
+        import psycopg
+
+        conn = psycopg.connect(run.url)
+        q = lambda sql: conn.execute(sql, (project,)).fetchall()  # noqa: E731
+    out = []
+    for column in (
+        "assignee_id",
+        "config_id",
+        "created_by",
+        "milestone_id",
+        "state_id",
+        "template_id",
+    ):
+        rows = q(
+            f"SELECT {column}, COUNT(*) FROM sessions WHERE project_id = %s AND {column} IS NOT NULL "
+            f"GROUP BY {column} ORDER BY COUNT(*), {column}"
+        )
+        out.append((column, str(rows[0][0]), str(rows[-1][0])))
+    rows = q(
+        "SELECT t.name, COUNT(*) FROM session_tags st JOIN tags t ON t.id = st.tag_id "
+        "JOIN sessions s ON s.id = st.session_id WHERE s.project_id = %s GROUP BY t.name ORDER BY COUNT(*), t.name"
+    )
+    out.append(("tags", rows[0][0], rows[-1][0]))
+    total = q("SELECT COUNT(*) FROM sessions WHERE project_id = %s")[0][0]
+    closed = q("SELECT COUNT(*) FROM sessions WHERE project_id = %s AND closed_at IS NOT NULL")[0][
+        0
+    ]
+
+    def cut(column: str, order: str, rank: int) -> str:
+        row = q(
+            f"SELECT {column} FROM sessions WHERE project_id = %s AND {column} IS NOT NULL "
+            f"ORDER BY {column} {order} LIMIT 1 OFFSET {rank}"
+        )
+        value = row[0][0]
+        text = value if isinstance(value, str) else value.isoformat(sep=" ")
+        return text.replace(" ", "T")[:19] + "Z"
+
+    out.append(
+        (
+            "created_after",
+            cut("created_at", "DESC", total // 100),
+            cut("created_at", "DESC", total * 6 // 10),
+        )
+    )
+    out.append(
+        (
+            "created_before",
+            cut("created_at", "ASC", total // 100),
+            cut("created_at", "ASC", total * 6 // 10),
+        )
+    )
+    out.append(
+        (
+            "closed_after",
+            cut("closed_at", "DESC", closed // 100),
+            cut("closed_at", "DESC", closed * 6 // 10),
+        )
+    )
+    out.append(
+        (
+            "closed_before",
+            cut("closed_at", "ASC", closed // 100),
+            cut("closed_at", "ASC", closed * 6 // 10),
+        )
+    )
+    conn.close()
+    return out
+
+
+def scenarios(run: BackendRun, base: str, token: str, project: int) -> list[Scenario]:
+    lst = f"/api/v1/projects/{project}/sessions"
+    out = [
+        Scenario(
+            "HTTP floor (pre-encoded page 1)", f"/api/v1/bench/floor/{project}", group="floor"
+        ),
+        Scenario("list page 1", f"{lst}?per_page=100"),
+        Scenario("list page 1, all 8 expands", f"{lst}?per_page=100&expands={ALL_EXPANDS}"),
+        Scenario("is_closed=1 (total from counters)", f"{lst}?is_closed=1"),
+        Scenario("is_closed=0 (total from counters)", f"{lst}?is_closed=0"),
+    ]
+    for name, selective, broad in filter_values(run, project):
+        out.append(
+            Scenario(f"{name}={selective} (selective)", f"{lst}?{name}={selective}", group="filter")
+        )
+        out.append(Scenario(f"{name}={broad} (broad)", f"{lst}?{name}={broad}", group="filter"))
+    ids = filter_values(run, project)
+    by = {name: broad for name, _sel, broad in ids}
+    out.append(
+        Scenario(
+            "three filters combined",
+            f"{lst}?state_id={by['state_id']}&is_closed=0&tags={by['tags']}",
+            group="filter",
+        )
+    )
+    out.append(
+        Scenario("sort=sessions:closed_at", f"{lst}?sort=sessions:closed_at", group="filter")
+    )
+    total = httpx.get(base + lst, headers=auth(token)).json()["total"]
+    deep = max(1, total // 100 // 2)
+    out.append(Scenario(f"deep page {deep} of {total // 100}", f"{lst}?page={deep}", group="deep"))
+    some = httpx.get(base + lst, params={"per_page": 15}, headers=auth(token)).json()["result"][7][
+        "id"
+    ]
+    out.append(Scenario("one session by id", f"/api/v1/sessions/{some}"))
+    out.append(Scenario("GET /api/v1/user", "/api/v1/user"))
+    # Writes go to a session of their own, so reads above are not disturbed.
+    created = httpx.post(base + lst, json={"name": "Benchmark writes"}, headers=auth(token))
+    created.raise_for_status()
+    sid = created.json()["result"]["id"]
+    out.append(
+        Scenario(
+            "add 1 result",
+            f"/api/v1/sessions/{sid}/results",
+            "POST",
+            {"status_id": 2, "note": "ok"},
+            1,
+            "write",
+        )
+    )
+    bulk = {"results": [{"status_id": 2 + i % 5, "note": f"note {i}"} for i in range(100)]}
+    out.append(
+        Scenario(
+            "add 100 results in one request",
+            f"/api/v1/sessions/{sid}/results",
+            "POST",
+            bulk,
+            100,
+            "write",
+        )
+    )
+    return out
+
+
+def bench_backend(run: BackendRun, seconds: float) -> None:
+    token = charter(
+        run.url, "token", "create", "--email", "admin@example.com", "--name", "bench"
+    ).strip()
+    print(f"[{run.backend}] raw floor ...", flush=True)
+    run.raw_floor_rate = raw_floor(run, seconds)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start_server(run.url, port, OUT / f"serve-{run.backend}.log")
+    try:
+        wait_up(base, token, proc)
+        for scenario in scenarios(run, base, token, project=1):
+            wrk(base, token, scenario, 1)  # warm-up: caches, planner, page cache
+            m = wrk(base, token, scenario, seconds)
+            run.measures.append(m)
+            print(
+                f"[{run.backend}] {scenario.name:45s} {m.rate:8.0f} req/s  p50 {m.p50_ms:7.2f} ms"
+                f"  p99 {m.p99_ms:7.2f} ms  errors {m.errors} codes {m.codes}",
+                flush=True,
+            )
+        run.server_peak_rss_mb = peak_rss_mb(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+# --- the report ---------------------------------------------------------------------
+
+
+def ratio_rows(run: BackendRun) -> list[tuple[str, str, str, bool]]:
+    """(budget, measured, limit, holds)."""
+    by = {m.scenario.name: m for m in run.measures}
+    page1 = by["list page 1"]
+    expands = by["list page 1, all 8 expands"]
+    user = by["GET /api/v1/user"]
+    one = by["one session by id"]
+    single = by["add 1 result"]
+    bulk = by["add 100 results in one request"]
+    rows = [
+        (
+            "list page 1 / raw floor (rate)",
+            f"{page1.rate / run.raw_floor_rate:.0%}",
+            ">= 40%",
+            page1.rate >= 0.4 * run.raw_floor_rate,
+        ),
+        (
+            "all 8 expands / raw floor (rate)",
+            f"{expands.rate / run.raw_floor_rate:.0%}",
+            ">= 25%",
+            expands.rate >= 0.25 * run.raw_floor_rate,
+        ),
+    ]
+    worst = max((m for m in run.measures if m.scenario.group == "filter"), key=lambda m: m.p50_ms)
+    rows.append(
+        (
+            f"slowest filter/sort p50 / page 1 p50 ({worst.scenario.name})",
+            f"{worst.p50_ms / page1.p50_ms:.2f}x",
+            "<= 3x",
+            worst.p50_ms <= 3 * page1.p50_ms,
+        )
+    )
+    deep = next(m for m in run.measures if m.scenario.group == "deep")
+    rows.append(
+        (
+            "deep page p50 / page 1 p50",
+            f"{deep.p50_ms / page1.p50_ms:.2f}x",
+            "<= 3x",
+            deep.p50_ms <= 3 * page1.p50_ms,
+        )
+    )
+    rows.append(
+        (
+            "one session by id / GET /user (rate)",
+            f"{one.rate / user.rate:.0%}",
+            ">= 50%",
+            one.rate >= 0.5 * user.rate,
+        )
+    )
+    bulk_rps, single_rps = bulk.rate * 100, single.rate
+    rows.append(
+        (
+            "bulk 100 results/s / single results/s",
+            f"{bulk_rps / single_rps:.1f}x",
+            ">= 20x",
+            bulk_rps >= 20 * single_rps,
+        )
+    )
+    rows.append(
+        (
+            "serving worker peak RSS",
+            f"{run.server_peak_rss_mb:.0f} MB",
+            "< 150 MB",
+            run.server_peak_rss_mb < 150,
+        )
+    )
+    if run.load_peak_rss_mb is not None:
+        rows.append(
+            (
+                "1,000,000-session load peak RSS",
+                f"{run.load_peak_rss_mb:.0f} MB",
+                "< 400 MB",
+                run.load_peak_rss_mb < 400,
+            )
+        )
+    return rows
+
+
+def machine() -> str:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    return f"{os.cpu_count()} cores ({cpu}), {int(mem) // 1024 // 1024} GiB RAM, {platform.platform()}, Python {platform.python_version()}"
+
+
+def report(runs: list[BackendRun], args: argparse.Namespace) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Generated by `make bench` (`python bench/run.py`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
+        f"Machine: {machine()}.",
+        f"Server: `charter serve --workers 1` pinned to core {SERVER_CORE} with `taskset`; load: "
+        f"`wrk -t1 -c{CONNECTIONS} -d{args.duration}s` pinned to core {LOAD_CORE}, over loopback, after a 1 s warm-up per scenario.",
+        f"Dataset: `charter demo --sessions {args.sessions} --seed {args.seed}` (project 1 holds 80% of the sessions, 1-10 results each).",
+        "",
+        "Absolute numbers move with the machine; the ratios are what the budget is about.",
+        "",
+    ]
+    for run in runs:
+        by = {m.scenario.name: m for m in run.measures}
+        page1 = by["list page 1"]
+        lines += [f"## {run.backend}", ""]
+        if run.load_seconds is not None:
+            lines.append(f"Load: {run.load_seconds:.0f} s, peak RSS {run.load_peak_rss_mb:.0f} MB.")
+        else:
+            lines.append("Load: dataset reused from an earlier run (see its figures there).")
+        lines += [
+            f"Raw floor (minimal SQL for page 1 + orjson, one process): {run.raw_floor_rate:.0f} pages/s.",
+            "",
+            "| budget | measured | limit | holds |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {b} | {m} | {lim} | {'yes' if ok else '**no**'} |"
+            for b, m, lim, ok in ratio_rows(run)
+        ]
+        lines += [
+            "",
+            "| scenario | req/s | p50 ms | p99 ms | p50 / page 1 | errors | status codes |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for m in run.measures:
+            rate = f"{m.rate:.0f}"
+            if m.scenario.results_per_request:
+                rate += f" ({m.rate * m.scenario.results_per_request:.0f} results/s)"
+            lines.append(
+                f"| {m.scenario.name} | {rate} | {m.p50_ms:.2f} | {m.p99_ms:.2f} | "
+                f"{m.p50_ms / page1.p50_ms:.2f} | {m.errors} | {m.codes} |"
+            )
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sessions", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per scenario")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args()
+    for tool in ("wrk", "taskset"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is missing: apt-get install -y wrk util-linux")
+    runs = []
+    for backend in args.backends.split(","):
+        run = prepare(backend, args.sessions, args.seed)
+        bench_backend(run, args.duration)
+        runs.append(run)
+    args.out.write_text(report(runs, args))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

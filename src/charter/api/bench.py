@@ -1,0 +1,35 @@
+"""The benchmark's HTTP floor, served only with CHARTER_BENCH_ROUTES=1: the same
+middleware, authentication and database hop as a list request, answering a page of
+the same size that was encoded once. bench/run.py compares the real list with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.params import FromPath
+
+from charter.api.conventions import encode, list_envelope
+from charter.api.deps import path_id, read_as_user
+from charter.domain import session_views
+from charter.domain.auth import User
+from charter.domain.listing import ListQuery
+
+_encoded: dict[int, bytes] = {}
+
+
+@get("/api/v1/bench/floor/{project_id:str}", include_in_schema=False)
+async def floor(request: Request[Any, Any, Any], project_id: FromPath[str]) -> Response[bytes]:
+    def work(conn: Any, user: User) -> bytes:
+        pid = path_id(project_id, "Project")
+        if pid not in _encoded:
+            query = ListQuery()
+            page = session_views.list_sessions(conn, user, pid, query)
+            _encoded[pid] = encode(list_envelope(page, query))
+        return _encoded[pid]
+
+    body = await read_as_user(request, work)
+    return Response(content=body, media_type="application/json")
+
+
+ROUTES = [floor]
