@@ -8,6 +8,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
+import msgspec
 from sqlalchemy.engine import Connection, Row
 
 from charter.db.queries import listing as lq
@@ -100,8 +101,7 @@ def list_sessions(conn: Connection, user: User, project_id: int, query: ListQuer
     request = lq.PageRequest(
         filters, query.sort, query.descending, query.per_page, query.offset, plan
     )
-    ids = lq.page_ids(conn, sessions, base, request)
-    rows = sq.sessions_by_ids(conn, ids)
+    rows = sq.page_of_sessions(conn, project_id, request)
     return _shape(conn, rows, query.expands, total)
 
 
@@ -120,21 +120,22 @@ def get_session(conn: Connection, user: User, session_id: int, expands: frozense
 
 def _shape(conn: Connection, rows: Sequence[Row[Any]], expands: frozenset[str], total: int) -> Page:
     ids = [r.id for r in rows]
-    tags = sq.tags_of(conn, ids)
-    issues = sq.issues_of(conn, ids)
-    values = sq.field_values_of(conn, ids)
-    fields_by_template: dict[int, list[Any]] = {}
+    tags, issues, values = sq.links_of(conn, ids)
+    fields_by_template: dict[int, list[tuple[str, Any]]] = {}
     for f in rq.fields_of_templates(conn, {r.template_id for r in rows}):
-        fields_by_template.setdefault(f["template_id"], []).append(f)
+        fields_by_template.setdefault(f["template_id"], []).append((custom_fields.key_of(f), f))
+    want_values = "field_values" in expands
     out = []
     value_ids: set[int] = set()
     for r in rows:
         item = _session_dict(r, tags.get(r.id, []), issues.get(r.id, []))
         stored = values.get(r.id, {})
-        for f in fields_by_template.get(r.template_id, []):
-            decoded = custom_fields.decode(f, stored.get(f["id"]))
-            item[custom_fields.key_of(f)] = decoded
-            value_ids.update(custom_fields.value_ids(f, decoded))
+        for key, f in fields_by_template.get(r.template_id, ()):
+            encoded = stored.get(f["id"])
+            # Stored values are JSON already: passed through to the encoder as is.
+            item[key] = None if encoded is None else msgspec.Raw(encoded)
+            if want_values and encoded is not None:
+                value_ids.update(custom_fields.value_ids(f, custom_fields.decode(f, encoded)))
         out.append(item)
     return Page(out, total, _expands(conn, rows, issues, value_ids, expands))
 
@@ -171,14 +172,15 @@ def _session_dict(r: Row[Any], tags: list[str], issues: list[int]) -> dict[str, 
     item["issues"] = issues
     item["tags"] = tags
     item.update(zip(COUNTER_COLUMNS, _counters(r), strict=True))
+    # Timestamps arrive as API text (db.queries.sessions.VIEW_COLUMNS).
     started, created, updated, closed = _dates(r)
     created_by, updated_by, closed_by = _by(r)
-    item["started_at"] = iso(started)
-    item["created_at"] = iso(created)
+    item["started_at"] = started
+    item["created_at"] = created
     item["created_by"] = created_by
-    item["updated_at"] = iso(updated)
+    item["updated_at"] = updated
     item["updated_by"] = updated_by
-    item["closed_at"] = iso(closed)
+    item["closed_at"] = closed
     item["closed_by"] = closed_by
     return item
 

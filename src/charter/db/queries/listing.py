@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -51,7 +52,7 @@ class PageRequest:
     plan: Plan = Plan()
 
 
-def _condition(table: sa.Table, f: Filter, from_links: bool = False) -> sa.ColumnElement[bool]:
+def _condition(table: sa.FromClause, f: Filter, from_links: bool = False) -> sa.ColumnElement[bool]:
     assert f.op != "tags", "tag names are resolved to a link filter by the caller"
     if f.op == "link":
         assert f.link_table is not None
@@ -73,7 +74,7 @@ def _condition(table: sa.Table, f: Filter, from_links: bool = False) -> sa.Colum
 
 
 def where_clause(
-    table: sa.Table,
+    table: sa.FromClause,
     base: sa.ColumnElement[bool],
     filters: Sequence[Filter],
     from_links: bool = False,
@@ -81,32 +82,70 @@ def where_clause(
     return sa.and_(base, *(_condition(table, f, from_links) for f in filters))
 
 
-def page_ids(
-    conn: Connection, table: sa.Table, base: sa.ColumnElement[bool], req: PageRequest
-) -> list[int]:
-    """Ids of one page, in order. Selecting ids first lets the index answer the
-    filter, sort and offset alone (a deferred join); full rows are fetched by id."""
+def _order(table: Any, req: PageRequest, dialect: str) -> list[Any]:
     sort_col = table.c[req.sort]
     if req.descending:
         order = [sort_col.desc(), table.c.id.desc()]
     else:
         order = [sort_col.asc(), table.c.id.asc()]
-    if conn.dialect.name == "postgresql" and req.sort != "id":
+    if dialect == "postgresql" and req.sort != "id":
         # Nulls sort as lowest on both databases (SQLite's native behaviour).
         order[0] = order[0].nulls_last() if req.descending else order[0].nulls_first()
+    return order
+
+
+def _ids_select(
+    table: sa.Table, source: Any, base: sa.ColumnElement[bool], req: PageRequest, dialect: str
+) -> sa.Select[Any]:
+    """The ids of one page, in order: the index answers filter, sort and offset alone."""
     stmt = (
-        sa.select(table.c.id)
-        .where(where_clause(table, base, req.filters, req.plan.from_links))
-        .order_by(*order)
+        sa.select(source.c.id)
+        .where(where_clause(source, base, req.filters, req.plan.from_links))
+        .order_by(*_order(source, req, dialect))
         .limit(req.limit)
         .offset(req.offset)
     )
     if req.plan.from_links:
-        stmt = stmt.with_hint(table, "NOT INDEXED", dialect_name="sqlite")
+        stmt = stmt.with_hint(source, "NOT INDEXED", dialect_name="sqlite")
     elif req.plan.index_column is not None:
         name = index_leading_with(table, req.plan.index_column)
-        stmt = stmt.with_hint(table, f"INDEXED BY {name}", dialect_name="sqlite")
+        stmt = stmt.with_hint(source, f"INDEXED BY {name}", dialect_name="sqlite")
+    return stmt
+
+
+def page_ids(
+    conn: Connection, table: sa.Table, base: sa.ColumnElement[bool], req: PageRequest
+) -> list[int]:
+    """Ids of one page, in order."""
+    stmt = _ids_select(table, table, base, req, conn.dialect.name)
     return [row[0] for row in conn.execute(stmt).all()]
+
+
+@functools.cache
+def _page_alias(table: sa.Table) -> Any:
+    """Built once: an alias proxies every column, which is slow to repeat per request."""
+    return table.alias("page")
+
+
+def page_rows(
+    conn: Connection,
+    table: sa.Table,
+    columns: Sequence[Any],
+    base_of: Any,
+    req: PageRequest,
+) -> list[Any]:
+    """`columns` of one page's rows, in order, in ONE statement: the ids come from an
+    inner query on the index (a deferred join, so deep offsets skip index entries, not
+    rows), the columns from the table by id. `base_of(source)` builds the base
+    condition for the inner query's alias of the table."""
+    inner = _page_alias(table)
+    ids = _ids_select(table, inner, base_of(inner), req, conn.dialect.name)
+    stmt = (
+        sa.select(*columns)
+        .where(table.c.id.in_(ids.scalar_subquery()))
+        .order_by(*_order(table, req, conn.dialect.name))
+    )
+    return list(conn.execute(stmt).all())
 
 
 def index_leading_with(table: sa.Table, column: str) -> str:

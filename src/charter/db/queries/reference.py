@@ -108,21 +108,24 @@ def status_flags(conn: Connection) -> dict[int, dict[str, Any]]:
     return {int(r["id"]): dict(r) for r in conn.execute(sa.select(statuses)).mappings()}
 
 
+_FIELDS_OF = (
+    sa.select(template_fields)
+    .where(
+        template_fields.c.template_id.in_(sa.bindparam("ids", expanding=True)),
+        template_fields.c.scope == sa.bindparam("scope"),
+    )
+    .order_by(template_fields.c.template_id, template_fields.c.display_order, template_fields.c.id)
+)
+
+
 def fields_of_templates(
     conn: Connection, template_ids: Iterable[int], scope: str = "session"
 ) -> list[RowMapping]:
     """Custom fields of the templates, of sessions or of results (`scope`)."""
-    ids = set(template_ids)
+    ids = list(set(template_ids))
     if not ids:
         return []
-    stmt = (
-        sa.select(template_fields)
-        .where(template_fields.c.template_id.in_(ids), template_fields.c.scope == scope)
-        .order_by(
-            template_fields.c.template_id, template_fields.c.display_order, template_fields.c.id
-        )
-    )
-    return list(conn.execute(stmt).mappings())
+    return list(conn.execute(_FIELDS_OF, {"ids": ids, "scope": scope}).mappings().all())
 
 
 def value_ids_of_field(conn: Connection, field_id: int) -> set[int]:

@@ -9,6 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row, RowMapping
 
+from charter.db.expressions import iso_utc
+from charter.db.queries import listing as lq
 from charter.db.tables import (
     COUNTER_COLUMNS,
     projects,
@@ -59,7 +61,11 @@ def session_for_update(conn: Connection, session_id: int) -> RowMapping | None:
 # Page reads run on every list request: statements are built once, with an expanding
 # parameter for the ids, and rows are fetched all at once.
 _IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
-_SESSIONS_BY_IDS = sa.select(sessions).where(sessions.c.id.in_(_IDS))
+# What the API shows of a session: every column, timestamps already as API text.
+VIEW_COLUMNS = [
+    iso_utc(c).label(c.name) if isinstance(c.type, sa.DateTime) else c for c in sessions.columns
+]
+_SESSIONS_BY_IDS = sa.select(*VIEW_COLUMNS).where(sessions.c.id.in_(_IDS))
 _TAGS_OF = (
     sa.select(session_tags.c.session_id, tags.c.name)
     .join(tags, tags.c.id == session_tags.c.tag_id)
@@ -71,6 +77,25 @@ _ISSUES_OF = (
     .where(session_issues.c.session_id.in_(_IDS))
     .order_by(session_issues.c.session_id, session_issues.c.issue_id)
 )
+_LINKS_OF = sa.union_all(
+    sa.select(
+        sa.literal(0).label("kind"),
+        session_tags.c.session_id,
+        sa.null().label("key"),
+        tags.c.name.label("text"),
+    )
+    .join(tags, tags.c.id == session_tags.c.tag_id)
+    .where(session_tags.c.session_id.in_(_IDS)),
+    sa.select(
+        sa.literal(1), session_issues.c.session_id, session_issues.c.issue_id, sa.null()
+    ).where(session_issues.c.session_id.in_(_IDS)),
+    sa.select(
+        sa.literal(2),
+        session_field_values.c.session_id,
+        session_field_values.c.field_id,
+        session_field_values.c.value,
+    ).where(session_field_values.c.session_id.in_(_IDS)),
+).order_by("kind", "session_id", "key", "text")
 _FIELD_VALUES_OF = sa.select(
     session_field_values.c.session_id,
     session_field_values.c.field_id,
@@ -79,11 +104,34 @@ _FIELD_VALUES_OF = sa.select(
 
 
 def sessions_by_ids(conn: Connection, ids: Sequence[int]) -> list[Row[Any]]:
-    """Full rows in the order of `ids`."""
+    """Rows of VIEW_COLUMNS in the order of `ids`."""
     if not ids:
         return []
     rows = {r[0]: r for r in conn.execute(_SESSIONS_BY_IDS, {"ids": list(ids)}).all()}
     return [rows[i] for i in ids if i in rows]
+
+
+def page_of_sessions(conn: Connection, project_id: int, req: lq.PageRequest) -> list[Row[Any]]:
+    """One page of a project's sessions as rows of VIEW_COLUMNS, in one statement."""
+    return lq.page_rows(conn, sessions, VIEW_COLUMNS, lambda s: s.c.project_id == project_id, req)
+
+
+def links_of(
+    conn: Connection, ids: Sequence[int]
+) -> tuple[dict[int, list[str]], dict[int, list[int]], dict[int, dict[int, str]]]:
+    """Tags (names), issue ids and JSON custom values of sessions, in one query."""
+    tags_by: dict[int, list[str]] = defaultdict(list)
+    issues_by: dict[int, list[int]] = defaultdict(list)
+    values_by: dict[int, dict[int, str]] = defaultdict(dict)
+    if ids:
+        for kind, sid, key, text in conn.execute(_LINKS_OF, {"ids": list(ids)}).all():
+            if kind == 0:
+                tags_by[sid].append(text)
+            elif kind == 1:
+                issues_by[sid].append(key)
+            else:
+                values_by[sid][key] = text
+    return tags_by, issues_by, values_by
 
 
 def update_session(conn: Connection, session_id: int, **values: Any) -> None:

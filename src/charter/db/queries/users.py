@@ -24,20 +24,22 @@ def user_by_id(conn: Connection, user_id: int) -> RowMapping | None:
     return conn.execute(sa.select(users).where(users.c.id == user_id)).mappings().first()
 
 
+_USER_FOR_TOKEN = (
+    sa.select(users, api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at)
+    .join(api_tokens, api_tokens.c.user_id == users.c.id)
+    .where(
+        api_tokens.c.token_hash == sa.bindparam("token_hash"),
+        api_tokens.c.revoked_at.is_(None),
+        users.c.is_active.is_(True),
+    )
+)
+
+
 def user_for_token_hash(
     conn: Connection, token_hash: str
 ) -> tuple[RowMapping, int, datetime | None] | None:
     """(user, token id, token last_used_at) for an unrevoked token of an active user."""
-    stmt = (
-        sa.select(users, api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at)
-        .join(api_tokens, api_tokens.c.user_id == users.c.id)
-        .where(
-            api_tokens.c.token_hash == token_hash,
-            api_tokens.c.revoked_at.is_(None),
-            users.c.is_active.is_(True),
-        )
-    )
-    row = conn.execute(stmt).mappings().first()
+    row = conn.execute(_USER_FOR_TOKEN, {"token_hash": token_hash}).mappings().first()
     if row is None:
         return None
     return row, int(row["token_id"]), row["last_used_at"]
