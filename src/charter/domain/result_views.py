@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 from sqlalchemy.engine import Connection, RowMapping
 
 from charter.db.queries import listing as lq
@@ -18,7 +19,6 @@ from charter.domain.auth import User
 from charter.domain.errors import NotFound
 from charter.domain.listing import ListQuery, Page
 from charter.domain.permissions import Action, require_project
-from charter.domain.session_views import iso
 
 RESULT_EXPANDS = ("issues", "statuses", "users")
 
@@ -62,8 +62,7 @@ def shape(
     total: int,
 ) -> Page:
     ids = [r["id"] for r in rows]
-    issues = resq.issues_of(conn, ids)
-    values = resq.field_values_of(conn, ids)
+    issues, values = resq.links_of(conn, ids)
     fields = rq.fields_of_templates(conn, [template_id], scope="result")
     out = []
     for r in rows:
@@ -75,14 +74,15 @@ def shape(
             "note": r["note"],
             "elapsed": r["elapsed"],
             "issues": issues.get(r["id"], []),
-            "created_at": iso(r["created_at"]),
+            "created_at": r["created_at"],  # API text already (resq.VIEW_COLUMNS)
             "created_by": r["created_by"],
-            "updated_at": iso(r["updated_at"]),
+            "updated_at": r["updated_at"],
             "updated_by": r["updated_by"],
         }
         stored = values.get(r["id"], {})
         for f in fields:
-            item[custom_fields.key_of(f)] = custom_fields.decode(f, stored.get(f["id"]))
+            encoded = stored.get(f["id"])
+            item[custom_fields.key_of(f)] = None if encoded is None else msgspec.Raw(encoded)
         out.append(item)
     extra: dict[str, list[dict[str, Any]]] = {}
     if "users" in expands:

@@ -8,22 +8,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.db.expressions import iso_utc
 from charter.db.tables import result_field_values, result_issues, session_results
+
+_INSERT_RESULTS = sa.insert(session_results).returning(
+    session_results.c.id, sort_by_parameter_order=True
+)
 
 
 def insert_results(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert rows in order and return their ids in the same order."""
-    ids = []
-    for row in rows:
-        stmt = sa.insert(session_results).values(**row).returning(session_results.c.id)
-        ids.append(int(conn.execute(stmt).scalar_one()))
-    return ids
-
-
-def insert_results_bulk(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Fast path for loaders that do not need the new ids."""
-    if rows:
-        conn.execute(sa.insert(session_results), list(rows))
+    """Insert rows (all with the same keys) and return their ids in the same order,
+    as multi-row INSERT ... RETURNING statements."""
+    if not rows:
+        return []
+    return [int(r[0]) for r in conn.execute(_INSERT_RESULTS, list(rows)).all()]
 
 
 def result_by_id(conn: Connection, result_id: int) -> RowMapping | None:
@@ -50,39 +48,51 @@ def set_result_issues(conn: Connection, result_id: int, issue_ids: Sequence[int]
         conn.execute(sa.insert(result_issues), rows)
 
 
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+# What the API shows of a result: every column, timestamps already as API text.
+VIEW_COLUMNS = [
+    iso_utc(c).label(c.name) if isinstance(c.type, sa.DateTime) else c
+    for c in session_results.columns
+]
+_RESULTS_BY_IDS = sa.select(*VIEW_COLUMNS).where(session_results.c.id.in_(_IDS))
+_LINKS_OF = sa.union_all(
+    sa.select(
+        sa.literal(0).label("kind"),
+        result_issues.c.result_id,
+        result_issues.c.issue_id.label("key"),
+        sa.null().label("text"),
+    ).where(result_issues.c.result_id.in_(_IDS)),
+    sa.select(
+        sa.literal(1),
+        result_field_values.c.result_id,
+        result_field_values.c.field_id,
+        result_field_values.c.value,
+    ).where(result_field_values.c.result_id.in_(_IDS)),
+).order_by("kind", "result_id", "key")
+
+
 def results_by_ids(conn: Connection, ids: Sequence[int]) -> list[RowMapping]:
-    """Rows in the order of `ids`."""
+    """Rows of VIEW_COLUMNS in the order of `ids`."""
     if not ids:
         return []
-    stmt = sa.select(session_results).where(session_results.c.id.in_(ids))
-    rows = {r["id"]: r for r in conn.execute(stmt).mappings()}
+    found = conn.execute(_RESULTS_BY_IDS, {"ids": list(ids)}).mappings().all()
+    rows = {r["id"]: r for r in found}
     return [rows[i] for i in ids if i in rows]
 
 
-def issues_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[int]]:
-    out: dict[int, list[int]] = {}
+def links_of(
+    conn: Connection, ids: Sequence[int]
+) -> tuple[dict[int, list[int]], dict[int, dict[int, str]]]:
+    """Issue ids and JSON custom values of results, in one query."""
+    issues_by: dict[int, list[int]] = {}
+    values_by: dict[int, dict[int, str]] = {}
     if ids:
-        stmt = (
-            sa.select(result_issues.c.result_id, result_issues.c.issue_id)
-            .where(result_issues.c.result_id.in_(ids))
-            .order_by(result_issues.c.result_id, result_issues.c.issue_id)
-        )
-        for rid, iid in conn.execute(stmt):
-            out.setdefault(rid, []).append(iid)
-    return out
-
-
-def field_values_of(conn: Connection, ids: Sequence[int]) -> dict[int, dict[int, str]]:
-    out: dict[int, dict[int, str]] = {}
-    if ids:
-        stmt = sa.select(
-            result_field_values.c.result_id,
-            result_field_values.c.field_id,
-            result_field_values.c.value,
-        ).where(result_field_values.c.result_id.in_(ids))
-        for rid, fid, value in conn.execute(stmt):
-            out.setdefault(rid, {})[fid] = value
-    return out
+        for kind, rid, key, text in conn.execute(_LINKS_OF, {"ids": list(ids)}).all():
+            if kind == 0:
+                issues_by.setdefault(rid, []).append(key)
+            else:
+                values_by.setdefault(rid, {})[key] = text
+    return issues_by, values_by
 
 
 def set_field_values(conn: Connection, result_id: int, values: dict[int, str | None]) -> None:
