@@ -130,20 +130,18 @@ def _page_alias(table: sa.Table) -> Any:
 def page_rows(
     conn: Connection,
     table: sa.Table,
-    columns: Sequence[Any],
+    select: sa.Select[Any],
     base_of: Any,
     req: PageRequest,
 ) -> list[Any]:
-    """`columns` of one page's rows, in order, in ONE statement: the ids come from an
-    inner query on the index (a deferred join, so deep offsets skip index entries, not
-    rows), the columns from the table by id. `base_of(source)` builds the base
-    condition for the inner query's alias of the table."""
+    """One page's rows of `select` (a prebuilt SELECT of `table`'s columns), in order,
+    in ONE statement: the ids come from an inner query on the index (a deferred join,
+    so deep offsets skip index entries, not rows), the columns from the table by id.
+    `base_of(source)` builds the base condition for the inner query's alias."""
     inner = _page_alias(table)
     ids = _ids_select(table, inner, base_of(inner), req, conn.dialect.name)
-    stmt = (
-        sa.select(*columns)
-        .where(table.c.id.in_(ids.scalar_subquery()))
-        .order_by(*_order(table, req, conn.dialect.name))
+    stmt = select.where(table.c.id.in_(ids.scalar_subquery())).order_by(
+        *_order(table, req, conn.dialect.name)
     )
     return list(conn.execute(stmt).all())
 

@@ -65,7 +65,8 @@ _IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
 VIEW_COLUMNS = [
     iso_utc(c).label(c.name) if isinstance(c.type, sa.DateTime) else c for c in sessions.columns
 ]
-_SESSIONS_BY_IDS = sa.select(*VIEW_COLUMNS).where(sessions.c.id.in_(_IDS))
+_VIEW = sa.select(*VIEW_COLUMNS)
+_SESSIONS_BY_IDS = _VIEW.where(sessions.c.id.in_(_IDS))
 _TAGS_OF = (
     sa.select(session_tags.c.session_id, tags.c.name)
     .join(tags, tags.c.id == session_tags.c.tag_id)
@@ -113,7 +114,7 @@ def sessions_by_ids(conn: Connection, ids: Sequence[int]) -> list[Row[Any]]:
 
 def page_of_sessions(conn: Connection, project_id: int, req: lq.PageRequest) -> list[Row[Any]]:
     """One page of a project's sessions as rows of VIEW_COLUMNS, in one statement."""
-    return lq.page_rows(conn, sessions, VIEW_COLUMNS, lambda s: s.c.project_id == project_id, req)
+    return lq.page_rows(conn, sessions, _VIEW, lambda s: s.c.project_id == project_id, req)
 
 
 def links_of(
