@@ -40,14 +40,18 @@ test: install ## Run the whole suite on SQLite, then on PostgreSQL if CHARTER_TE
 		echo "== CHARTER_TEST_PG_URL is not set: PostgreSQL run skipped"; \
 	fi
 
+bench: install ## Benchmark at 1,000,000 sessions on SQLite and PostgreSQL; writes bench/RESULTS.md
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(VENV)/bin/python bench/run.py
+
 lint: install ## Ruff (lint + format check) and mypy --strict
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/ruff format --check src tests bench scripts
 	$(VENV)/bin/mypy
 
 format: install ## Format the code with ruff
-	$(VENV)/bin/ruff format src tests bench
-	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench scripts
+	$(VENV)/bin/ruff check --fix src tests bench scripts
 
 clean: ## Remove the venv, caches and the local SQLite database
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis charter.db charter.db-wal charter.db-shm
