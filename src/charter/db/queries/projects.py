@@ -15,9 +15,11 @@ def insert_project(conn: Connection, **values: Any) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
+_PROJECT_BY_ID = sa.select(projects).where(projects.c.id == sa.bindparam("id"))
+
+
 def project_by_id(conn: Connection, project_id: int) -> RowMapping | None:
-    stmt = sa.select(projects).where(projects.c.id == project_id)
-    return conn.execute(stmt).mappings().first()
+    return conn.execute(_PROJECT_BY_ID, {"id": project_id}).mappings().first()
 
 
 def projects_by_ids(conn: Connection, ids: list[int]) -> list[RowMapping]:

@@ -104,10 +104,15 @@ _FIELD_VALUES_OF = sa.select(
 ).where(session_field_values.c.session_id.in_(_IDS))
 
 
+_SESSION_BY_ID = _VIEW.where(sessions.c.id == sa.bindparam("id"))
+
+
 def sessions_by_ids(conn: Connection, ids: Sequence[int]) -> list[Row[Any]]:
     """Rows of VIEW_COLUMNS in the order of `ids`."""
     if not ids:
         return []
+    if len(ids) == 1:  # the single-object GET: no expanding parameter to render
+        return list(conn.execute(_SESSION_BY_ID, {"id": ids[0]}).all())
     rows = {r[0]: r for r in conn.execute(_SESSIONS_BY_IDS, {"ids": list(ids)}).all()}
     return [rows[i] for i in ids if i in rows]
 
