@@ -14,19 +14,22 @@ from charter.api.deps import path_id, read_as_user
 from charter.domain import session_views
 from charter.domain.auth import User
 from charter.domain.listing import ListQuery
+from charter.domain.permissions import require_project
 
-_encoded: dict[int, bytes] = {}
+_encoded: dict[tuple[str, int], bytes] = {}
 
 
 @get("/api/v1/bench/floor/{project_id:str}", include_in_schema=False)
 async def floor(request: Request[Any, Any, Any], project_id: FromPath[str]) -> Response[bytes]:
     def work(conn: Any, user: User) -> bytes:
         pid = path_id(project_id, "Project")
-        if pid not in _encoded:
+        require_project(conn, user, pid, "read")  # the same check as the real list
+        key = (conn.engine.url.render_as_string(), pid)
+        if key not in _encoded:
             query = ListQuery()
             page = session_views.list_sessions(conn, user, pid, query)
-            _encoded[pid] = encode(list_envelope(page, query))
-        return _encoded[pid]
+            _encoded[key] = encode(list_envelope(page, query))
+        return _encoded[key]
 
     body = await read_as_user(request, work)
     return Response(content=body, media_type="application/json")
