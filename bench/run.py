@@ -376,7 +376,7 @@ def scenarios(run: BackendRun, base: str, token: str, project: int) -> list[Scen
     out.append(
         Scenario(
             "three filters combined",
-            f"{lst}?state_id={by['state_id']}&is_closed=0&tags={by['tags']}",
+            f"{lst}?assignee_id={by['assignee_id']}&is_closed=0&tags={by['tags']}",
             group="filter",
         )
     )

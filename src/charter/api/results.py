@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, delete, get, patch, post
+from litestar import Request, Response, delete, patch, post
 from litestar.params import FromPath
 
 from charter.api import docs, schemas
 from charter.api.conventions import (
     FilterSpec,
     ListSpec,
-    json_response,
-    list_envelope,
-    list_parameters,
-    operation_with,
-    parse_list,
 )
-from charter.api.deps import path_id, query_params, read_as_user
+from charter.api.deps import path_id
+from charter.api.endpoints import list_endpoint
 from charter.api.writes import Outcome, check_if_match, fields, parse_json, write_as_user
 from charter.db.queries.sessions import session_by_id
 from charter.domain import result_views, results
@@ -38,26 +34,6 @@ RESULTS = ListSpec(
     ),
     expands=RESULT_EXPANDS,
 )
-
-
-@get(
-    "/api/v1/sessions/{session_id:str}/results",
-    operation_class=operation_with(list_parameters(RESULTS)),
-    responses=docs.responses(schemas.ResultPage, 403, 404, 422),
-    summary="List the results of a session (Charter extension)",
-    tags=["results"],
-)
-async def list_results(
-    request: Request[Any, Any, Any], session_id: FromPath[str]
-) -> Response[bytes]:
-    params = query_params(request)
-
-    def work(conn: Any, user: User) -> dict[str, Any]:
-        sid = path_id(session_id, "Session")
-        query = parse_list(params, RESULTS)
-        return list_envelope(result_views.list_results(conn, user, sid, query), query)
-
-    return json_response(await read_as_user(request, work))
 
 
 def _one(conn: Any, result_id: int) -> dict[str, Any]:
@@ -150,4 +126,18 @@ async def delete_result(
     return await write_as_user(request, work)
 
 
-ROUTES = [list_results, add_results, edit_result, delete_result]
+ROUTES = [
+    list_endpoint(
+        "/api/v1/sessions/{session_id:str}/results",
+        RESULTS,
+        result_views.list_results,
+        ids=(("session_id", "Session"),),
+        name="list_results",
+        summary="List the results of a session (Charter extension)",
+        tag="results",
+        schema=schemas.ResultPage,
+    ),
+    add_results,
+    edit_result,
+    delete_result,
+]

@@ -219,35 +219,6 @@ class ResultCreated(msgspec.Struct):
 # --- Charter extensions: users administration and API tokens (api/accounts.py) --------
 
 
-class ManagedUser(msgspec.Struct):
-    """The Testmo user shape (as GET /api/v1/users/{id}) plus `is_admin`."""
-
-    id: int
-    name: str
-    email: str
-    type: int
-    timezone: str | None
-    date_format: str | None
-    time_format: str | None
-    notifications: int
-    tfa_enabled: bool
-    is_active: bool
-    is_forgotten: bool
-    is_api: bool
-    role_id: int | None
-    groups: list[int]
-    created_at: str
-    created_by: int | None
-    updated_at: str | None
-    updated_by: int | None
-    is_admin: bool
-
-
-class ManagedUserSingle(msgspec.Struct):
-    result: ManagedUser
-    expands: dict[str, list[UserExpand]]
-
-
 class ApiToken(msgspec.Struct):
     id: int
     name: str
@@ -385,6 +356,17 @@ class User(msgspec.Struct):
     created_by: int | None
     updated_at: str | None
     updated_by: int | None
+
+
+class ManagedUser(User):
+    """The Testmo user shape (as GET /api/v1/users/{id}) plus `is_admin`."""
+
+    is_admin: bool
+
+
+class ManagedUserSingle(msgspec.Struct):
+    result: ManagedUser
+    expands: dict[str, list[UserExpand]]
 
 
 class UserExpands(msgspec.Struct, omit_defaults=True):

@@ -5,23 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from litestar import Request, Response, delete, get, patch, post
+from litestar import Request, Response, delete, patch, post
 from litestar.params import FromPath
 
 from charter.api import docs, schemas
 from charter.api.conventions import (
     FilterSpec,
     ListSpec,
-    expand_parameters,
-    json_response,
-    list_envelope,
-    list_parameters,
-    operation_with,
-    parse_expands,
-    parse_list,
     single_envelope,
 )
-from charter.api.deps import path_id, query_params, read_as_user
+from charter.api.deps import path_id
+from charter.api.endpoints import list_endpoint, single_endpoint
 from charter.api.writes import (
     Outcome,
     check_if_match,
@@ -59,47 +53,28 @@ SESSIONS = ListSpec(
 )
 
 
-@get(
-    "/api/v1/projects/{project_id:str}/sessions",
-    operation_class=operation_with(list_parameters(SESSIONS)),
-    responses=docs.responses(schemas.SessionPage, 403, 404, 422),
-    summary="List the sessions of a project",
-    tags=["sessions"],
-)
-async def list_sessions(
-    request: Request[Any, Any, Any], project_id: FromPath[str]
-) -> Response[bytes]:
-    params = query_params(request)
-
-    def work(conn: Any, user: Any) -> dict[str, Any]:
-        pid = path_id(project_id, "Project")
-        query = parse_list(params, SESSIONS)
-        return list_envelope(session_views.list_sessions(conn, user, pid, query), query)
-
-    return json_response(await read_as_user(request, work))
-
-
-@get(
-    "/api/v1/sessions/{session_id:str}",
-    operation_class=operation_with(expand_parameters(SESSION_EXPANDS)),
-    responses=docs.responses(schemas.SessionSingle, 403, 404, 422),
-    summary="Get one session",
-    tags=["sessions"],
-)
-async def get_session(
-    request: Request[Any, Any, Any], session_id: FromPath[str]
-) -> Response[bytes]:
-    params = query_params(request)
-
-    def work(conn: Any, user: Any) -> dict[str, Any]:
-        sid = path_id(session_id, "Session")
-        expands = parse_expands(params.get("expands"), SESSION_EXPANDS)
-        return single_envelope(session_views.get_session(conn, user, sid, expands))
-
-    return json_response(await read_as_user(request, work))
-
-
-ROUTES = [list_sessions, get_session]
+ROUTES = [
+    list_endpoint(
+        "/api/v1/projects/{project_id:str}/sessions",
+        SESSIONS,
+        session_views.list_sessions,
+        ids=(("project_id", "Project"),),
+        name="list_sessions",
+        summary="List the sessions of a project",
+        tag="sessions",
+        schema=schemas.SessionPage,
+    ),
+    single_endpoint(
+        "/api/v1/sessions/{session_id:str}",
+        SESSION_EXPANDS,
+        session_views.get_session,
+        ids=(("session_id", "Session"),),
+        name="get_session",
+        summary="Get one session",
+        tag="sessions",
+        schema=schemas.SessionSingle,
+    ),
+]
 
 
 # --- Charter extensions: writing and running sessions --------------------------------

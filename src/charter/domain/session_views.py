@@ -16,7 +16,7 @@ from charter.db.queries import reference as rq
 from charter.db.queries import sessions as sq
 from charter.db.queries import users as uq
 from charter.db.tables import COUNTER_COLUMNS, session_tags, sessions
-from charter.domain import custom_fields, totals
+from charter.domain import custom_fields, seek, totals
 from charter.domain.auth import User
 from charter.domain.errors import Forbidden, NotFound
 from charter.domain.listing import ListQuery, Page
@@ -98,10 +98,28 @@ def list_sessions(conn: Connection, user: User, project_id: int, query: ListQuer
     base = sessions.c.project_id == project_id
     total = _total(conn, project, base, query, filters)
     plan = _plan(filters, query, total, int(project["session_count"]))
+    offset, after = query.offset, None
+    if query.sort == "created_at" and total > offset >= seek.STRIDE:  # NOT NULL sort key
+
+        def next_mark(start: seek.Mark | None, n: int) -> seek.Mark | None:
+            probe = lq.PageRequest(filters, query.sort, query.descending, 1, n, plan, start)
+            return lq.mark_after(conn, sessions, base, probe)
+
+        key = (
+            conn.engine.url.render_as_string(),
+            project_id,
+            project["session_version"],
+            query.filters,
+            query.descending,
+        )
+        after, offset = seek.start(key, query.offset, next_mark)
     request = lq.PageRequest(
-        filters, query.sort, query.descending, query.per_page, query.offset, plan
+        filters, query.sort, query.descending, query.per_page, offset, plan, after
     )
-    rows = sq.page_of_sessions(conn, project_id, request)
+    # Known empty (no match, or past the end): finding that out by walking an index
+    # can cost a scan of every candidate, so skip the page query.
+    empty = total == 0 or query.offset >= total
+    rows = [] if empty else sq.page_of_sessions(conn, project_id, request)
     return _shape(conn, rows, query.expands, total)
 
 

@@ -50,6 +50,9 @@ class PageRequest:
     limit: int
     offset: int
     plan: Plan = Plan()
+    # Keyset start: only rows after this (sort value, id) in the page order count,
+    # and `offset` is relative to it (for a NOT NULL sort column).
+    after: tuple[Any, int] | None = None
 
 
 def _condition(table: sa.FromClause, f: Filter, from_links: bool = False) -> sa.ColumnElement[bool]:
@@ -105,12 +108,38 @@ def _ids_select(
         .limit(req.limit)
         .offset(req.offset)
     )
+    if req.after is not None:
+        stmt = stmt.where(_after(source, req))
     if req.plan.from_links:
         stmt = stmt.with_hint(source, "NOT INDEXED", dialect_name="sqlite")
     elif req.plan.index_column is not None:
         name = index_leading_with(table, req.plan.index_column)
         stmt = stmt.with_hint(source, f"INDEXED BY {name}", dialect_name="sqlite")
     return stmt
+
+
+def _after(source: Any, req: PageRequest) -> sa.ColumnElement[bool]:
+    assert req.after is not None
+    value, row_id = req.after
+    sort, ids = source.c[req.sort], source.c.id
+    if req.descending:
+        return sa.or_(sort < value, sa.and_(sort == value, ids < row_id))
+    return sa.or_(sort > value, sa.and_(sort == value, ids > row_id))
+
+
+def mark_after(
+    conn: Connection,
+    table: sa.Table,
+    base: sa.ColumnElement[bool],
+    req: PageRequest,
+) -> tuple[Any, int] | None:
+    """The (sort value, id) of the row at `req.offset` (after `req.after`), or None
+    past the end: a mark to start later pages from."""
+    probe = PageRequest(req.filters, req.sort, req.descending, 1, req.offset, req.plan, req.after)
+    stmt = _ids_select(table, table, base, probe, conn.dialect.name)
+    stmt = stmt.with_only_columns(table.c[req.sort], table.c.id)
+    row = conn.execute(stmt).first()
+    return None if row is None else (row[0], int(row[1]))
 
 
 def page_ids(

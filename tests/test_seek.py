@@ -1,0 +1,75 @@
+"""Deep pages start from remembered rows (domain/seek.py): with a tiny stride, every
+page must equal the page found by a plain offset walk, ties and writes included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+
+from charter.db.queries import sessions as sq
+from charter.domain import seek, sessions, setup
+from conftest import Api, migrate, open_api
+
+ADMIN = "admin@example.com"
+
+
+@pytest.fixture
+def api(fresh_database_url: str) -> Iterator[Api]:
+    db = migrate(fresh_database_url)
+    base = datetime(2026, 1, 1)
+    with db.write() as conn:
+        admin = setup.create_user(conn, "Ada", ADMIN, is_admin=True)
+        project = setup.create_project(conn, "Deep", created_by=admin)
+        for i in range(95):
+            sid = sessions.create_session(
+                conn, project, admin, f"S{i}", tags=["odd"] if i % 2 else []
+            )
+            # Many ties: five sessions share each timestamp.
+            sq.update_session(conn, sid, created_at=base + timedelta(minutes=i // 5))
+    db.close()
+    yield from open_api(fresh_database_url)
+
+
+def pages(api: Api, **params: str) -> list[list[int]]:
+    out = []
+    page = 1
+    while True:
+        resp = api.get("/api/v1/projects/1/sessions", per_page="15", page=str(page), **params)
+        assert resp.status_code == 200
+        ids = [s["id"] for s in resp.json()["result"]]
+        if not ids:
+            return out
+        out.append(ids)
+        page += 1
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"order": "asc"}, {"tags": "odd"}, {"tags": "odd", "order": "asc"}]
+)
+def test_marks_give_the_same_pages(
+    api: Api, monkeypatch: pytest.MonkeyPatch, params: dict[str, str]
+) -> None:
+    plain = pages(api, **params)
+    monkeypatch.setattr(seek, "STRIDE", 7)
+    seek._marks.clear()
+    with_marks = pages(api, **params)
+    assert seek._marks, "deep pages should have left marks"
+    again = pages(api, **params)  # now from remembered marks
+    assert with_marks == plain and again == plain
+    flat = [i for page in plain for i in page]
+    assert len(flat) == len(set(flat)) == (95 if not params.get("tags") else 47)
+
+
+def test_marks_follow_writes(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(seek, "STRIDE", 7)
+    before = pages(api)
+    with api.db.write() as conn:
+        sessions.delete(conn, before[2][3])
+        sq.update_session(conn, before[0][0], created_at=datetime(2020, 1, 1))
+    after = pages(api)
+    monkeypatch.setattr(seek, "STRIDE", 10**9)
+    assert after == pages(api)
+    assert before[2][3] not in [i for page in after for i in page]
+    assert after[-1][-1] == before[0][0]
