@@ -29,14 +29,20 @@ def require_project(conn: Connection, user: User, project_id: int, action: Actio
     project = pq.project_by_id(conn, project_id)
     if project is None:
         raise NotFound(f"Project {project_id} not found.")
+    require_access(conn, user, project_id, action)
+    return project
+
+
+def require_access(conn: Connection, user: User, project_id: int, action: Action) -> None:
+    """Forbidden unless `user` may do `action` in a project known to exist (e.g.
+    through a session's foreign key): the project row itself is not read."""
     if user.is_admin:
-        return project
+        return
     role = uq.member_role(conn, project_id, user.id)
     if role is None:
         raise Forbidden(f"You are not a member of project {project_id}.")
     if action not in _ALLOWED[role]:
         raise Forbidden(f"Your role ({role}) may not {_VERB[action]} project {project_id}.")
-    return project
 
 
 def require_admin(user: User) -> None:

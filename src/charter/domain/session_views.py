@@ -20,7 +20,7 @@ from charter.domain import custom_fields, seek, totals
 from charter.domain.auth import User
 from charter.domain.errors import Forbidden, NotFound
 from charter.domain.listing import ListQuery, Page
-from charter.domain.permissions import require_project
+from charter.domain.permissions import require_access, require_project
 
 SESSION_EXPANDS = (
     "configs",
@@ -128,9 +128,8 @@ def get_session(conn: Connection, user: User, session_id: int, expands: frozense
     if not rows:
         raise NotFound(f"Session {session_id} not found.")
     try:
-        require_project(conn, user, rows[0].project_id, "read")
-    except NotFound:  # project gone: the session is gone too
-        raise NotFound(f"Session {session_id} not found.") from None
+        # The session's foreign key guarantees its project exists.
+        require_access(conn, user, rows[0].project_id, "read")
     except Forbidden:
         raise Forbidden("You are not a member of this session's project.") from None
     return _shape(conn, rows, expands, 1)
