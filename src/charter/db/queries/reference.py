@@ -3,6 +3,7 @@ states, statuses, external issues and tags."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -35,16 +36,24 @@ def row_by_id(conn: Connection, table: sa.Table, row_id: int) -> RowMapping | No
     return conn.execute(sa.select(table).where(table.c.id == row_id)).mappings().first()
 
 
+@functools.cache
+def _by_ids_statement(columns: tuple[sa.Column[Any], ...]) -> sa.Select[Any]:
+    """Built once per column list: expands run on every list request."""
+    table = columns[0].table
+    ids: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+    return sa.select(*columns).where(table.c.id.in_(ids)).order_by(table.c.id)
+
+
 def _by_ids(
     conn: Connection, columns: list[sa.Column[Any]], ids: Iterable[int]
 ) -> list[dict[str, Any]]:
-    ids = set(ids)
-    if not ids:
+    wanted = sorted(set(ids))
+    if not wanted:
         return []
-    table = columns[0].table
-    stmt = sa.select(*columns).where(table.c.id.in_(ids)).order_by(table.c.id)
+    stmt = _by_ids_statement(tuple(columns))
     keys = [c.name for c in columns]
-    return [dict(zip(keys, row, strict=True)) for row in conn.execute(stmt)]
+    rows = conn.execute(stmt, {"ids": wanted}).all()
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def config_names(conn: Connection, ids: Iterable[int]) -> list[dict[str, Any]]:
@@ -80,27 +89,29 @@ def field_value_expands(conn: Connection, ids: Iterable[int]) -> list[dict[str, 
 
 
 def active_statuses(conn: Connection) -> list[dict[str, Any]]:
-    stmt = (
-        sa.select(
-            statuses.c.id,
-            statuses.c.name,
-            statuses.c.system_name,
-            statuses.c.color,
-            statuses.c.is_final,
-            statuses.c.is_untested,
-            statuses.c.is_passed,
-            statuses.c.is_failed,
-            statuses.c.aliases,
-        )
-        .where(statuses.c.is_active.is_(True))
-        .order_by(statuses.c.id)
-    )
     out = []
-    for row in conn.execute(stmt).mappings():
+    for row in conn.execute(_ACTIVE_STATUSES).mappings().all():
         item = dict(row)
         item["aliases"] = json.loads(item["aliases"])
         out.append(item)
     return out
+
+
+_ACTIVE_STATUSES = (
+    sa.select(
+        statuses.c.id,
+        statuses.c.name,
+        statuses.c.system_name,
+        statuses.c.color,
+        statuses.c.is_final,
+        statuses.c.is_untested,
+        statuses.c.is_passed,
+        statuses.c.is_failed,
+        statuses.c.aliases,
+    )
+    .where(statuses.c.is_active.is_(True))
+    .order_by(statuses.c.id)
+)
 
 
 def status_flags(conn: Connection) -> dict[int, dict[str, Any]]:

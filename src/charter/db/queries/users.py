@@ -96,11 +96,18 @@ def member_role(conn: Connection, project_id: int, user_id: int) -> str | None:
     return None if value is None else str(value)
 
 
+_USER_NAMES = (
+    sa.select(users.c.id, users.c.name)
+    .where(users.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(users.c.id)
+)
+
+
 def user_names(conn: Connection, ids: set[int]) -> list[dict[str, Any]]:
     if not ids:
         return []
-    stmt = sa.select(users.c.id, users.c.name).where(users.c.id.in_(ids)).order_by(users.c.id)
-    return [{"id": r[0], "name": r[1]} for r in conn.execute(stmt)]
+    rows = conn.execute(_USER_NAMES, {"ids": sorted(ids)}).all()
+    return [{"id": r[0], "name": r[1]} for r in rows]
 
 
 # --- administration: users, tokens and members -----------------------------------------
