@@ -91,8 +91,10 @@ def _order(table: Any, req: PageRequest, dialect: str) -> list[Any]:
         order = [sort_col.desc(), table.c.id.desc()]
     else:
         order = [sort_col.asc(), table.c.id.asc()]
-    if dialect == "postgresql" and req.sort != "id":
-        # Nulls sort as lowest on both databases (SQLite's native behaviour).
+    if dialect == "postgresql" and sort_col.nullable:
+        # Nulls sort as lowest on both databases (SQLite's native behaviour). Only for
+        # nullable columns: an explicit NULLS clause that differs from the index's own
+        # order makes PostgreSQL sort instead of walking the index.
         order[0] = order[0].nulls_last() if req.descending else order[0].nulls_first()
     return order
 

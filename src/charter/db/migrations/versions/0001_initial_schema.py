@@ -435,11 +435,13 @@ def upgrade() -> None:
             ["project_id", "assignee_id", "created_at", "id"],
             unique=False,
         )
-        batch_op.create_index(
-            batch_op.f("ix_sessions_project_id_closed_at_id_created_at"),
-            ["project_id", "closed_at", "id", "created_at"],
-            unique=False,
-        )
+        # On PostgreSQL this index is created below with closed_at NULLS FIRST.
+        if op.get_bind().dialect.name != "postgresql":
+            batch_op.create_index(
+                batch_op.f("ix_sessions_project_id_closed_at_id_created_at"),
+                ["project_id", "closed_at", "id", "created_at"],
+                unique=False,
+            )
         batch_op.create_index(
             batch_op.f("ix_sessions_project_id_config_id_created_at_id"),
             ["project_id", "config_id", "created_at", "id"],
@@ -612,6 +614,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("result_id", "issue_id", name=op.f("pk_result_issues")),
     )
     # ### end Alembic commands ###
+    if op.get_bind().dialect.name == "postgresql":
+        # Nulls sort as lowest (first ascending, last descending): with NULLS FIRST the
+        # index serves both orders of sort=sessions:closed_at without a sort step.
+        op.execute(
+            "CREATE INDEX ix_sessions_project_id_closed_at_id_created_at ON sessions "
+            "(project_id, closed_at NULLS FIRST, id, created_at)"
+        )
     _seed_reference_data()
 
 
