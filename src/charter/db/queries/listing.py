@@ -123,10 +123,11 @@ def _ids_select(
 def _after(source: Any, req: PageRequest) -> sa.ColumnElement[bool]:
     assert req.after is not None
     value, row_id = req.after
-    sort, ids = source.c[req.sort], source.c.id
-    if req.descending:
-        return sa.or_(sort < value, sa.and_(sort == value, ids < row_id))
-    return sa.or_(sort > value, sa.and_(sort == value, ids > row_id))
+    # A row-value comparison, which both databases answer as an index range (an
+    # equivalent OR of two conditions makes SQLite walk the index from the start).
+    here = sa.tuple_(source.c[req.sort], source.c.id)
+    mark = sa.tuple_(sa.literal(value, source.c[req.sort].type), sa.literal(row_id))
+    return here < mark if req.descending else here > mark
 
 
 def mark_after(
