@@ -73,3 +73,30 @@ def test_marks_follow_writes(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     assert after == pages(api)
     assert before[2][3] not in [i for page in after for i in page]
     assert after[-1][-1] == before[0][0]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"closed_before": "2026-01-01T00:40:00Z"},
+        {"closed_after": "2026-01-01T00:40:00Z"},
+        {"closed_before": "2026-01-01T00:40:00Z", "order": "asc"},
+        {"closed_after": "2026-01-01T00:10:00Z", "is_closed": "1", "order": "asc"},
+    ],
+)
+def test_many_match_plans_give_the_same_pages(
+    api: Api, monkeypatch: pytest.MonkeyPatch, params: dict[str, str]
+) -> None:
+    """With FEW_MATCHES at 0 every range filter takes the 'many matches' plan (walk the
+    sort index from the first match); pages must equal the other plan's."""
+    from charter.domain import session_views, totals
+
+    with api.db.write() as conn:
+        for i, sid in enumerate(range(1, 96, 2)):
+            sessions.close(conn, sid, 1)
+            sq.update_session(conn, sid, closed_at=datetime(2026, 1, 1) + timedelta(minutes=i))
+    expected = pages(api, **params)
+    assert expected, "the filter should match something"
+    monkeypatch.setattr(session_views, "FEW_MATCHES", 0)
+    totals._cache.clear()
+    assert pages(api, **params) == expected

@@ -92,12 +92,38 @@ def _plan(filters: Sequence[lq.Filter], query: ListQuery, total: int, rows: int)
     return lq.Plan(index_column=hard[0].column)
 
 
+def _start_at_first_match(
+    conn: Connection, project: Any, base: Any, filters: tuple[lq.Filter, ...], query: ListQuery
+) -> tuple[lq.Filter, ...]:
+    """When many rows match a range on the other timestamp, they still cluster (closed
+    before a date means created before it, mostly): walking the sort index from the
+    top would first skip every newer row. A redundant bound at the first match's sort
+    value (exact, from the data; cached per version) makes the walk start there."""
+    probe = lq.PageRequest(filters, query.sort, query.descending, 1, 0)
+    first = totals.cached(
+        conn,
+        project["id"],
+        project["session_version"],
+        ("first", query.filters, query.sort, query.descending),
+        lambda: lq.first_sort_value(conn, sessions, base, probe),
+    )
+    if first is None:
+        return filters
+    return (*filters, lq.Filter("le" if query.descending else "ge", query.sort, first))
+
+
 def list_sessions(conn: Connection, user: User, project_id: int, query: ListQuery) -> Page:
     project = require_project(conn, user, project_id, "read")
     filters = _resolve_tags(conn, query.filters)
     base = sessions.c.project_id == project_id
     total = _total(conn, project, base, query, filters)
     plan = _plan(filters, query, total, int(project["session_count"]))
+    if (
+        plan.index_column == query.sort
+        and query.sort == "created_at"
+        and not any(f.op == "link" for f in filters)
+    ):
+        filters = _start_at_first_match(conn, project, base, filters, query)
     offset, after = query.offset, None
     if query.sort == "created_at" and total > offset >= seek.STRIDE:  # NOT NULL sort key
 

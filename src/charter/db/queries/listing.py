@@ -11,7 +11,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-FilterOp = Literal["in", "eq", "gt", "lt", "link", "tags"]
+FilterOp = Literal["in", "eq", "gt", "lt", "ge", "le", "link", "tags"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,10 @@ def _condition(table: sa.FromClause, f: Filter, from_links: bool = False) -> sa.
     if f.op == "eq":
         return col == f.value
     assert isinstance(f.value, datetime)
+    if f.op == "ge":
+        return col >= f.value
+    if f.op == "le":
+        return col <= f.value
     return col > f.value if f.op == "gt" else col < f.value
 
 
@@ -186,6 +190,16 @@ def index_leading_with(table: sa.Table, column: str) -> str:
             assert index.name is not None
             return str(index.name)
     raise LookupError(f"no index on {table.name}.{column}")
+
+
+def first_sort_value(
+    conn: Connection, table: sa.Table, base: sa.ColumnElement[bool], req: PageRequest
+) -> Any:
+    """The sort value of the first matching row in page order (None when none match)."""
+    column = table.c[req.sort]
+    edge = sa.func.max(column) if req.descending else sa.func.min(column)
+    stmt = sa.select(edge).where(where_clause(table, base, req.filters))
+    return conn.execute(stmt).scalar()
 
 
 def count(
