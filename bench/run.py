@@ -544,7 +544,7 @@ REASONS = {
     ),
     "all 8 expands": "eight more small statements; the same levers as page 1.",
     "one session by id": (
-        "five statements against one for /user (begin, auth, session, links, fields); "
+        "four statements (auth, session, links, fields) against one for /user (auth); "
         "folding the fields into the links query would remove one."
     ),
     "slowest filter": (
