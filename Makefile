@@ -27,7 +27,7 @@ run: install ## Create the SQLite database, load demo data, print an API token a
 	echo "" && \
 	echo "API token for admin@example.com: $$TOKEN" && \
 	echo "Try:" && \
-	echo "  curl -H \"Authorization: Bearer $$TOKEN\" http://127.0.0.1:$(CHARTER_PORT)/api/v1/projects/1/sessions?per_page=15" && \
+	echo "  curl -H \"Authorization: Bearer $$TOKEN\" \"http://127.0.0.1:$(CHARTER_PORT)/api/v1/projects/1/sessions?per_page=15\"" && \
 	echo ""
 	$(CHARTER) serve --port $(CHARTER_PORT)
 
