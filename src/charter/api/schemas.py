@@ -7,6 +7,17 @@ from __future__ import annotations
 import msgspec
 
 
+class Envelope(msgspec.Struct):
+    """The pagination fields every list answer starts with."""
+
+    page: int | None
+    prev_page: int | None
+    next_page: int | None
+    last_page: int | None
+    per_page: int
+    total: int
+
+
 class ErrorBody(msgspec.Struct):
     message: str
     errors: dict[str, list[str]] | None = None
@@ -105,13 +116,7 @@ Session = msgspec.defstruct(
 )
 
 
-class SessionPage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class SessionPage(Envelope):
     result: list[Session]  # type: ignore[valid-type]
     expands: SessionExpands
 
@@ -151,13 +156,7 @@ class ProjectExpands(msgspec.Struct, omit_defaults=True):
     users: list[UserExpand] | None = None
 
 
-class ProjectPage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class ProjectPage(Envelope):
     result: list[Project]
     expands: ProjectExpands
 
@@ -195,13 +194,7 @@ class ResultExpands(msgspec.Struct, omit_defaults=True):
     users: list[UserExpand] | None = None
 
 
-class ResultPage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class ResultPage(Envelope):
     result: list[Result]
     expands: ResultExpands
 
@@ -227,13 +220,7 @@ class ApiToken(msgspec.Struct):
     revoked_at: str | None
 
 
-class ApiTokenPage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class ApiTokenPage(Envelope):
     result: list[ApiToken]
     expands: dict[str, list[UserExpand]]
 
@@ -298,13 +285,7 @@ class MilestoneExpands(msgspec.Struct, omit_defaults=True):
     users: list[UserExpand] | None = None
 
 
-class MilestonePage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class MilestonePage(Envelope):
     result: list[Milestone]
     expands: MilestoneExpands
 
@@ -326,13 +307,7 @@ class NoExpands(msgspec.Struct):
     """Always {}: the list has no expands."""
 
 
-class ProjectUserPage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class ProjectUserPage(Envelope):
     result: list[ProjectUser]
     expands: NoExpands
 
@@ -375,13 +350,7 @@ class UserExpands(msgspec.Struct, omit_defaults=True):
     users: list[UserExpand] | None = None
 
 
-class UserPage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class UserPage(Envelope):
     result: list[User]
     expands: UserExpands
 
@@ -406,13 +375,7 @@ class UsersExpand(msgspec.Struct, omit_defaults=True):
     users: list[UserExpand] | None = None
 
 
-class RolePage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class RolePage(Envelope):
     result: list[Role]
     expands: UsersExpand
 
@@ -432,13 +395,7 @@ class Group(msgspec.Struct):
     updated_by: int | None
 
 
-class GroupPage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class GroupPage(Envelope):
     result: list[Group]
     expands: UsersExpand
 
@@ -469,13 +426,7 @@ class Member(msgspec.Struct):
     role: str
 
 
-class MemberPage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class MemberPage(Envelope):
     result: list[Member]
     expands: dict[str, object]
 
@@ -492,13 +443,7 @@ class Config(msgspec.Struct):
     created_at: str
 
 
-class ConfigPage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class ConfigPage(Envelope):
     result: list[Config]
     expands: dict[str, object]
 
@@ -517,13 +462,7 @@ class FieldValue(msgspec.Struct):
     display_order: int
 
 
-class FieldValuePage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class FieldValuePage(Envelope):
     result: list[FieldValue]
     expands: dict[str, object]
 
@@ -545,13 +484,7 @@ class TemplateField(msgspec.Struct):
     values: list[FieldValue]
 
 
-class TemplateFieldPage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class TemplateFieldPage(Envelope):
     result: list[TemplateField]
     expands: dict[str, object]
 
@@ -569,13 +502,7 @@ class Template(msgspec.Struct):
     fields: list[TemplateField]
 
 
-class TemplatePage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class TemplatePage(Envelope):
     result: list[Template]
     expands: dict[str, object]
 
@@ -592,13 +519,7 @@ class State(msgspec.Struct):
     display_order: int
 
 
-class StatePage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class StatePage(Envelope):
     result: list[State]
     expands: dict[str, object]
 
@@ -621,13 +542,7 @@ class Status(msgspec.Struct):
     is_active: bool
 
 
-class StatusPage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class StatusPage(Envelope):
     result: list[Status]
     expands: dict[str, object]
 
@@ -646,13 +561,7 @@ class Issue(msgspec.Struct):
     created_at: str
 
 
-class IssuePage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class IssuePage(Envelope):
     result: list[Issue]
     expands: dict[str, object]
 
@@ -668,13 +577,7 @@ class Tag(msgspec.Struct):
     session_count: int
 
 
-class TagPage(msgspec.Struct):
-    page: int | None
-    prev_page: int | None
-    next_page: int | None
-    last_page: int | None
-    per_page: int
-    total: int
+class TagPage(Envelope):
     result: list[Tag]
     expands: dict[str, object]
 
