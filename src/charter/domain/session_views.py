@@ -163,10 +163,12 @@ def get_session(conn: Connection, user: User, session_id: int, expands: frozense
 
 def _shape(conn: Connection, rows: Sequence[Row[Any]], expands: frozenset[str], total: int) -> Page:
     ids = [r.id for r in rows]
-    tags, issues, values = sq.links_of(conn, ids)
-    fields_by_template: dict[int, list[tuple[str, Any]]] = {}
-    for f in rq.fields_of_templates(conn, {r.template_id for r in rows}):
-        fields_by_template.setdefault(f["template_id"], []).append((custom_fields.key_of(f), f))
+    links = sq.links_of(conn, ids, {r.template_id for r in rows})
+    tags, issues, values = links.tags, links.issues, links.values
+    fields_by_template = {
+        template_id: [(custom_fields.key_of(f), f) for f in found]
+        for template_id, found in links.fields.items()
+    }
     want_values = "field_values" in expands
     out = []
     value_ids: set[int] = set()

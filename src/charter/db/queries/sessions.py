@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from charter.db.tables import (
     session_tags,
     sessions,
     tags,
+    template_fields,
 )
 
 
@@ -96,6 +98,20 @@ _LINKS_OF = sa.union_all(
         session_field_values.c.field_id,
         session_field_values.c.value,
     ).where(session_field_values.c.session_id.in_(_IDS)),
+    # The session fields of the page's templates ride along: one statement fewer.
+    sa.select(
+        sa.literal(3),
+        template_fields.c.template_id,
+        template_fields.c.id,
+        template_fields.c.type
+        + ":"
+        + sa.cast(template_fields.c.display_order, sa.String)
+        + ":"
+        + template_fields.c.system_name,
+    ).where(
+        template_fields.c.template_id.in_(sa.bindparam("template_ids", expanding=True)),
+        template_fields.c.scope == "session",
+    ),
 ).order_by("kind", "session_id", "key", "text")
 _FIELD_VALUES_OF = sa.select(
     session_field_values.c.session_id,
@@ -122,22 +138,38 @@ def page_of_sessions(conn: Connection, project_id: int, req: lq.PageRequest) -> 
     return lq.page_rows(conn, sessions, _VIEW, lambda s: s.c.project_id == project_id, req)
 
 
-def links_of(
-    conn: Connection, ids: Sequence[int]
-) -> tuple[dict[int, list[str]], dict[int, list[int]], dict[int, dict[int, str]]]:
-    """Tags (names), issue ids and JSON custom values of sessions, in one query."""
-    tags_by: dict[int, list[str]] = defaultdict(list)
-    issues_by: dict[int, list[int]] = defaultdict(list)
-    values_by: dict[int, dict[int, str]] = defaultdict(dict)
-    if ids:
-        for kind, sid, key, text in conn.execute(_LINKS_OF, {"ids": list(ids)}).all():
-            if kind == 0:
-                tags_by[sid].append(text)
-            elif kind == 1:
-                issues_by[sid].append(key)
-            else:
-                values_by[sid][key] = text
-    return tags_by, issues_by, values_by
+@dataclass
+class Links:
+    """What a page of sessions refers to, read in one statement."""
+
+    tags: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    issues: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    values: dict[int, dict[int, str]] = field(default_factory=lambda: defaultdict(dict))
+    # Session fields per template, in display order: {id, template_id, type, system_name}.
+    fields: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def links_of(conn: Connection, ids: Sequence[int], template_ids: Iterable[int]) -> Links:
+    """Tags (names), issue ids, JSON custom values and the templates' session fields."""
+    out = Links()
+    if not ids:
+        return out
+    params = {"ids": list(ids), "template_ids": sorted(set(template_ids))}
+    ordered: dict[int, list[tuple[int, int, dict[str, Any]]]] = {}
+    for kind, sid, key, text in conn.execute(_LINKS_OF, params).all():
+        if kind == 0:
+            out.tags[sid].append(text)
+        elif kind == 1:
+            out.issues[sid].append(key)
+        elif kind == 2:
+            out.values[sid][key] = text
+        else:
+            type_, order, system_name = text.split(":", 2)
+            f = {"id": key, "template_id": sid, "type": type_, "system_name": system_name}
+            ordered.setdefault(sid, []).append((int(order), key, f))
+    for template_id, found in ordered.items():
+        out.fields[template_id] = [f for _order, _id, f in sorted(found, key=lambda t: t[:2])]
+    return out
 
 
 def update_session(conn: Connection, session_id: int, **values: Any) -> None:
