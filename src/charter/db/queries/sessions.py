@@ -75,11 +75,6 @@ _TAGS_OF = (
     .where(session_tags.c.session_id.in_(_IDS))
     .order_by(session_tags.c.session_id, tags.c.name)
 )
-_ISSUES_OF = (
-    sa.select(session_issues.c.session_id, session_issues.c.issue_id)
-    .where(session_issues.c.session_id.in_(_IDS))
-    .order_by(session_issues.c.session_id, session_issues.c.issue_id)
-)
 _LINKS_OF = sa.union_all(
     sa.select(
         sa.literal(0).label("kind"),
@@ -227,14 +222,6 @@ def tags_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
     return out
 
 
-def issues_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[int]]:
-    out: dict[int, list[int]] = defaultdict(list)
-    if ids:
-        for sid, iid in conn.execute(_ISSUES_OF, {"ids": list(ids)}).all():
-            out[sid].append(iid)
-    return out
-
-
 def field_values_of(conn: Connection, ids: Sequence[int]) -> dict[int, dict[int, str]]:
     """JSON-encoded custom field values: {session_id: {field_id: value}}."""
     out: dict[int, dict[int, str]] = defaultdict(dict)
@@ -272,13 +259,6 @@ def result_status_histogram(
     for sid, status_id, n in conn.execute(stmt):
         out[sid][status_id] = int(n)
     return out
-
-
-def session_ids_of_project(conn: Connection, project_id: int) -> list[int]:
-    stmt = (
-        sa.select(sessions.c.id).where(sessions.c.project_id == project_id).order_by(sessions.c.id)
-    )
-    return [r[0] for r in conn.execute(stmt)]
 
 
 def project_session_counts(conn: Connection, project_id: int) -> dict[str, int]:
