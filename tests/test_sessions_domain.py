@@ -101,7 +101,7 @@ def test_create_uses_defaults_and_counts(world: dict[str, Any]) -> None:
         )
         row = sq.session_by_id(conn, sid)
         project = pq.project_by_id(conn, world["p1"])
-        tags = sq.tags_of(conn, [sid])[sid]
+        tags = sq.links_of(conn, [sid], []).tags[sid]
     assert row is not None and project is not None
     assert (row["template_id"], row["state_id"]) == (1, 1)  # the seeded defaults
     assert row["updated_at"] is None and row["updated_by"] is None

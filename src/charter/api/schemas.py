@@ -152,18 +152,20 @@ class Project(msgspec.Struct):
     completed_at: str | None
 
 
-class ProjectExpands(msgspec.Struct, omit_defaults=True):
+class UsersExpand(msgspec.Struct, omit_defaults=True):
+    """Expands that hold only `users` (projects, roles, groups)."""
+
     users: list[UserExpand] | None = None
 
 
 class ProjectPage(Envelope):
     result: list[Project]
-    expands: ProjectExpands
+    expands: UsersExpand
 
 
 class ProjectSingle(msgspec.Struct):
     result: Project
-    expands: ProjectExpands
+    expands: UsersExpand
 
 
 class CurrentUser(msgspec.Struct):
@@ -369,10 +371,6 @@ class Role(msgspec.Struct):
     created_by: int | None
     updated_at: str | None
     updated_by: int | None
-
-
-class UsersExpand(msgspec.Struct, omit_defaults=True):
-    users: list[UserExpand] | None = None
 
 
 class RolePage(Envelope):

@@ -17,11 +17,10 @@ from charter.db.queries import users as uq
 from charter.db.tables import api_tokens
 from charter.domain import setup, user_views
 from charter.domain.auth import User
-from charter.domain.clock import utcnow
+from charter.domain.clock import iso, utcnow
 from charter.domain.errors import Conflict, Invalid, NotFound
 from charter.domain.listing import ListQuery, Page
 from charter.domain.permissions import require_admin
-from charter.domain.session_views import iso
 from charter.domain.setup import _EMAIL as EMAIL_PATTERN  # the one definition
 
 USER_CREATE_FIELDS = ("name", "email", "is_admin", "role_id")

@@ -18,9 +18,8 @@ from charter.db.queries import reference as rq
 from charter.db.tables import milestone_types, milestones, sessions
 from charter.domain import admin_common as check
 from charter.domain import setup
-from charter.domain.clock import utcnow
+from charter.domain.clock import iso, utcnow
 from charter.domain.errors import Conflict, Invalid, NotFound
-from charter.domain.session_views import iso
 
 MILESTONE_FIELDS = ("name", "parent_id", "type_id", "start_date", "due_date", "note")
 

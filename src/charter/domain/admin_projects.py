@@ -16,11 +16,10 @@ from charter.db.tables import ROLE_NAMES, configs, projects, sessions, users
 from charter.domain import admin_common as check
 from charter.domain import setup
 from charter.domain.auth import User
-from charter.domain.clock import utcnow
+from charter.domain.clock import iso, utcnow
 from charter.domain.errors import Conflict, Invalid, NotFound
 from charter.domain.listing import ListQuery, Page
 from charter.domain.project_views import project_dict
-from charter.domain.session_views import iso
 
 PROJECT_FIELDS = ("name", "note")
 MEMBER_FIELDS = ("role",)

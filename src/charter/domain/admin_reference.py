@@ -26,9 +26,9 @@ from charter.db.tables import (
 )
 from charter.domain import admin_common as check
 from charter.domain import counters, setup
+from charter.domain.clock import iso
 from charter.domain.errors import Conflict, Invalid, NotFound
 from charter.domain.listing import ListQuery, Page
-from charter.domain.session_views import iso
 
 TEMPLATE_FIELDS = ("name", "is_default")
 FIELD_FIELDS = ("name", "system_name", "type", "scope", "is_required", "display_order")

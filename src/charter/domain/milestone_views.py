@@ -14,10 +14,10 @@ from charter.db.queries import reference as rq
 from charter.db.queries import users as uq
 from charter.db.tables import COUNTER_COLUMNS, milestones
 from charter.domain.auth import User
+from charter.domain.clock import iso
 from charter.domain.errors import Forbidden, NotFound
 from charter.domain.listing import ListQuery, Page
 from charter.domain.permissions import require_project
-from charter.domain.session_views import iso
 
 MILESTONE_EXPANDS = (
     "issues",

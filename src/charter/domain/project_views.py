@@ -11,9 +11,9 @@ from charter.db.queries import projects as pq
 from charter.db.queries import users as uq
 from charter.db.tables import projects
 from charter.domain.auth import User
+from charter.domain.clock import iso
 from charter.domain.listing import ListQuery, Page
 from charter.domain.permissions import require_project
-from charter.domain.session_views import iso
 
 PROJECT_EXPANDS = ("users",)
 # Features Charter does not have yet report zero, so clients see every counter.

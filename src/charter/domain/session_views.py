@@ -4,7 +4,6 @@ expands. All of a request's reads happen here, in one transaction."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
@@ -34,11 +33,6 @@ SESSION_EXPANDS = (
 )
 # Filters answered by the project's stored counters instead of COUNT(*).
 _COUNTER_FOR_IS_CLOSED = {True: "session_closed_count", False: "session_active_count"}
-
-
-def iso(value: datetime | None) -> str | None:
-    """UTC with microseconds and Z, e.g. 2024-01-01T12:00:00.000000Z."""
-    return None if value is None else value.isoformat(timespec="microseconds") + "Z"
 
 
 def _resolve_tags(conn: Connection, filters: Iterable[lq.Filter]) -> tuple[lq.Filter, ...]:

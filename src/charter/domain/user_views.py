@@ -14,10 +14,10 @@ from charter.db.queries import people as pq
 from charter.db.queries import users as uq
 from charter.db.tables import groups, roles, users
 from charter.domain.auth import User
+from charter.domain.clock import iso
 from charter.domain.errors import NotFound
 from charter.domain.listing import ListQuery, Page
 from charter.domain.permissions import require_admin, require_project
-from charter.domain.session_views import iso
 
 USER_EXPANDS = ("groups", "roles", "users")
 ROLE_EXPANDS = ("users",)

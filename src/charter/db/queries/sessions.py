@@ -69,12 +69,6 @@ VIEW_COLUMNS = [
 ]
 _VIEW = sa.select(*VIEW_COLUMNS)
 _SESSIONS_BY_IDS = _VIEW.where(sessions.c.id.in_(_IDS))
-_TAGS_OF = (
-    sa.select(session_tags.c.session_id, tags.c.name)
-    .join(tags, tags.c.id == session_tags.c.tag_id)
-    .where(session_tags.c.session_id.in_(_IDS))
-    .order_by(session_tags.c.session_id, tags.c.name)
-)
 _LINKS_OF = sa.union_all(
     sa.select(
         sa.literal(0).label("kind"),
@@ -212,14 +206,6 @@ def set_field_values(conn: Connection, session_id: int, values: dict[int, str | 
                     session_id=session_id, field_id=field_id, value=encoded
                 )
             )
-
-
-def tags_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = defaultdict(list)
-    if ids:
-        for sid, name in conn.execute(_TAGS_OF, {"ids": list(ids)}).all():
-            out[sid].append(name)
-    return out
 
 
 def field_values_of(conn: Connection, ids: Sequence[int]) -> dict[int, dict[int, str]]:
