@@ -55,7 +55,9 @@ def make_fresh_database(tmp_dir: Path) -> tuple[str, object]:
     name = f"charter_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(_pg_admin_url(url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        # template0 accepts no connections, so parallel test runs never collide on it
+        # the way they do on template1 ("source database is being accessed").
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
     new_url = make_url(url).set(database=name).render_as_string(hide_password=False)
 
     def cleanup() -> None:
