@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from charter.db import tables
 from charter.db.engine import Database
 from charter.db.queries import projects as pq
 from charter.db.queries import sessions as sq
@@ -101,7 +102,10 @@ def test_create_uses_defaults_and_counts(world: dict[str, Any]) -> None:
         )
         row = sq.session_by_id(conn, sid)
         project = pq.project_by_id(conn, world["p1"])
-        tags = sq.links_of(conn, [sid], []).tags[sid]
+        tag_names = sa.select(tables.tags.c.name).join(
+            tables.session_tags, tables.session_tags.c.tag_id == tables.tags.c.id
+        )
+        tags = sorted(conn.scalars(tag_names.where(tables.session_tags.c.session_id == sid)))
     assert row is not None and project is not None
     assert (row["template_id"], row["state_id"]) == (1, 1)  # the seeded defaults
     assert row["updated_at"] is None and row["updated_by"] is None

@@ -14,7 +14,7 @@ from charter.db.queries import listing as lq
 from charter.db.queries import reference as rq
 from charter.db.queries import sessions as sq
 from charter.db.queries import users as uq
-from charter.db.tables import COUNTER_COLUMNS, session_tags, sessions
+from charter.db.tables import session_tags, sessions
 from charter.domain import custom_fields, seek, totals
 from charter.domain.auth import User
 from charter.domain.errors import Forbidden, NotFound
@@ -139,107 +139,67 @@ def list_sessions(conn: Connection, user: User, project_id: int, query: ListQuer
     # Known empty (no match, or past the end): finding that out by walking an index
     # can cost a scan of every candidate, so skip the page query.
     empty = total == 0 or query.offset >= total
-    rows = [] if empty else sq.page_of_sessions(conn, project_id, request)
+    rows = [] if empty else sq.page_of_session_json(conn, project_id, request)
     return _shape(conn, rows, query.expands, total)
 
 
 def get_session(conn: Connection, user: User, session_id: int, expands: frozenset[str]) -> Page:
-    rows = sq.sessions_by_ids(conn, [session_id])
-    if not rows:
+    row = sq.session_json_by_id(conn, session_id)
+    if row is None:
         raise NotFound(f"Session {session_id} not found.")
     try:
         # The session's foreign key guarantees its project exists.
-        require_access(conn, user, rows[0].project_id, "read")
+        require_access(conn, user, row.project_id, "read")
     except Forbidden:
         raise Forbidden("You are not a member of this session's project.") from None
-    return _shape(conn, rows, expands, 1)
+    return _shape(conn, [row], expands, 1)
 
 
 def _shape(conn: Connection, rows: Sequence[Row[Any]], expands: frozenset[str], total: int) -> Page:
-    ids = [r.id for r in rows]
-    links = sq.links_of(conn, ids, {r.template_id for r in rows})
-    tags, issues, values = links.tags, links.issues, links.values
-    fields_by_template = {
-        template_id: [(custom_fields.key_of(f), f) for f in found]
-        for template_id, found in links.fields.items()
-    }
-    want_values = "field_values" in expands
-    out = []
-    value_ids: set[int] = set()
-    for r in rows:
-        item = _session_dict(r, tags.get(r.id, []), issues.get(r.id, []))
-        stored = values.get(r.id, {})
-        for key, f in fields_by_template.get(r.template_id, ()):
-            encoded = stored.get(f["id"])
-            # Stored values are JSON already: passed through to the encoder as is.
-            item[key] = None if encoded is None else msgspec.Raw(encoded)
-            if want_values and encoded is not None:
-                value_ids.update(custom_fields.value_ids(f, custom_fields.decode(f, encoded)))
-        out.append(item)
-    return Page(out, total, _expands(conn, rows, issues, value_ids, expands))
+    """Rows of sq.page_of_session_json: the session objects come as JSON text from the
+    database and pass to the encoder as they are (msgspec.Raw); the expands are read
+    by the ids beside them."""
+    out: list[Any] = [msgspec.Raw(r.json) for r in rows]
+    return Page(out, total, _expands(conn, rows, expands))
 
 
-# Rows are read by position: attribute access per key was a third of the shaping time.
-_POSITION = {c.name: i for i, c in enumerate(sessions.columns)}
-_HEAD = (
-    "id",
-    "project_id",
-    "template_id",
-    "name",
-    "config_id",
-    "milestone_id",
-    "state_id",
-    "assignee_id",
-    "estimate",
-    "forecast",
-    # Time run up to the last pause or close: a running timer does not change the
-    # representation every microsecond (that would defeat ETags and If-Match).
-    "elapsed",
-    "is_started",
-    "is_closed",
-)
-_head = itemgetter(*(_POSITION[k] for k in _HEAD))
-_counters = itemgetter(*(_POSITION[k] for k in COUNTER_COLUMNS))
-_DATES = ("started_at", "created_at", "updated_at", "closed_at")
-_BY = ("created_by", "updated_by", "closed_by")
-_dates = itemgetter(*(_POSITION[k] for k in _DATES))
-_by = itemgetter(*(_POSITION[k] for k in _BY))
+def as_dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    """Session objects of a Page as dicts, for Python callers (the web UI)."""
+    return [msgspec.json.decode(r) for r in rows]
 
 
-def _session_dict(r: Row[Any], tags: list[str], issues: list[int]) -> dict[str, Any]:
-    item = dict(zip(_HEAD, _head(r), strict=True))
-    item["issues"] = issues
-    item["tags"] = tags
-    item.update(zip(COUNTER_COLUMNS, _counters(r), strict=True))
-    # Timestamps arrive as API text (db.queries.sessions.VIEW_COLUMNS).
-    started, created, updated, closed = _dates(r)
-    created_by, updated_by, closed_by = _by(r)
-    item["started_at"] = started
-    item["created_at"] = created
-    item["created_by"] = created_by
-    item["updated_at"] = updated
-    item["updated_by"] = updated_by
-    item["closed_at"] = closed
-    item["closed_by"] = closed_by
-    return item
+# Positions in the JSON rows (sq.JSON_VIEW): tuple indexing, not attribute access.
+_USERS = itemgetter(*(sq.JSON_VIEW_POSITION[c] for c in sq.USER_COLUMNS))
 
 
-def _ids(rows: Sequence[Row[Any]], *columns: str) -> set[int]:
-    return {v for r in rows for c in columns if (v := getattr(r, c)) is not None}
+def _ids(rows: Sequence[Row[Any]], column: str) -> set[int]:
+    at = sq.JSON_VIEW_POSITION[column]
+    return {v for r in rows if (v := r[at]) is not None}
+
+
+def _user_ids(rows: Sequence[Row[Any]]) -> set[int]:
+    return {v for r in rows for v in _USERS(r) if v is not None}
+
+
+def _value_ids(refs: sq.Refs) -> set[int]:
+    """The dropdown / multi-select value ids the page's custom values refer to."""
+    found: set[int] = set()
+    for type_, encoded in refs.choices:
+        kind = {"type": type_}
+        found.update(custom_fields.value_ids(kind, custom_fields.decode(kind, encoded)))
+    return found
 
 
 def _expands(
-    conn: Connection,
-    rows: Sequence[Row[Any]],
-    issues: dict[int, list[int]],
-    value_ids: set[int],
-    wanted: frozenset[str],
+    conn: Connection, rows: Sequence[Row[Any]], wanted: frozenset[str]
 ) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
+    refs = sq.Refs()
+    if wanted & {"issues", "field_values"}:  # what the JSON holds, as Python values
+        refs = sq.refs_of(conn, [r.id for r in rows])
     for name in sorted(wanted):
         if name == "users":
-            ids = _ids(rows, "created_by", "updated_by", "closed_by", "assignee_id")
-            out[name] = uq.user_names(conn, ids)
+            out[name] = uq.user_names(conn, _user_ids(rows))
         elif name == "configs":
             out[name] = rq.config_names(conn, _ids(rows, "config_id"))
         elif name == "milestones":
@@ -251,7 +211,7 @@ def _expands(
         elif name == "statuses":
             out[name] = rq.active_statuses(conn)
         elif name == "issues":
-            out[name] = rq.issue_expands(conn, {i for ids in issues.values() for i in ids})
+            out[name] = rq.issue_expands(conn, refs.issue_ids)
         elif name == "field_values":
-            out[name] = rq.field_value_expands(conn, value_ids)
+            out[name] = rq.field_value_expands(conn, _value_ids(refs))
     return out

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row, RowMapping
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from charter.db.expressions import iso_utc
 from charter.db.queries import listing as lq
@@ -22,7 +25,6 @@ from charter.db.tables import (
     session_results,
     session_tags,
     sessions,
-    tags,
     template_fields,
 )
 
@@ -63,45 +65,6 @@ def session_for_update(conn: Connection, session_id: int) -> RowMapping | None:
 # Page reads run on every list request: statements are built once, with an expanding
 # parameter for the ids, and rows are fetched all at once.
 _IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
-# What the API shows of a session: every column, timestamps already as API text.
-VIEW_COLUMNS = [
-    iso_utc(c).label(c.name) if isinstance(c.type, sa.DateTime) else c for c in sessions.columns
-]
-_VIEW = sa.select(*VIEW_COLUMNS)
-_SESSIONS_BY_IDS = _VIEW.where(sessions.c.id.in_(_IDS))
-_LINKS_OF = sa.union_all(
-    sa.select(
-        sa.literal(0).label("kind"),
-        session_tags.c.session_id,
-        sa.null().label("key"),
-        tags.c.name.label("text"),
-    )
-    .join(tags, tags.c.id == session_tags.c.tag_id)
-    .where(session_tags.c.session_id.in_(_IDS)),
-    sa.select(
-        sa.literal(1), session_issues.c.session_id, session_issues.c.issue_id, sa.null()
-    ).where(session_issues.c.session_id.in_(_IDS)),
-    sa.select(
-        sa.literal(2),
-        session_field_values.c.session_id,
-        session_field_values.c.field_id,
-        session_field_values.c.value,
-    ).where(session_field_values.c.session_id.in_(_IDS)),
-    # The session fields of the page's templates ride along: one statement fewer.
-    sa.select(
-        sa.literal(3),
-        template_fields.c.template_id,
-        template_fields.c.id,
-        template_fields.c.type
-        + ":"
-        + sa.cast(template_fields.c.display_order, sa.String)
-        + ":"
-        + template_fields.c.system_name,
-    ).where(
-        template_fields.c.template_id.in_(sa.bindparam("template_ids", expanding=True)),
-        template_fields.c.scope == "session",
-    ),
-).order_by("kind", "session_id", "key", "text")
 _FIELD_VALUES_OF = sa.select(
     session_field_values.c.session_id,
     session_field_values.c.field_id,
@@ -109,56 +72,194 @@ _FIELD_VALUES_OF = sa.select(
 ).where(session_field_values.c.session_id.in_(_IDS))
 
 
-_SESSION_BY_ID = _VIEW.where(sessions.c.id == sa.bindparam("id"))
+# --- the API's JSON of a session, built by the database ------------------------------
+
+# The keys of a session object, in the API's order; custom field values follow.
+HEAD_KEYS = (
+    "id",
+    "project_id",
+    "template_id",
+    "name",
+    "config_id",
+    "milestone_id",
+    "state_id",
+    "assignee_id",
+    "estimate",
+    "forecast",
+    # Time run up to the last pause or close: a running timer does not change the
+    # representation every microsecond (that would defeat ETags and If-Match).
+    "elapsed",
+    "is_started",
+    "is_closed",
+)
+TAIL_KEYS = (
+    *COUNTER_COLUMNS,
+    "started_at",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "closed_at",
+    "closed_by",  # last, and never an object: see _sqlite_json
+)
 
 
-def sessions_by_ids(conn: Connection, ids: Sequence[int]) -> list[Row[Any]]:
-    """Rows of VIEW_COLUMNS in the order of `ids`."""
-    if not ids:
-        return []
-    if len(ids) == 1:  # the single-object GET: no expanding parameter to render
-        return list(conn.execute(_SESSION_BY_ID, {"id": ids[0]}).all())
-    rows = {r[0]: r for r in conn.execute(_SESSIONS_BY_IDS, {"ids": list(ids)}).all()}
-    return [rows[i] for i in ids if i in rows]
+class session_json(FunctionElement[str]):
+    """One session as the API's JSON object (text), with its issue ids, tag names and
+    custom field values, built by the database from the outer query's `sessions` row.
+    A page is then a list of ready JSON texts: no per-row, per-key work in Python,
+    which was most of a list request's time on SQLite (bench/RESULTS.md)."""
+
+    type = sa.String()
+    inherit_cache = True
+    name = "session_json"
 
 
-def page_of_sessions(conn: Connection, project_id: int, req: lq.PageRequest) -> list[Row[Any]]:
-    """One page of a project's sessions as rows of VIEW_COLUMNS, in one statement."""
-    return lq.page_rows(conn, sessions, _VIEW, lambda s: s.c.project_id == project_id, req)
+_DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}  # type: ignore[no-untyped-call]
+
+
+def _value(dialect: str, column: str) -> str:
+    ref = f"sessions.{column}"
+    if isinstance(sessions.c[column].type, sa.DateTime):
+        return str(iso_utc(sessions.c[column]).compile(dialect=_DIALECTS[dialect]))
+    if isinstance(sessions.c[column].type, sa.Boolean) and dialect == "sqlite":
+        return f"json(CASE WHEN {ref} THEN 'true' ELSE 'false' END)"  # stored as 0/1
+    return ref
+
+
+def _pairs(dialect: str, keys: Iterable[str]) -> str:
+    return ", ".join(f"'{key}', {_value(dialect, key)}" for key in keys)
+
+
+_SQLITE_ISSUES = (
+    "json((SELECT json_group_array(issue_id) FROM (SELECT issue_id FROM session_issues"
+    " WHERE session_id = sessions.id ORDER BY issue_id)))"
+)
+_SQLITE_TAGS = (
+    "json((SELECT json_group_array(name) FROM (SELECT tags.name FROM session_tags"
+    " JOIN tags ON tags.id = session_tags.tag_id"
+    " WHERE session_tags.session_id = sessions.id ORDER BY tags.name)))"
+)
+# "custom_<name>":<stored JSON> for each session field of the template, in display
+# order (an ordered subquery under an aggregate is not flattened, so its order holds).
+_SQLITE_CUSTOM = (
+    "(SELECT group_concat(json_quote('custom_' || f.system_name) || ':'"
+    " || coalesce(v.value, 'null'), ',')"
+    " FROM (SELECT id, system_name FROM template_fields"
+    " WHERE template_id = sessions.template_id AND scope = 'session'"
+    " ORDER BY display_order, id) AS f"
+    " LEFT JOIN session_field_values AS v ON v.session_id = sessions.id AND v.field_id = f.id)"
+)
+
+
+def _sqlite_json() -> str:
+    obj = (
+        f"json_object({_pairs('sqlite', HEAD_KEYS)}, 'issues', {_SQLITE_ISSUES},"
+        f" 'tags', {_SQLITE_TAGS}, {_pairs('sqlite', TAIL_KEYS)})"
+    )
+    # The object ends with closed_by (a number or null), so rtrim drops exactly its
+    # closing brace; the custom members go in before a new one.
+    return f"(rtrim({obj}, '}}') || coalesce(',' || {_SQLITE_CUSTOM}, '') || '}}')"
+
+
+_PG_ISSUES = (
+    "(SELECT coalesce(json_agg(issue_id ORDER BY issue_id), '[]'::json) FROM session_issues"
+    " WHERE session_id = sessions.id)"
+)
+_PG_TAGS = (
+    "(SELECT coalesce(json_agg(tags.name ORDER BY tags.name), '[]'::json) FROM session_tags"
+    " JOIN tags ON tags.id = session_tags.tag_id WHERE session_tags.session_id = sessions.id)"
+)
+_PG_CUSTOM = (
+    "(SELECT string_agg(to_json('custom_' || f.system_name)::text || ': '"
+    " || coalesce(v.value, 'null'), ', ' ORDER BY f.display_order, f.id)"
+    " FROM template_fields AS f"
+    " LEFT JOIN session_field_values AS v ON v.session_id = sessions.id AND v.field_id = f.id"
+    " WHERE f.template_id = sessions.template_id AND f.scope = 'session')"
+)
+
+
+def _postgresql_json() -> str:
+    # json_build_object takes at most 100 arguments: two objects, spliced as text.
+    head = _pairs("postgresql", HEAD_KEYS)
+    first = f"json_build_object({head}, 'issues', {_PG_ISSUES}, 'tags', {_PG_TAGS})::text"
+    rest = f"json_build_object({_pairs('postgresql', TAIL_KEYS)})::text"
+    return (
+        f"(left({first}, -1) || ', ' || left(substr({rest}, 2), -1)"
+        f" || coalesce(', ' || {_PG_CUSTOM}, '') || '}}')"
+    )
+
+
+_SESSION_JSON_SQL = {"sqlite": _sqlite_json(), "postgresql": _postgresql_json()}
+
+
+@compiles(session_json, "sqlite")
+@compiles(session_json, "postgresql")
+def _compile_session_json(element: session_json, compiler: Any, **kw: Any) -> str:
+    return _SESSION_JSON_SQL[compiler.dialect.name]
+
+
+# What the domain needs beside the JSON: ids for expands and permission checks.
+_JSON_VIEW = sa.select(
+    session_json().label("json"),
+    sessions.c.id,
+    sessions.c.project_id,
+    sessions.c.template_id,
+    sessions.c.config_id,
+    sessions.c.milestone_id,
+    sessions.c.state_id,
+    sessions.c.assignee_id,
+    sessions.c.created_by,
+    sessions.c.updated_by,
+    sessions.c.closed_by,
+)
+JSON_VIEW_POSITION = {c.name: i for i, c in enumerate(_JSON_VIEW.selected_columns)}
+USER_COLUMNS = ("assignee_id", "created_by", "updated_by", "closed_by")
+_JSON_BY_ID = _JSON_VIEW.where(sessions.c.id == sa.bindparam("id"))
+
+
+def session_json_by_id(conn: Connection, session_id: int) -> Row[Any] | None:
+    """One session's JSON row (see `_JSON_VIEW`), or None."""
+    return conn.execute(_JSON_BY_ID, {"id": session_id}).first()
 
 
 @dataclass
-class Links:
-    """What a page of sessions refers to, read in one statement."""
+class Refs:
+    """What a page's sessions refer to, for the issues and field_values expands."""
 
-    tags: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
-    issues: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
-    values: dict[int, dict[int, str]] = field(default_factory=lambda: defaultdict(dict))
-    # Session fields per template, in display order: {id, template_id, type, system_name}.
-    fields: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    issue_ids: set[int] = field(default_factory=set)
+    # (field type, stored JSON) of the dropdown and multi-select values.
+    choices: list[tuple[str, str]] = field(default_factory=list)
 
 
-def links_of(conn: Connection, ids: Sequence[int], template_ids: Iterable[int]) -> Links:
-    """Tags (names), issue ids, JSON custom values and the templates' session fields."""
-    out = Links()
-    if not ids:
-        return out
-    params = {"ids": list(ids), "template_ids": sorted(set(template_ids))}
-    ordered: dict[int, list[tuple[int, int, dict[str, Any]]]] = {}
-    for kind, sid, key, text in conn.execute(_LINKS_OF, params).all():
-        if kind == 0:
-            out.tags[sid].append(text)
-        elif kind == 1:
-            out.issues[sid].append(key)
-        elif kind == 2:
-            out.values[sid][key] = text
-        else:
-            type_, order, system_name = text.split(":", 2)
-            f = {"id": key, "template_id": sid, "type": type_, "system_name": system_name}
-            ordered.setdefault(sid, []).append((int(order), key, f))
-    for template_id, found in ordered.items():
-        out.fields[template_id] = [f for _order, _id, f in sorted(found, key=lambda t: t[:2])]
+_REFS_OF = sa.union_all(
+    sa.select(sa.literal("issue"), sa.cast(session_issues.c.issue_id, sa.Text)).where(
+        session_issues.c.session_id.in_(_IDS)
+    ),
+    sa.select(template_fields.c.type, session_field_values.c.value)
+    .join(template_fields, template_fields.c.id == session_field_values.c.field_id)
+    .where(
+        session_field_values.c.session_id.in_(_IDS),
+        template_fields.c.type.in_(("dropdown", "multiselect")),
+    ),
+)
+
+
+def refs_of(conn: Connection, ids: Sequence[int]) -> Refs:
+    """The issue ids and choice values of sessions `ids`, in one statement."""
+    out = Refs()
+    if ids:
+        for kind, value in conn.execute(_REFS_OF, {"ids": list(ids)}).all():
+            if kind == "issue":
+                out.issue_ids.add(int(value))
+            else:
+                out.choices.append((kind, value))
     return out
+
+
+def page_of_session_json(conn: Connection, project_id: int, req: lq.PageRequest) -> list[Row[Any]]:
+    """One page of a project's sessions as JSON rows (see `_JSON_VIEW`), in one statement."""
+    return lq.page_rows(conn, sessions, _JSON_VIEW, lambda s: s.c.project_id == project_id, req)
 
 
 def update_session(conn: Connection, session_id: int, **values: Any) -> None:
