@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed ## Create .venv and install Charter with its test tools
 
-run: install ## Create the SQLite database, load demo data, print an API token and serve
+run: install ## Create the SQLite database, load demo data, print an API token and the web sign-in, and serve
 	$(CHARTER) migrate
 	$(CHARTER) demo --sessions $(DEMO_SESSIONS)
 	@TOKEN=$$($(CHARTER) token create --email admin@example.com --name "make run") && \
@@ -28,6 +28,9 @@ run: install ## Create the SQLite database, load demo data, print an API token a
 	echo "API token for admin@example.com: $$TOKEN" && \
 	echo "Try:" && \
 	echo "  curl -H \"Authorization: Bearer $$TOKEN\" \"http://127.0.0.1:$(CHARTER_PORT)/api/v1/projects/1/sessions?per_page=15\"" && \
+	echo ""
+	@$(CHARTER) user password --email admin@example.com --password charter-demo 2>/dev/null && \
+	echo "Web UI: http://127.0.0.1:$(CHARTER_PORT)/  sign in as admin@example.com, password charter-demo" && \
 	echo ""
 	$(CHARTER) serve --port $(CHARTER_PORT)
 

@@ -10,12 +10,17 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from charter import __version__
-from charter.api import bench
+from charter.api import bench, ops
 from charter.api.errors import EXCEPTION_HANDLERS
 from charter.api.etag import etag_middleware
+from charter.api.request_id import request_id_middleware
 from charter.api.routes import ROUTES
+from charter.api.throttle import Limits
 from charter.db.engine import Database
 from charter.settings import Settings
+from charter.web.errors import app_exception_handlers
+from charter.web.routes import ROUTES as WEB_ROUTES
+from charter.web.security import security_headers_middleware
 
 OPENAPI_PATH = "/api/schema/openapi.json"
 
@@ -25,6 +30,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     def startup(app: Litestar) -> None:
         app.state.db = Database(settings.database_url, settings.effective_db_threads)
+        app.state.limits = Limits.from_settings(settings)
+        app.state.settings = settings
 
     def shutdown(app: Litestar) -> None:
         app.state.db.close()
@@ -44,13 +51,25 @@ def create_app(settings: Settings | None = None) -> Litestar:
         security=[{"bearerAuth": []}],
     )
     logging.getLogger("charter").setLevel(settings.log_level.upper())
-    return Litestar(
-        route_handlers=[*ROUTES, *(bench.ROUTES if settings.bench_routes else [])],
-        exception_handlers=EXCEPTION_HANDLERS,
+    app = Litestar(
+        route_handlers=[
+            *ROUTES,
+            *ops.ROUTES,
+            *WEB_ROUTES,
+            *(bench.ROUTES if settings.bench_routes else []),
+        ],
+        exception_handlers=app_exception_handlers(EXCEPTION_HANDLERS),
         middleware=[etag_middleware],
         request_max_body_size=settings.max_body_bytes,
         on_startup=[startup],
         on_shutdown=[shutdown],
         openapi_config=openapi,
         debug=False,
+        logging_config=None,  # `charter serve` configures logging (charter/logs.py)
     )
+    # Around the router, not in `middleware`: that runs only for matched routes, and
+    # every response (404s too) gets a request id and an access line.
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    # The web UI's security headers on every response, error pages included.
+    app.asgi_handler = security_headers_middleware(app.asgi_handler)
+    return app

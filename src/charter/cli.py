@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
@@ -69,10 +72,16 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     import uvicorn
 
     from charter.db.migrate import upgrade
+    from charter.logs import logging_config
 
     settings: Settings = Settings.from_env(
         database_url=ctx.obj.database_url, host=host, port=port, workers=workers
     )
+    try:
+        log_config = logging_config(settings.log_level, settings.log_format)
+    except ValueError as exc:
+        raise click.UsageError(f"CHARTER_LOG_FORMAT: {exc}") from None
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     db = Database(settings.database_url)
     if upgrade(db):
         click.echo("Database migrated to the newest schema.", err=True)
@@ -91,8 +100,16 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
-        access_log=False,
+        log_config=log_config,
+        access_log=False,  # charter.access logs every request (api/request_id.py)
     )
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    # uvicorn handles SIGTERM itself (it stops accepting, lets in-flight requests
+    # finish, runs the shutdown hooks), then raises the signal again for the handler
+    # it found: this one, so a requested stop exits 0 instead of dying by the signal.
+    raise SystemExit(0)
 
 
 @main.command()
@@ -134,15 +151,48 @@ def user() -> None:
 @click.option("--name", required=True)
 @click.option("--email", required=True)
 @click.option("--admin", is_flag=True, help="Make the user a site admin.")
+@click.option(
+    "--password",
+    default=None,
+    help="Password for the web sign-in ('-' prompts for it; omit: no web sign-in yet).",
+)
 @click.pass_context
-def user_create(ctx: click.Context, name: str, email: str, admin: bool) -> None:
+def user_create(
+    ctx: click.Context, name: str, email: str, admin: bool, password: str | None
+) -> None:
     """Create a user; prints the new user's id."""
-    from charter.domain import setup
+    from charter.domain import passwords, setup
 
+    if password == "-":
+        password = _prompt_password()
+    hashed = None if password is None else _run(lambda: passwords.hash_password(password))
     db = _db(ctx)
     with db.write() as conn:
-        user_id = _run(lambda: setup.create_user(conn, name, email, is_admin=admin))
+        user_id = _run(
+            lambda: setup.create_user(conn, name, email, is_admin=admin, password_hash=hashed)
+        )
     click.echo(user_id)
+
+
+def _prompt_password() -> str:
+    value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@user.command("password")
+@click.option("--email", required=True)
+@click.option("--password", default=None, help="The new password (default: prompt for it).")
+@click.pass_context
+def user_password(ctx: click.Context, email: str, password: str | None) -> None:
+    """Set or reset a user's web sign-in password; signs out their browser sessions."""
+    from charter.domain import web_sessions
+
+    if password is None:
+        password = _prompt_password()
+    db = _db(ctx)
+    with db.write() as conn:
+        _run(lambda: web_sessions.set_password(conn, email, password))
+    click.echo(f"Password set for {email}; their browser sessions are signed out.", err=True)
 
 
 @user.command("list")
@@ -324,3 +374,76 @@ def recount(ctx: click.Context) -> None:
     with db.write() as conn:
         drifted = counters.recount(conn)
     click.echo(f"Recounted; {drifted} session(s) had drifted.", err=True)
+
+
+_PG_BACKUP = (
+    "charter {what} works on SQLite only. On PostgreSQL use {tool}, for example:\n  {example}"
+)
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+@click.pass_context
+def backup(ctx: click.Context, path: Path, force: bool) -> None:
+    """Back up the SQLite database to PATH, safely while `charter serve` runs
+    (PostgreSQL: use pg_dump)."""
+    import sqlite3
+
+    from charter.db import backup as ops
+
+    url: str = ctx.obj.database_url
+    try:
+        if ops.sqlite_path(url) is None:
+            example = f"pg_dump --format=custom --file={path} '{_libpq_url(url)}'"
+            _fail(_PG_BACKUP.format(what="backup", tool="pg_dump", example=example))
+            return
+        summary = ops.backup(url, path, force=force)
+    except (ops.BackupError, OSError, sqlite3.Error) as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"Backed up to {summary.path}: {_describe(summary)}.", err=True)
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the database without asking.")
+@click.pass_context
+def restore(ctx: click.Context, path: Path, yes: bool) -> None:
+    """Replace the SQLite database with the backup at PATH. Stop `charter serve`
+    first (PostgreSQL: use pg_restore)."""
+    import sqlite3
+
+    from charter.db import backup as ops
+
+    url: str = ctx.obj.database_url
+    try:
+        target = ops.sqlite_path(url)
+        if target is None:
+            example = f"pg_restore --clean --dbname='{_libpq_url(url)}' {path}"
+            _fail(_PG_BACKUP.format(what="restore", tool="pg_restore", example=example))
+            return
+        offered = ops.check_backup(path)
+        if not yes:
+            click.confirm(
+                f"Replace the database {target} with {path} ({_describe(offered)})?", abort=True
+            )
+        summary = ops.restore(url, path)
+    except (ops.BackupError, OSError, sqlite3.Error) as exc:
+        _fail(str(exc))
+        return
+    click.echo(f"Restored {path} into {target}: {_describe(summary)}.", err=True)
+
+
+def _describe(summary: Any) -> str:
+    return (
+        f"{summary.sessions} sessions, {summary.results} results, "
+        f"{summary.size_bytes} bytes, schema {summary.revision}, integrity ok"
+    )
+
+
+def _libpq_url(url: str) -> str:
+    """The URL as pg_dump takes it (no SQLAlchemy driver name, no password shown)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=True)

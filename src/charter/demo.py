@@ -33,9 +33,11 @@ from charter.db.tables import (
     sessions,
     templates,
 )
-from charter.domain import counters, setup
+from charter.domain import counters, passwords, setup
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
+# The demo admin's web sign-in password (`make run` prints it). Demo data only.
+DEMO_ADMIN_PASSWORD = "charter-demo"
 # Fixed so that the same seed gives the same data whenever it is loaded.
 ANCHOR = datetime(2026, 11, 1, 12, 0, 0)
 BATCH = 2000
@@ -199,7 +201,14 @@ def _split(refs: Refs, n: int) -> Iterator[tuple[int, int]]:
 
 def _reference_data(conn: Connection) -> Refs:
     user_ids = [
-        setup.create_user(conn, name, email, is_admin=admin) for name, email, admin in USERS
+        setup.create_user(
+            conn,
+            name,
+            email,
+            is_admin=admin,
+            password_hash=passwords.hash_password(DEMO_ADMIN_PASSWORD) if admin else None,
+        )
+        for name, email, admin in USERS
     ]
     by_email = {email: uid for (_n, email, _a), uid in zip(USERS, user_ids, strict=True)}
     admin_id = user_ids[0]

@@ -25,11 +25,31 @@ class Settings:
         "Threads that run database work (0 = auto: 1 on SQLite, 4 on PostgreSQL).",
     )
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
+    log_format: str = _setting(
+        "json", "Log lines on stderr: json (one object a line) or text (for people)."
+    )
     bench_routes: bool = _setting(
         False, "Serve the benchmark's floor endpoint (bench/run.py sets it; keep it off)."
     )
     max_body_bytes: int = _setting(
         10_000_000, "Largest request body accepted, in bytes; larger ones get 413."
+    )
+    auth_fail_limit: int = _setting(
+        20, "Failed API authentications allowed per client address per window (0 = off)."
+    )
+    auth_fail_window_seconds: int = _setting(
+        60, "The window, in seconds, that CHARTER_AUTH_FAIL_LIMIT counts in."
+    )
+    token_rate_limit: int = _setting(
+        0, "Requests per minute allowed per API token; more get 429 (0 = off)."
+    )
+    secure_cookies: bool = _setting(
+        False,
+        "Mark the web UI's cookies Secure even when the request arrived over plain HTTP "
+        "(set it behind a TLS-terminating proxy); HTTPS requests always get Secure.",
+    )
+    web_session_hours: int = _setting(
+        12, "How long a web UI sign-in lasts, in hours, before signing in again."
     )
 
     @classmethod

@@ -40,6 +40,7 @@ TOKENS = ListSpec(
 
 @post(
     "/api/v1/users",
+    operation_class=docs.with_body(docs.body(accounts.USER_CREATE_FIELDS, ("name", "email"))),
     status_code=201,
     responses=docs.write_responses(schemas.ManagedUserSingle, 201, 403, 409, 422),
     summary="Create a user (Charter extension; site admins)",
@@ -59,6 +60,7 @@ async def create_user(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 @patch(
     "/api/v1/users/{user_id:str}",
+    operation_class=docs.with_body(docs.body(accounts.USER_UPDATE_FIELDS)),
     responses=docs.write_responses(schemas.ManagedUserSingle, 200, 403, 404, 409, 412, 422),
     summary="Update a user: name, email, admin, active, default role (Charter extension; "
     "site admins; If-Match supported)",
@@ -101,6 +103,7 @@ async def list_tokens(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 @post(
     "/api/v1/tokens",
+    operation_class=docs.with_body(docs.body(accounts.TOKEN_CREATE_FIELDS, ("name",))),
     status_code=201,
     responses=docs.write_responses(schemas.NewApiTokenSingle, 201, 422),
     summary="Create an API token for yourself; the secret (`token`) is shown only here",

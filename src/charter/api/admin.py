@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from litestar import Request, Response, delete, get, patch, post, put
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath
 
 from charter.api import docs, schemas
@@ -20,6 +21,7 @@ from charter.api.conventions import (
 )
 from charter.api.deps import path_id, query_params, read_as_user
 from charter.api.writes import Outcome, check_if_match, fields, parse_json, write_as_user
+from charter.db.tables import ROLE_NAMES
 from charter.domain import admin_projects as ap
 from charter.domain.auth import User
 from charter.domain.errors import NotFound
@@ -62,6 +64,7 @@ async def read_page(
 
 @post(
     "/api/v1/projects",
+    operation_class=docs.with_body(docs.body(ap.PROJECT_FIELDS, ("name",))),
     status_code=201,
     responses=docs.write_responses(schemas.ProjectWritten, 201, 403, 422),
     summary="Create a project; its creator becomes a manager (site admins; Charter extension)",
@@ -81,6 +84,7 @@ async def create_project(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 @patch(
     "/api/v1/projects/{project_id:str}",
+    operation_class=docs.with_body(docs.body(ap.PROJECT_FIELDS)),
     responses=docs.write_responses(schemas.ProjectWritten, 200, 403, 404, 412, 422),
     summary="Rename a project or edit its note (managers; If-Match; Charter extension)",
     tags=["administration"],
@@ -170,9 +174,19 @@ async def get_member(
     return await read_one(request, work)
 
 
+MEMBER_BODY = docs.body(
+    ap.MEMBER_FIELDS,
+    ("role",),
+    types={"role": Schema(type=OpenAPIType.STRING, enum=list(ROLE_NAMES))},
+)
+
+
 @put(
     "/api/v1/projects/{project_id:str}/members/{user_id:str}",
-    responses=docs.write_responses(schemas.MemberSingle, 200, 403, 404, 409, 412, 422),
+    operation_class=docs.with_body(MEMBER_BODY),
+    responses=docs.write_responses(
+        schemas.MemberSingle, 200, 403, 404, 409, 412, 422, also=(201,)
+    ),
     summary=(
         "Add a member (201) or change their role (200) (managers; If-Match; Charter extension)"
     ),
@@ -250,6 +264,7 @@ async def list_configs(
 
 @post(
     "/api/v1/projects/{project_id:str}/configs",
+    operation_class=docs.with_body(docs.body(ap.CONFIG_FIELDS, ("name",))),
     status_code=201,
     responses=docs.write_responses(schemas.ConfigSingle, 201, 403, 404, 422),
     summary="Create a configuration (managers; Charter extension)",
@@ -290,6 +305,7 @@ async def get_config(request: Request[Any, Any, Any], config_id: FromPath[str]) 
 
 @patch(
     "/api/v1/configs/{config_id:str}",
+    operation_class=docs.with_body(docs.body(ap.CONFIG_FIELDS)),
     responses=docs.write_responses(schemas.ConfigSingle, 200, 403, 404, 412, 422),
     summary="Rename a configuration (managers; If-Match; Charter extension)",
     tags=["administration"],

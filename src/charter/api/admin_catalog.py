@@ -4,11 +4,12 @@ site admins write. Every resource gets the same routes from one table."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, delete, get, patch, post
+from litestar.openapi.spec import OpenAPIType, Schema
 
 from charter.api import docs, schemas
 from charter.api.admin import body_of, one, read_one, read_page
@@ -48,6 +49,8 @@ class Resource:
     remove: Callable[[Conn, int], None] | None = None
     update_summary: str = ""
     remove_summary: str = ""
+    required: Sequence[str] = ()  # body fields a create needs (for the document)
+    types: Mapping[str, Schema] | None = None  # body fields typed unlike the docs.body rule
 
     @property
     def item_route(self) -> str:
@@ -89,6 +92,7 @@ def routes_for(r: Resource) -> list[Any]:
         )(list_items),
         get(
             r.item_route,
+            operation_class=operation_with([]),
             responses=docs.responses(r.single_schema, 404),
             summary=f"One {r.what.lower()} (Charter extension)",
             tags=["administration"],
@@ -113,6 +117,7 @@ def routes_for(r: Resource) -> list[Any]:
             post(
                 r.list_path,
                 status_code=201,
+                operation_class=docs.with_body(docs.body(r.allowed, r.required, types=r.types)),
                 responses=docs.write_responses(r.single_schema, 201, 403, 404, 409, 422),
                 summary=f"Create a {r.what.lower()} (site admins; Charter extension)",
                 tags=["administration"],
@@ -138,6 +143,7 @@ def routes_for(r: Resource) -> list[Any]:
         routes.append(
             patch(
                 r.item_route,
+                operation_class=docs.with_body(docs.body(r.allowed, types=r.types)),
                 responses=docs.write_responses(r.single_schema, 200, 403, 404, 409, 412, 422),
                 summary=r.update_summary or f"Edit a {r.what.lower()} (site admins; If-Match)",
                 tags=["administration"],
@@ -160,6 +166,7 @@ def routes_for(r: Resource) -> list[Any]:
             delete(
                 r.item_route,
                 status_code=204,
+                operation_class=operation_with([]),
                 responses=docs.write_responses(None, 204, 403, 404, 409, 412),
                 summary=r.remove_summary or f"Delete a {r.what.lower()} (site admins)",
                 tags=["administration"],
@@ -199,6 +206,7 @@ TEMPLATES = Resource(
     view=ar.template_view,
     create=_no_parent(ar.create_template),
     update=ar.update_template,
+    required=("name",),
     update_summary="Rename a template or make it the default (site admins; If-Match)",
 )
 
@@ -222,6 +230,12 @@ FIELDS = Resource(
     view=ar.field_view,
     create=_with_parent(ar.create_field),
     update=ar.update_field,
+    required=("name", "system_name", "type"),
+    types={
+        "type": Schema(type=OpenAPIType.STRING, enum=list(ar.FIELD_TYPES)),
+        "scope": Schema(type=OpenAPIType.STRING, enum=list(ar.SCOPES)),
+        "system_name": Schema(type=OpenAPIType.STRING, pattern="^[a-z][a-z0-9_]{0,62}$"),
+    },
     remove=ar.delete_field,
     update_summary="Edit a custom field; its type and scope are fixed (site admins; If-Match)",
     remove_summary="Delete a custom field no session or result holds a value of (site admins)",
@@ -247,6 +261,7 @@ FIELD_VALUES = Resource(
     view=ar.value_view,
     create=_with_parent(ar.create_value),
     update=ar.update_value,
+    required=("name",),
     remove=ar.delete_value,
     remove_summary="Delete a field value no session or result uses (site admins)",
 )
@@ -269,6 +284,7 @@ STATES = Resource(
     view=ar.state_view,
     create=_no_parent(ar.create_state),
     update=ar.update_state,
+    required=("name",),
     remove=ar.delete_state,
     update_summary="Rename, reorder or make a state the default (site admins; If-Match)",
     remove_summary="Delete a workflow state no session uses, not the default (site admins)",
@@ -292,6 +308,7 @@ STATUSES = Resource(
     listing=_no_parent(ar.list_statuses),
     view=ar.status_view,
     update=ar.update_status,
+    types={"system_name": Schema(type=OpenAPIType.STRING, pattern="^[a-z][a-z0-9_]{0,62}$")},
     update_summary=(
         "Edit a status; changed flags rebuild the session counters (site admins; If-Match)"
     ),
@@ -316,6 +333,8 @@ ISSUES = Resource(
     view=ar.issue_view,
     create=_no_parent(ar.create_issue),
     remove=ar.delete_issue,
+    required=("type", "display_id"),
+    types={"type": Schema(type=OpenAPIType.INTEGER, enum=[1, 2, 3, 4])},
     remove_summary="Delete an issue nothing links to (site admins)",
 )
 

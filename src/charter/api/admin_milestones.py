@@ -20,6 +20,7 @@ from charter.domain.permissions import require_project
 
 @post(
     "/api/v1/projects/{project_id:str}/milestones",
+    operation_class=docs.with_body(docs.body(am.MILESTONE_FIELDS, ("name",))),
     status_code=201,
     responses=docs.write_responses(schemas.MilestoneSingle, 201, 403, 404, 422),
     summary="Create a milestone (managers; Charter extension)",
@@ -49,6 +50,7 @@ def _milestone(conn: Any, user: User, raw_id: str) -> int:
 
 @patch(
     "/api/v1/milestones/{milestone_id:str}",
+    operation_class=docs.with_body(docs.body(am.MILESTONE_FIELDS)),
     responses=docs.write_responses(schemas.MilestoneSingle, 200, 403, 404, 412, 422),
     summary="Edit or move a milestone (managers; If-Match; Charter extension)",
     tags=["milestones"],

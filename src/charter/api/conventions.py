@@ -14,16 +14,24 @@ from typing import Any, Literal
 
 import msgspec
 from litestar import Response
-from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Operation, Parameter, Schema
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    RequestBody,
+    Schema,
+)
 
 from charter.db.queries.listing import Filter
 from charter.domain.errors import Invalid
+from charter.domain.inputs import MAX_ID, reject_nul
 from charter.domain.listing import ListQuery, Page
 
 PER_PAGE_CHOICES = (15, 25, 50, 100)
 DEFAULT_PER_PAGE = 100
 MAX_PAGE = 2**31 - 1
-MAX_ID = 2**63 - 1
 MAX_LIST_ITEMS = 1000
 
 FilterKind = Literal["ids", "tags", "bool", "after", "before"]
@@ -58,6 +66,7 @@ class Params:
 
     def get(self, name: str) -> str | None:
         value = self.values.get(name)
+        reject_nul(value, name)  # %00 is 422 like a NUL in a body
         return None if value is None or value == "" else value  # empty = absent
 
 
@@ -77,7 +86,7 @@ def parse_ids(name: str, raw: str) -> list[int]:
         raise Invalid.field(name, f"At most {MAX_LIST_ITEMS} ids.")
     ids = []
     for part in parts:
-        if not part.isascii() or not part.isdigit() or len(part) > 19 or int(part) > MAX_ID:
+        if not part.isascii() or not part.isdigit() or len(part) > 10 or int(part) > MAX_ID:
             raise Invalid.field(name, f"Must be a comma-separated list of integer ids ({part!r}).")
         ids.append(int(part))
     if not ids:
@@ -274,14 +283,26 @@ def expand_parameters(expands: Sequence[str]) -> list[Parameter]:
     return [_param("expands", f"Comma-separated related objects to include: {', '.join(expands)}.")]
 
 
-def operation_with(params: list[Parameter]) -> type[Operation]:
-    """An Operation class whose OpenAPI entry also lists `params`: handlers read the
-    query string themselves (to answer with our own error bodies), so Litestar cannot
-    see these parameters in their signatures."""
+_PATH_ID = Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_ID)
+
+
+def operation_with(params: list[Parameter], body: Schema | None = None) -> type[Operation]:
+    """An Operation class whose OpenAPI entry also lists `params` and the JSON `body`:
+    handlers read the query string and body themselves (to answer with our own error
+    bodies), so Litestar cannot see them in their signatures. Path ids are declared as
+    the integers they are (the route takes any text, and a non-id is 404)."""
 
     class _Operation(Operation):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            for param in self.parameters or []:
+                if isinstance(param, Parameter) and param.param_in == "path":
+                    if param.name.endswith("_id"):
+                        param.schema = _PATH_ID
             self.parameters = [*(self.parameters or []), *params]
+            if body is not None:
+                self.request_body = RequestBody(
+                    content={"application/json": OpenAPIMediaType(schema=body)}, required=True
+                )
 
     return _Operation

@@ -10,10 +10,12 @@ from litestar import Request
 from sqlalchemy.engine import Connection
 
 from charter.api.conventions import Params
+from charter.api.throttle import client_address, limits_of
 from charter.db.engine import Database
 from charter.domain import auth
 from charter.domain.auth import User
-from charter.domain.errors import NotFound
+from charter.domain.errors import NotFound, Unauthenticated
+from charter.domain.inputs import is_id
 
 T = TypeVar("T")
 
@@ -29,24 +31,32 @@ def query_params(request: Request[Any, Any, Any]) -> Params:
 
 def path_id(raw: str, what: str) -> int:
     """Path ids that are not positive integers name no object: 404."""
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or int(raw) == 0:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or not is_id(int(raw)):
         raise NotFound(f"{what} {raw!r} not found.")
     return int(raw)
 
 
 async def read_as_user(request: Request[Any, Any, Any], work: Callable[[Connection, User], T]) -> T:
-    """Authenticate the bearer token and run `work` in one read transaction."""
+    """Authenticate the bearer token and run `work` in one read transaction.
+    An address that failed to authenticate too often gets 429 before any DB work."""
     header = request.headers.get("authorization")
     db = database(request)
+    limits, address = limits_of(request), client_address(request)
+    limits.check_address(address)
 
     def job() -> T:
         secret = auth.parse_authorization(header)
         with db.read() as conn:
             user, token_id, touch_due = auth.authenticate(conn, secret)
+            limits.check_token(token_id)
             result = work(conn, user)
         if touch_due:
             with db.write() as conn:
                 auth.touch_token(conn, token_id)
         return result
 
-    return await db.run(job)
+    try:
+        return await db.run(job)
+    except Unauthenticated:
+        limits.failed(address)
+        raise

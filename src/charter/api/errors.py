@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
 from charter.api.conventions import json_response
+from charter.api.request_id import new_request_id, request_id_of
+from charter.domain.auth import redact_secrets
 from charter.domain.errors import (
     Conflict,
     DomainError,
@@ -26,10 +27,20 @@ class RequestError(Exception):
     """An HTTP-level problem with the request itself (not its meaning): 400 malformed
     body or content type, 412 failed precondition."""
 
-    def __init__(self, status_code: int, message: str) -> None:
+    def __init__(
+        self, status_code: int, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.message = message
+        self.headers = headers
+
+
+class TooManyRequests(RequestError):
+    """429 from a throttle (api/throttle.py); Retry-After says when to try again."""
+
+    def __init__(self, retry_after: int, message: str) -> None:
+        super().__init__(429, message, {"Retry-After": str(retry_after)})
 
 
 STATUS_OF: dict[type[DomainError], int] = {
@@ -42,9 +53,12 @@ STATUS_OF: dict[type[DomainError], int] = {
 
 
 def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"message": message}
+    # Messages may echo input: a token pasted into a path, query or body never comes back.
+    body: dict[str, Any] = {"message": redact_secrets(message)}
     if errors:
-        body["errors"] = errors
+        body["errors"] = {
+            redact_secrets(k): [redact_secrets(p) for p in v] for k, v in errors.items()
+        }
     return body
 
 
@@ -55,7 +69,7 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]
 
 
 def request_error(_: Request[Any, Any, Any], exc: RequestError) -> Response[bytes]:
-    return json_response(error_body(exc.message), exc.status_code)
+    return json_response(error_body(exc.message), exc.status_code, exc.headers)
 
 
 _HTTP_MESSAGES = {
@@ -74,12 +88,22 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]
 
 
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    request_id = uuid.uuid4().hex[:16]
-    log.exception(
-        "unhandled error on %s %s [request %s]", request.method, request.url.path, request_id
+    # The id api/request_id.py gave the request (it also sends the X-Request-Id header),
+    # so the body, this log line and the access line all name the same request.
+    request_id = request_id_of(request.scope)
+    headers = None
+    if request_id is None:  # an app served without the middleware
+        request_id = new_request_id()
+        headers = {"X-Request-Id": request_id}
+    log.error(
+        "unhandled error on %s %s",
+        request.method,
+        request.url.path,
+        exc_info=exc,
+        extra={"request_id": request_id},
     )
     body = error_body(f"Internal server error (request id {request_id}).")
-    return json_response(body, 500, {"X-Request-Id": request_id})
+    return json_response(body, 500, headers)
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

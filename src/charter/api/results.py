@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, delete, patch, post
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath
 
 from charter.api import docs, schemas
@@ -36,12 +37,28 @@ RESULTS = ListSpec(
 )
 
 
+# One result, or {"results": [...]} with up to MAX_BULK of them.
+RESULT_BODY = docs.body(
+    (*results.RESULT_FIELDS, "results"),
+    custom=True,
+    types={
+        "results": Schema(
+            type=OpenAPIType.ARRAY,
+            items=docs.body(results.RESULT_FIELDS, custom=True),
+            min_items=1,
+            max_items=results.MAX_BULK,
+        )
+    },
+)
+
+
 def _one(conn: Any, result_id: int) -> dict[str, Any]:
     return {"result": result_views.get_results(conn, [result_id]).rows[0]}
 
 
 @post(
     "/api/v1/sessions/{session_id:str}/results",
+    operation_class=docs.with_body(RESULT_BODY),
     status_code=201,
     responses=docs.write_responses(schemas.ResultCreated, 201, 403, 404, 409, 422),
     summary=(
@@ -90,6 +107,7 @@ def _result_id(conn: Any, user: User, raw_id: str) -> int:
 
 @patch(
     "/api/v1/sessions/results/{result_id:str}",
+    operation_class=docs.with_body(docs.body(results.RESULT_FIELDS, custom=True)),
     responses=docs.write_responses(schemas.ResultSingle, 200, 403, 404, 409, 412, 422),
     summary="Edit a result (Charter extension; If-Match supported)",
     tags=["results"],

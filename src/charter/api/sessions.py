@@ -105,6 +105,7 @@ def _session_envelope(conn: Any, user: User, session_id: int) -> dict[str, Any]:
 
 @post(
     "/api/v1/projects/{project_id:str}/sessions",
+    operation_class=docs.with_body(docs.body(SESSION_BODY, ("name",), custom=True)),
     status_code=201,
     responses=docs.write_responses(schemas.SessionSingle, 201, 403, 404, 409, 422),
     summary="Create a session (Charter extension)",
@@ -154,6 +155,7 @@ def _writable(conn: Any, user: User, raw_id: str, action: Action = "run") -> int
 
 @patch(
     "/api/v1/sessions/{session_id:str}",
+    operation_class=docs.with_body(docs.body(SESSION_BODY, custom=True)),
     responses=docs.write_responses(schemas.SessionSingle, 200, 403, 404, 409, 412, 422),
     summary="Update a session (Charter extension; If-Match supported)",
     tags=["sessions"],

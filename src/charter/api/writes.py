@@ -16,11 +16,12 @@ from charter.api.conventions import encode
 from charter.api.deps import database
 from charter.api.errors import RequestError
 from charter.api.etag import etag_of, matches
+from charter.api.throttle import client_address, limits_of
 from charter.db.queries import idempotency
-from charter.domain import auth
+from charter.domain import auth, inputs
 from charter.domain.auth import User
 from charter.domain.clock import utcnow
-from charter.domain.errors import Invalid
+from charter.domain.errors import Invalid, Unauthenticated
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY = 255
@@ -31,7 +32,8 @@ Work = Callable[[Any, User], Outcome]
 
 
 def parse_json(request: Request[Any, Any, Any], raw: bytes, required: bool = True) -> Any:
-    """The decoded JSON body; 400 for a wrong content type or malformed JSON.
+    """The decoded JSON body; 400 for a wrong content type or malformed JSON, 422
+    naming the field for text holding NUL (every write body passes here).
     Call it after authentication, so a bad token is 401 whatever the body."""
     if not raw.strip():
         if required:
@@ -41,9 +43,11 @@ def parse_json(request: Request[Any, Any, Any], raw: bytes, required: bool = Tru
     if media_type != "application/json":
         raise RequestError(400, "Send the body as JSON with 'Content-Type: application/json'.")
     try:
-        return msgspec.json.decode(raw)
+        body = msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         raise RequestError(400, f"Malformed JSON body: {exc}.") from None
+    inputs.reject_nul(body)
+    return body
 
 
 def fields(body: Any, allowed: Collection[str], custom: bool = False) -> dict[str, Any]:
@@ -83,18 +87,24 @@ async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response
 
     A POST with an Idempotency-Key stores its response in the same transaction, and a
     retry with the same key and request returns that response without writing again.
+    An address that failed to authenticate too often gets 429 before any DB work.
     """
+    limits, address = limits_of(request), client_address(request)
+    limits.check_address(address)
     header = request.headers.get("authorization")
     key = request.headers.get("idempotency-key") if request.method == "POST" else None
     if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
         raise Invalid.field("Idempotency-Key", f"Must be 1 to {MAX_IDEMPOTENCY_KEY} characters.")
-    request_hash = _request_hash(request, await request.body()) if key else ""
+    # Read the body even where the route ignores it: an oversized one is 413 on every write.
+    raw = await request.body()
+    request_hash = _request_hash(request, raw) if key else ""
     db = database(request)
 
     def attempt() -> tuple[int, bytes | None, int, bool]:
         secret = auth.parse_authorization(header)
         with db.write() as conn:
             user, token_id, touch_due = auth.authenticate(conn, secret)
+            limits.check_token(token_id)
             if key:
                 stored = idempotency.find(conn, user.id, key)
                 if stored is not None:
@@ -124,7 +134,11 @@ async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response
                 auth.touch_token(conn, token_id)
         return status, encoded
 
-    status, encoded = await db.run(job)
+    try:
+        status, encoded = await db.run(job)
+    except Unauthenticated:
+        limits.failed(address)
+        raise
     if encoded is None or status == 204:
         return Response(content=None, status_code=204)
     return Response(content=encoded, status_code=status, media_type="application/json")

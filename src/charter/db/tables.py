@@ -435,3 +435,17 @@ idempotency_keys = sa.Table(
     sa.UniqueConstraint("user_id", "key"),
     sa.Index(None, "created_at"),
 )
+
+# Browser sign-in sessions of the web UI. The cookie holds a random secret; only its
+# sha256 is stored, like API tokens. A cookie never authenticates an /api/v1 call.
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("last_seen_at", nullable=False),
+    _ts("expires_at", nullable=False),
+    sa.Index(None, "user_id"),
+    sa.Index(None, "expires_at"),
+)

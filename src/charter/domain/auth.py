@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,6 +19,8 @@ TOKEN_PREFIX = "charter_"
 # last_used_at is refreshed at most this often, so reads stay reads.
 TOUCH_INTERVAL = timedelta(minutes=5)
 MAX_TOKEN_NAME = 200
+# Anything shaped like a token, for redaction (token_urlsafe uses this alphabet).
+_TOKEN_SHAPE = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_\-]+")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,14 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def redact_secrets(text: str) -> str:
+    """`text` with every token-shaped string replaced: error bodies echo input (a path id,
+    an expand name), and a secret pasted there must not come back or reach a log."""
+    if TOKEN_PREFIX not in text:  # the common case, without a regex
+        return text
+    return _TOKEN_SHAPE.sub(TOKEN_PREFIX + "[redacted]", text)
+
+
 def parse_authorization(header: str | None) -> str:
     """The bearer secret from an Authorization header, or Unauthenticated."""
     if not header:
@@ -47,8 +59,13 @@ def parse_authorization(header: str | None) -> str:
 
 def authenticate(conn: Connection, secret: str) -> tuple[User, int, bool]:
     """(user, token id, whether last_used_at is due for a refresh)."""
-    found = q.user_for_token_hash(conn, hash_token(secret))
-    if found is None:
+    digest = hash_token(secret)
+    found = q.user_for_token_hash(conn, digest)
+    # The index lookup compares sha256 digests, not secrets: its timing can only tell
+    # how much of a digest matched, and steering a digest needs a sha256 preimage. The
+    # row is still accepted only after a constant-time comparison of the stored hash,
+    # so no accept/refuse decision rests on a variable-time string comparison.
+    if found is None or not hmac.compare_digest(str(found[0]["token_hash"]), digest):
         raise Unauthenticated("Invalid or revoked API token.")
     row, token_id, last_used = found
     user = User(

@@ -16,6 +16,7 @@ from charter.db.tables import issues
 from charter.domain import counters, custom_fields
 from charter.domain.clock import utcnow
 from charter.domain.errors import Conflict, Invalid, NotFound
+from charter.domain.inputs import is_id
 from charter.domain.timer import elapsed_at
 
 MAX_BULK = 1000
@@ -52,7 +53,7 @@ def _check_issues(conn: Connection, value: Any) -> list[int]:
         isinstance(i, int) and not isinstance(i, bool) for i in value
     ):
         raise Invalid.field("issues", "Must be a list of issue ids.")
-    missing = set(value) - rq.existing_ids(conn, issues, value)
+    missing = set(value) - rq.existing_ids(conn, issues, filter(is_id, value))
     if missing:
         raise Invalid.field("issues", f"Unknown issue ids: {sorted(missing)}.")
     return list(dict.fromkeys(value))

@@ -16,6 +16,7 @@ from charter.db.tables import COUNTER_COLUMNS, configs, issues, milestones, stat
 from charter.domain import custom_fields
 from charter.domain.clock import utcnow
 from charter.domain.errors import Conflict, Invalid, NotFound
+from charter.domain.inputs import is_id
 from charter.domain.timer import elapsed_at
 
 MAX_TAGS = 100
@@ -28,7 +29,7 @@ def _check_ref(conn: Connection, name: str, table: Any, value: Any, project_id: 
         return
     if isinstance(value, bool) or not isinstance(value, int):
         raise Invalid.field(name, "Must be an integer id.")
-    row = rq.row_by_id(conn, table, value)
+    row = rq.row_by_id(conn, table, value) if is_id(value) else None
     if row is None:
         raise Invalid.field(name, f"No such object: {value}.")
     if project_id is not None and row["project_id"] != project_id:
@@ -53,7 +54,7 @@ def _clean_issue_ids(conn: Connection, value: Any) -> list[int]:
         isinstance(i, int) and not isinstance(i, bool) for i in value
     ):
         raise Invalid.field("issues", "Must be a list of issue ids.")
-    missing = set(value) - rq.existing_ids(conn, issues, value)
+    missing = set(value) - rq.existing_ids(conn, issues, filter(is_id, value))
     if missing:
         raise Invalid.field("issues", f"Unknown issue ids: {sorted(missing)}.")
     return list(dict.fromkeys(value))
@@ -210,7 +211,7 @@ def _clean_charter(value: Any) -> str | None:
 def _check_assignee(conn: Connection, value: Any) -> None:
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or uq.user_by_id(conn, value) is None:
+    if not is_id(value) or uq.user_by_id(conn, value) is None:
         raise Invalid.field("assignee_id", f"No such user: {value}.")
 
 

@@ -25,7 +25,12 @@ def user_by_id(conn: Connection, user_id: int) -> RowMapping | None:
 
 
 _USER_FOR_TOKEN = (
-    sa.select(users, api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at)
+    sa.select(
+        users,
+        api_tokens.c.id.label("token_id"),
+        api_tokens.c.last_used_at,
+        api_tokens.c.token_hash,
+    )
     .join(api_tokens, api_tokens.c.user_id == users.c.id)
     .where(
         api_tokens.c.token_hash == sa.bindparam("token_hash"),
@@ -38,7 +43,8 @@ _USER_FOR_TOKEN = (
 def user_for_token_hash(
     conn: Connection, token_hash: str
 ) -> tuple[RowMapping, int, datetime | None] | None:
-    """(user, token id, token last_used_at) for an unrevoked token of an active user."""
+    """(user, token id, token last_used_at) for an unrevoked token of an active user;
+    the user row also holds the token's stored `token_hash`."""
     row = conn.execute(_USER_FOR_TOKEN, {"token_hash": token_hash}).mappings().first()
     if row is None:
         return None

@@ -1,0 +1,37 @@
+// Charter web UI helpers. No inline scripts anywhere (the CSP forbids them): pages
+// opt in with data- attributes.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  // Every htmx request carries the CSRF token; the server refuses unsafe methods
+  // without it (forms carry it in a hidden field instead).
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-CSRF-Token"] = csrfToken();
+  });
+
+  // <button data-copy="#element-id">: copy that element's text to the clipboard.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source || !navigator.clipboard) return;
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      button.textContent = "Copied";
+    });
+  });
+
+  // <form data-confirm="Really?">: ask before submitting (plain forms; htmx has hx-confirm).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  // Expose the token for page scripts (static/*.js) that send their own requests.
+  window.charter = { csrfToken: csrfToken };
+})();

@@ -1,0 +1,98 @@
+// The session page: the live timer, the note box's keyboard shortcuts, and showing
+// what the server refused. No inline scripts (CSP); everything hangs on data- attributes.
+(function () {
+  "use strict";
+
+  // --- the timer: elapsed against the estimate, ticked from the server's values ---
+  function clock(us) {
+    var s = Math.max(0, Math.floor(us / 1e6));
+    var h = Math.floor(s / 3600);
+    var m = Math.floor((s % 3600) / 60);
+    var sec = s % 60;
+    var mm = h ? String(m).padStart(2, "0") : String(m);
+    return (h ? h + ":" : "") + mm + ":" + String(sec).padStart(2, "0");
+  }
+
+  function tick() {
+    var timers = document.querySelectorAll("[data-timer]");
+    for (var i = 0; i < timers.length; i++) {
+      var el = timers[i];
+      // Each server value is counted from when it arrived: a swapped-in timer is new.
+      if (!el.charterSince) el.charterSince = Date.now();
+      var base = parseInt(el.getAttribute("data-elapsed-us"), 10) || 0;
+      var running = el.getAttribute("data-running") === "true";
+      var estimate = parseInt(el.getAttribute("data-estimate-us"), 10) || 0;
+      var us = base + (running ? (Date.now() - el.charterSince) * 1000 : 0);
+      var text = el.querySelector("[data-timer-text]");
+      if (text) text.textContent = clock(us);
+      var bar = el.querySelector("[data-timer-progress]");
+      if (bar && estimate) bar.value = Math.min(us, estimate) / 1e6;
+      el.classList.toggle("over", estimate > 0 && us > estimate);
+    }
+  }
+
+  setInterval(tick, 1000);
+  document.addEventListener("DOMContentLoaded", tick);
+  document.addEventListener("htmx:afterSettle", tick);
+
+  // --- keyboard: Alt+0..9 picks a status, Ctrl/Cmd+Enter adds the note ---------
+  function noteForm(target) {
+    var own = target && target.closest ? target.closest("form[data-note-form]") : null;
+    return own || document.getElementById("note-form");
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && !event.altKey) {
+      var form = event.target.closest ? event.target.closest("form[data-note-form]") : null;
+      if (!form) return;
+      event.preventDefault();
+      form.requestSubmit();
+      return;
+    }
+    // Alt alone: AltGr (reported as Ctrl+Alt on Windows) types characters, leave it.
+    if (!event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    if (event.getModifierState && event.getModifierState("AltGraph")) return;
+    var match = /^(?:Digit|Numpad)([0-9])$/.exec(event.code || "");
+    if (!match) return;
+    var target = noteForm(event.target);
+    if (!target) return;
+    var radio = target.querySelector('input[name="status_id"][data-key="' + match[1] + '"]');
+    if (!radio) return;
+    event.preventDefault();
+    radio.checked = true;
+    var message = document.getElementById("run-message");
+    if (message) message.textContent = "";
+  });
+
+  // --- after a note was added: empty the box for the next one ------------------
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || form.id !== "note-form" || !event.detail.successful) return;
+    var text = form.querySelector("textarea");
+    if (text) {
+      text.value = "";
+      text.focus();
+    }
+    var issues = form.querySelector("select[name=issues]");
+    if (issues) issues.selectedIndex = -1;
+    var error = document.getElementById("note-error");
+    if (error) error.textContent = "";
+  });
+
+  // A 422 carries the field errors (swapped out of band); other refusals (403, 409,
+  // ...) are full error pages, so say so in the page's message box instead.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    var box = document.getElementById("run-message");
+    if (!box) return;
+    var status = event.detail.xhr.status;
+    var reasons = { 403: "you may not do this", 404: "it no longer exists", 409: "the session changed (closed?)" };
+    box.textContent = "Not saved: " + (reasons[status] || "the server answered " + status) +
+      ". Reload the page to see the session as it is now.";
+  });
+})();

@@ -1,0 +1,129 @@
+"""A whole session in a real browser (Playwright driving Debian's chromium against a
+real `charter serve`): sign in, create a session, start it, add notes with three
+statuses by keyboard, pause, resume, close, and find the counts on the list. Saves
+the screenshots the README links to (docs/screenshots/, 1280 wide).
+
+The steps are small functions so later checks (e.g. the dashboard) can be added to
+the end of the test with the same session.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# (shortcut digit, status name, note): three statuses chosen with Alt+digit.
+NOTES = (
+    ("2", "Passed", "Coupon SAVE10 takes 10% off the cart"),
+    ("3", "Failed", "Total shows 0.00 after removing the last item"),
+    ("5", "Blocked", "Cannot reach payment: the sandbox is down"),
+)
+NAME = "Explore checkout coupons by keyboard"
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def create_session(page: Page, base_url: str) -> int:
+    page.goto(f"{base_url}/projects/1/sessions")
+    page.get_by_role("link", name="New session").click()
+    page.get_by_label("Name").fill(NAME)
+    page.get_by_label("Charter").fill(
+        "Explore **checkout** with coupons to discover wrong totals.\n\n"
+        "- stacked coupons\n- expired codes"
+    )
+    page.get_by_label("Estimate").fill("45")
+    page.get_by_label("Tags").fill("checkout, e2e")
+    page.get_by_role("radio", name="Checkout").check()  # a dropdown custom field
+    page.get_by_role("button", name="Create session").click()
+    page.wait_for_url(re.compile(r"/sessions/\d+$"))
+    expect(page.get_by_text("Session created.")).to_be_visible()
+    return int(page.url.rsplit("/", 1)[1])
+
+
+def add_note_by_keyboard(page: Page, digit: str, status: str, text: str) -> None:
+    """Type the note, pick its status with Alt+digit, add it with Ctrl+Enter: the
+    keys must neither type into the note nor leave the keyboard."""
+    box = page.locator("#note-text")
+    box.focus()
+    box.press_sequentially(text)
+    page.keyboard.press(f"Alt+{digit}")
+    picked = page.locator(f'#note-form input[name="status_id"][data-key="{digit}"]')
+    expect(picked).to_be_checked()
+    label = page.locator("#note-form label.status-pick").filter(
+        has=page.locator(f'input[data-key="{digit}"]')
+    )
+    expect(label).to_contain_text(status)
+    page.keyboard.press("Control+Enter")
+    item = page.locator("#timeline li.note").filter(has_text=text)
+    expect(item).to_be_visible()
+    expect(item.locator(".status-badge")).to_have_text(status)
+    expect(item.locator(".note-text")).to_have_text(text)  # no digit typed into it
+    expect(box).to_have_value("")
+    expect(box).to_be_focused()
+
+
+def counter(page: Page, status_id: str) -> Any:
+    return page.locator(f'#counters [data-status-id="{status_id}"] [data-count]')
+
+
+def test_a_whole_session_in_the_browser(page: Page, live_server: str, sign_in: Any) -> None:
+    base_url = live_server
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(page, base_url, "tester")
+
+    session_id = create_session(page, base_url)
+    expect(page.locator(".markdown strong")).to_have_text("checkout")
+    expect(page.locator("[data-timer-state]")).to_have_text("Not started")
+
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    expect(page.locator("[data-timer-state]")).to_have_text("Running")
+    # The timer ticks in the page (static/run.js), without a reload.
+    expect(page.locator("[data-timer-text]")).not_to_have_text("0:00", timeout=10_000)
+
+    for digit, status, text in NOTES:
+        add_note_by_keyboard(page, digit, status, text)
+    # Counters were swapped out of band, without a reload.
+    for status_id in ("2", "3", "5"):
+        expect(counter(page, status_id)).to_have_text("1")
+    expect(counter(page, "total")).to_have_text("3")
+    expect(page.locator("#counters svg.chart title").first).to_have_text("Results by status")
+    screenshot(page, "session-run.png")
+
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Resume")).to_be_visible()
+    expect(page.locator("[data-timer-state]")).to_have_text("Paused")
+    page.get_by_role("button", name="Resume").click()
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+
+    page.get_by_role("link", name="Edit session").click()
+    expect(page.get_by_label("Name")).to_have_value(NAME)
+    expect(page.get_by_role("radio", name="Checkout")).to_be_checked()
+    screenshot(page, "session-edit.png")
+    page.go_back()
+
+    page.get_by_role("button", name="Close session").click()
+    expect(page.get_by_text("This session is closed and read-only.")).to_be_visible()
+    expect(page.locator("#note-form")).to_have_count(0)
+    expect(page.get_by_role("button", name="Reopen session")).to_be_visible()
+
+    page.goto(f"{base_url}/projects/1/sessions?is_closed=1")
+    row = page.locator("tbody tr").filter(has=page.get_by_role("link", name=NAME))
+    expect(row).to_have_count(1)
+    expect(row.locator(".results-summary")).to_have_text("1 Passed, 1 Failed, 1 Blocked")
+    expect(row).to_contain_text("closed")
+    expect(row.locator("svg.chart-status-bar rect")).to_have_count(3)
+    page.goto(f"{base_url}/projects/1/sessions")
+    screenshot(page, "sessions-list.png")
+
+    assert session_id > 0
+    assert errors == [], errors
