@@ -54,6 +54,7 @@ class Scenario:
     body: Any = None
     results_per_request: int = 0  # for write scenarios: results written per request
     group: str = "read"
+    cookie: str | None = None  # web pages: the signed-in browser's session cookie
 
 
 @dataclass
@@ -254,13 +255,17 @@ def auth(token: str) -> dict[str, str]:
 
 def wrk(base: str, token: str, scenario: Scenario, seconds: float) -> Measure:
     env = {**os.environ, "CHARTER_TOKEN": token, "BENCH_METHOD": scenario.method}
+    if scenario.cookie:
+        env["BENCH_COOKIE"] = scenario.cookie
     body_path = None
     if scenario.body is not None:
         fd, body_path = tempfile.mkstemp(suffix=".json")
         os.write(fd, json.dumps(scenario.body).encode())
         os.close(fd)
         env["BENCH_BODY_FILE"] = body_path
-    cmd = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{round(seconds)}s"]
+    # Web pages are timed one request at a time: their p50 is the server's render time.
+    connections = 1 if scenario.group == "web" else CONNECTIONS
+    cmd = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{round(seconds)}s"]
     cmd += ["--timeout", "10s", "-s", str(HERE / "wrk.lua"), base + scenario.path]
     out = sh(*cmd, env=env, timeout=seconds + 60)
     if body_path:
@@ -423,7 +428,41 @@ def scenarios(run: BackendRun, base: str, token: str, project: int) -> list[Scen
             "write",
         )
     )
-    return out
+    return out + web_scenarios(run, base, project, some)
+
+
+WEB_PASSWORD = "bench-web-password"
+
+
+def web_cookie(run: BackendRun, base: str) -> str:
+    """Sign the demo admin in through the sign-in form: the session cookie."""
+    charter(run.url, "user", "password", "--email", "admin@example.com", "--password", WEB_PASSWORD)
+    with httpx.Client(base_url=base) as client:
+        form = client.get("/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        if csrf is None:
+            raise SystemExit("no CSRF field on /login")
+        data = {"email": "admin@example.com", "password": WEB_PASSWORD}
+        signed = client.post("/login", data={**data, "csrf_token": csrf.group(1)})
+        if signed.status_code >= 400 or "charter_session" not in client.cookies:
+            raise SystemExit(f"web sign-in failed: {signed.status_code}")
+        return f"charter_session={client.cookies['charter_session']}"
+
+
+def web_scenarios(run: BackendRun, base: str, project: int, session: int) -> list[Scenario]:
+    """The web UI's main pages at the same scale (issue: each under 50 ms server time)."""
+    cookie = web_cookie(run, base)
+    pages = [
+        ("web: projects", "/projects"),
+        ("web: sessions list", f"/projects/{project}/sessions"),
+        ("web: sessions list, filtered", f"/projects/{project}/sessions?is_closed=0&tags=release"),
+        ("web: session run page", f"/sessions/{session}"),
+        ("web: session edit form", f"/sessions/{session}/edit"),
+        ("web: project dashboard (default week)", f"/projects/{project}/dashboard"),
+        ("web: members", f"/projects/{project}/members"),
+        ("web: account", "/account"),
+    ]
+    return [Scenario(name, path, group="web", cookie=cookie) for name, path in pages]
 
 
 def bench_backend(run: BackendRun, seconds: float) -> None:
@@ -521,6 +560,17 @@ def ratio_rows(run: BackendRun) -> list[tuple[str, str, str, bool]]:
             run.server_peak_rss_mb < 150,
         )
     )
+    web = [m for m in run.measures if m.scenario.group == "web"]
+    if web:
+        slowest = max(web, key=lambda m: m.p50_ms)
+        rows.append(
+            (
+                f"slowest web page p50, one at a time ({slowest.scenario.name})",
+                f"{slowest.p50_ms:.1f} ms",
+                "< 50 ms",
+                slowest.p50_ms < 50,
+            )
+        )
     if run.load_peak_rss_mb is not None:
         rows.append(
             (

@@ -3,6 +3,11 @@
 local token = os.getenv("CHARTER_TOKEN")
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
 wrk.headers["Authorization"] = "Bearer " .. token
+-- Web pages authenticate by the browser session cookie instead (BENCH_COOKIE).
+local cookie = os.getenv("BENCH_COOKIE")
+if cookie then
+  wrk.headers["Cookie"] = cookie
+end
 local body_file = os.getenv("BENCH_BODY_FILE")
 if body_file then
   local f = assert(io.open(body_file, "rb"))

@@ -228,7 +228,7 @@ def test_backup_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
 
     missing_dir = run(url, "backup", str(tmp_path / "no-such-dir" / "b.db"))
-    assert missing_dir.code == 1 and "Error:" in missing_dir.stderr
+    assert missing_dir.code == 1 and "There is no directory" in missing_dir.stderr
     assert "Traceback" not in missing_dir.stderr
 
 

@@ -74,7 +74,9 @@ class World:
     ids: dict[str, int]
     base_counts: dict[str, int]
 
-    def call(self, method: str, path: str, body: Any = None, raw: str | None = None) -> httpx.Response:
+    def call(
+        self, method: str, path: str, body: Any = None, raw: str | None = None
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.api.tokens[ADMIN]}"}
         kwargs: dict[str, Any] = {"headers": headers}
         if raw is not None:
@@ -112,7 +114,9 @@ def world(module_database_url: str) -> Iterator[World]:
         w = World(api, {}, {})
         ids = w.ids
         ids["project"] = _created(w, "POST", f"{V1}/projects", {"name": "Fuzz"})
-        ids["config"] = _created(w, "POST", f"{V1}/projects/{ids['project']}/configs", {"name": "C"})
+        ids["config"] = _created(
+            w, "POST", f"{V1}/projects/{ids['project']}/configs", {"name": "C"}
+        )
         ids["milestone"] = _created(
             w, "POST", f"{V1}/projects/{ids['project']}/milestones", {"name": "M"}
         )
@@ -127,12 +131,16 @@ def world(module_database_url: str) -> Iterator[World]:
         ids["state"] = _created(w, "POST", f"{V1}/states", {"name": "Fuzz state"})
         ids["issue"] = _created(w, "POST", f"{V1}/issues", {"type": 1, "display_id": "FZ-1"})
         ids["user"] = _created(w, "POST", f"{V1}/users", {"name": "U", "email": "u@fuzz.test"})
-        member = w.call("PUT", f"{V1}/projects/{ids['project']}/members/{ids['user']}", {"role": "viewer"})
+        member = w.call(
+            "PUT", f"{V1}/projects/{ids['project']}/members/{ids['user']}", {"role": "viewer"}
+        )
         assert member.status_code == 201, member.text
         ids["session"] = _created(
             w, "POST", f"{V1}/projects/{ids['project']}/sessions", {"name": "S", "tags": ["fz"]}
         )
-        ids["result"] = _created(w, "POST", f"{V1}/sessions/{ids['session']}/results", {"note": "r"})
+        ids["result"] = _created(
+            w, "POST", f"{V1}/sessions/{ids['session']}/results", {"note": "r"}
+        )
         ids["tag"] = next(
             t["id"] for t in w.call("GET", f"{V1}/tags").json()["result"] if t["name"] == "fz"
         )
@@ -146,14 +154,44 @@ def world(module_database_url: str) -> Iterator[World]:
 
 # (method, path with {key} of World.ids, a valid base body, the fields to spoil)
 WRITES: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
-    ("POST", "/projects/{project}/sessions", {"name": "n"}, tuple(_f for _f in (
-        "name", "template_id", "config_id", "milestone_id", "state_id", "assignee_id",
-        "estimate", "tags", "issues", "charter", "custom_fuzz_area",
-    ))),
-    ("PATCH", "/sessions/{session}", {}, (
-        "name", "template_id", "config_id", "milestone_id", "state_id", "assignee_id",
-        "estimate", "tags", "issues", "charter",
-    )),
+    (
+        "POST",
+        "/projects/{project}/sessions",
+        {"name": "n"},
+        tuple(
+            _f
+            for _f in (
+                "name",
+                "template_id",
+                "config_id",
+                "milestone_id",
+                "state_id",
+                "assignee_id",
+                "estimate",
+                "tags",
+                "issues",
+                "charter",
+                "custom_fuzz_area",
+            )
+        ),
+    ),
+    (
+        "PATCH",
+        "/sessions/{session}",
+        {},
+        (
+            "name",
+            "template_id",
+            "config_id",
+            "milestone_id",
+            "state_id",
+            "assignee_id",
+            "estimate",
+            "tags",
+            "issues",
+            "charter",
+        ),
+    ),
     ("POST", "/sessions/{session}/results", {}, results_domain.RESULT_FIELDS),
     ("PATCH", "/sessions/results/{result}", {}, results_domain.RESULT_FIELDS),
     ("POST", "/projects", {"name": "p"}, admin_projects.PROJECT_FIELDS),
@@ -165,8 +203,12 @@ WRITES: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
     ("PATCH", "/milestones/{milestone}", {}, admin_milestones.MILESTONE_FIELDS),
     ("POST", "/templates", {"name": "t"}, admin_reference.TEMPLATE_FIELDS),
     ("PATCH", "/templates/{template}", {}, admin_reference.TEMPLATE_FIELDS),
-    ("POST", "/templates/{template}/fields", {"name": "f", "system_name": "f", "type": "string"},
-     admin_reference.FIELD_FIELDS),
+    (
+        "POST",
+        "/templates/{template}/fields",
+        {"name": "f", "system_name": "f", "type": "string"},
+        admin_reference.FIELD_FIELDS,
+    ),
     ("PATCH", "/fields/{field}", {}, admin_reference.FIELD_FIELDS),
     ("POST", "/fields/{field}/values", {"name": "v"}, admin_reference.VALUE_FIELDS),
     ("PATCH", "/fields/values/{value}", {}, admin_reference.VALUE_FIELDS),
@@ -204,7 +246,9 @@ def _check_literal(field: str, sent: Any, response: httpx.Response) -> None:
     shown = result[field]
     if isinstance(sent, str) and field not in ("color", "email"):
         assert shown == sent, (field, sent[:40], shown)
-    elif (isinstance(sent, list) and sent and isinstance(sent[0], str)) or (isinstance(sent, int) and isinstance(shown, int)):
+    elif (isinstance(sent, list) and sent and isinstance(sent[0], str)) or (
+        isinstance(sent, int) and isinstance(shown, int)
+    ):
         assert shown == sent, (field, sent, shown)
 
 
@@ -343,7 +387,16 @@ def test_hostile_path_parameters(world: World) -> None:
     assert _row_counts(world.api) == before
 
 
-QUERY_HOSTILE = [*SQL_INJECTION, *UNICODE, "\x00", "a\x00b", str(2**63), str(10**30), "-1", "y" * 60_000]
+QUERY_HOSTILE = [
+    *SQL_INJECTION,
+    *UNICODE,
+    "\x00",
+    "a\x00b",
+    str(2**63),
+    str(10**30),
+    "-1",
+    "y" * 60_000,
+]
 
 
 def _query_values(name: str) -> st.SearchStrategy[str]:

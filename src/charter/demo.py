@@ -8,17 +8,22 @@ even for a million sessions and the stored counters equal a recount.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from charter.db.bulk import insert_rows
 from charter.db.engine import Database
 from charter.db.queries import projects as pq
 from charter.db.queries import reference as rq
@@ -296,6 +301,12 @@ def _next_id(conn: Connection, table: sa.Table) -> int:
     )
 
 
+# Batches generated ahead of the one being written: the next batch is generated
+# while the database stores the previous one, and memory stays bounded.
+AHEAD = 2
+Batch = list[tuple[sa.Table, list[dict[str, Any]]]]
+
+
 def _load_sessions(
     db: Database,
     refs: Refs,
@@ -310,17 +321,23 @@ def _load_sessions(
     members = next(m for pid, _s, m in refs.projects if pid == project_id)
     assignees = members or refs.user_ids
     statuses = [s for s, _w in STATUS_WEIGHTS]
-    weights = [w for _s, w in STATUS_WEIGHTS]
+    # Cumulative weights: rng.choices draws the same values as with the plain
+    # weights, without summing them on every call.
+    cum_weights = list(accumulate(w for _s, w in STATUS_WEIGHTS))
     span = timedelta(days=720).total_seconds()
     n_results = 0
     # disable=None: a bar on a terminal only, unless `progress` says otherwise.
     disable = None if progress is None else not progress
     bar = tqdm(total=count, desc=f"project {project_id}", unit="session", disable=disable)
+    with db.read() as conn:
+        first_id = _next_id(conn, sessions)
     done = 0
-    while done < count:
-        size = min(BATCH, count - done)
-        with db.write() as conn:
-            next_session = _next_id(conn, sessions)
+    # One writer thread: it waits on the database (no GIL held) while this thread
+    # generates, so on PostgreSQL the server's work overlaps the generation.
+    with ThreadPoolExecutor(1, thread_name_prefix="charter-demo") as writer:
+        pending: deque[Future[int]] = deque()
+        while done < count:
+            size = min(BATCH, count - done)
             rows: list[dict[str, Any]] = []
             results: list[dict[str, Any]] = []
             tag_rows: list[dict[str, Any]] = []
@@ -328,11 +345,11 @@ def _load_sessions(
             value_rows: list[dict[str, Any]] = []
             # Creation times rise with the id, as they do in a live system.
             for i in range(size):
-                sid = next_session + i
+                sid = first_id + done + i
                 position = (done + i + rng.random()) / max(count, 1)
                 created = ANCHOR - timedelta(seconds=span * (1 - position))
                 session, res = _session(
-                    refs, rng, sid, project_id, assignees, created, statuses, weights, flags
+                    refs, rng, sid, project_id, assignees, created, statuses, cum_weights, flags
                 )
                 rows.append(session)
                 results.extend(res)
@@ -342,20 +359,30 @@ def _load_sessions(
                     for iid in rng.sample(refs.issues, rng.choice([0, 0, 0, 1, 2]))
                 )
                 value_rows.extend(_field_values(refs, rng, sid, session["template_id"]))
-            conn.execute(sa.insert(sessions), rows)
-            if tag_rows:
-                conn.execute(sa.insert(session_tags), tag_rows)
-            if issue_rows:
-                conn.execute(sa.insert(session_issues), issue_rows)
-            if value_rows:
-                conn.execute(sa.insert(session_field_values), value_rows)
-            if results:
-                conn.execute(sa.insert(session_results), results)
-        n_results += len(results)
-        done += size
-        bar.update(size)
+            batch: Batch = [
+                (sessions, rows),
+                (session_tags, tag_rows),
+                (session_issues, issue_rows),
+                (session_field_values, value_rows),
+                (session_results, results),
+            ]
+            if len(pending) >= AHEAD:
+                bar.update(pending.popleft().result())
+            pending.append(writer.submit(_write_batch, db, batch))
+            n_results += len(results)
+            done += size
+        while pending:
+            bar.update(pending.popleft().result())
     bar.close()
     return n_results
+
+
+def _write_batch(db: Database, batch: Batch) -> int:
+    """Store one batch in one transaction; returns its number of sessions."""
+    with db.write() as conn:
+        for table, rows in batch:
+            insert_rows(conn, table, rows)
+    return len(batch[0][1])
 
 
 def _session(
@@ -366,7 +393,7 @@ def _session(
     assignees: list[int],
     created: datetime,
     statuses: list[int | None],
-    weights: list[int],
+    cum_weights: list[int],
     flags: counters.StatusFlags,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     creator = _skewed(rng, assignees)
@@ -386,7 +413,7 @@ def _session(
     results = []
     t = started_at or created
     for _ in range(n):
-        status = rng.choices(statuses, weights)[0]
+        status = rng.choices(statuses, cum_weights=cum_weights)[0]
         histogram[status] = histogram.get(status, 0) + 1
         t = t + timedelta(seconds=rng.randint(30, 900))
         results.append(
@@ -438,7 +465,12 @@ def _skewed(rng: random.Random, values: list[int]) -> int:
     each of the others (so filters have selective as well as broad values)."""
     if len(values) < 2:
         return values[0]
-    return rng.choices(values, [40] * (len(values) - 1) + [1])[0]
+    return rng.choices(values, cum_weights=_skew_cum_weights(len(values)))[0]
+
+
+@functools.cache
+def _skew_cum_weights(n: int) -> list[int]:
+    return list(accumulate([40] * (n - 1) + [1]))
 
 
 def _tags(rng: random.Random) -> list[str]:

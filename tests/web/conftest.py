@@ -46,6 +46,7 @@ backend = _root.backend
 make_fresh_database = _root.make_fresh_database
 migrate = _root.migrate
 open_api = _root.open_api
+_pg_admin_url = _root._pg_admin_url
 
 # Every demo user (and the outsider) signs in with this password in the web tests.
 WEB_PASSWORD = "correct horse battery staple"

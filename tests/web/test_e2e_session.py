@@ -127,3 +127,62 @@ def test_a_whole_session_in_the_browser(page: Page, live_server: str, sign_in: A
 
     assert session_id > 0
     assert errors == [], errors
+
+
+def test_template_fields_and_notes_in_the_browser(
+    page: Page, live_server: str, sign_in: Any
+) -> None:
+    """What only a browser shows: the template's fields swap in (htmx), an invalid form
+    keeps its input, a note is edited in place with an issue linked, an empty note's
+    error appears in the note box (a 422 swapped out of band), a deleted note leaves
+    the counters right."""
+    base_url = live_server
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: d.accept())  # "Delete this note?"
+    sign_in(page, base_url, "tester")
+
+    page.goto(f"{base_url}/projects/1/sessions/new")
+    page.get_by_label("Template").select_option(label="Bug bash")
+    expect(page.get_by_role("group", name="Platforms")).to_be_visible()
+    page.get_by_label("Name").fill("Bug bash on mobile")
+    page.get_by_role("checkbox", name="iOS").check()
+    page.get_by_label("Bugs found").fill("2.5")
+    page.get_by_role("button", name="Create session").click()
+    expect(page.locator("#e-custom_bugs_found")).to_have_text("Must be a whole number.")
+    expect(page.get_by_label("Name")).to_have_value("Bug bash on mobile")
+    expect(page.get_by_role("checkbox", name="iOS")).to_be_checked()
+    page.get_by_label("Bugs found").fill("2")
+    page.get_by_role("button", name="Create session").click()
+    page.wait_for_url(re.compile(r"/sessions/\d+$"))
+
+    box = page.locator("#note-text")
+    box.fill("Rotating the phone resets the form")
+    page.keyboard.press("Alt+3")
+    page.keyboard.press("Control+Enter")
+    item = page.locator("#timeline li.note")
+    expect(item).to_have_count(1)
+
+    item.get_by_role("link", name=re.compile("^Edit")).click()
+    text = page.locator("#timeline textarea")
+    text.fill("Rotating the phone resets the form (iOS only)")
+    page.locator("#timeline select[name=issues]").select_option(label="WEB-101 (WEB)")
+    text.press("Alt+4")
+    text.press("Control+Enter")
+    expect(item.locator(".note-text")).to_have_text("Rotating the phone resets the form (iOS only)")
+    expect(item.locator(".status-badge")).to_have_text("Retest")
+    expect(item.locator(".note-issues")).to_contain_text("WEB-101")
+    expect(counter(page, "4")).to_have_text("1")
+    expect(counter(page, "3")).to_have_text("0")
+
+    box.fill("")
+    box.press("Alt+0")
+    box.press("Control+Enter")
+    expect(page.locator("#note-error")).to_contain_text("Type a note or choose a status.")
+    expect(item).to_have_count(1)
+
+    item.get_by_role("button", name=re.compile("^Delete")).click()
+    expect(item).to_have_count(0)
+    expect(counter(page, "total")).to_have_text("0")
+    expect(page.get_by_text("No notes yet.")).to_be_visible()
+    assert errors == [], errors

@@ -543,7 +543,9 @@ def test_viewer_sees_no_controls_and_forged_posts_are_refused(
     outsider = web_client("outsider")
     assert outsider.get(f"/sessions/{sid}").status_code == 403
     assert post(outsider, f"/sessions/{sid}/start").status_code == 403
-    assert web_client("tester").get("/sessions/99999999").status_code == 404
+    for path in ("/sessions/99999999", "/sessions/99999999999999", "/notes/99999999999/edit"):
+        assert web_client("tester").get(path).status_code == 404, path
+    assert post(web_client("tester"), "/sessions/99999999999999/start").status_code == 404
     assert web_client("tester").get("/sessions/abc").status_code == 404
     assert web_client("tester").get("/notes/99999999/edit").status_code == 404
 

@@ -184,9 +184,7 @@ MEMBER_BODY = docs.body(
 @put(
     "/api/v1/projects/{project_id:str}/members/{user_id:str}",
     operation_class=docs.with_body(MEMBER_BODY),
-    responses=docs.write_responses(
-        schemas.MemberSingle, 200, 403, 404, 409, 412, 422, also=(201,)
-    ),
+    responses=docs.write_responses(schemas.MemberSingle, 200, 403, 404, 409, 412, 422, also=[201]),
     summary=(
         "Add a member (201) or change their role (200) (managers; If-Match; Charter extension)"
     ),

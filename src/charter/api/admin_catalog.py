@@ -16,6 +16,7 @@ from charter.api.admin import body_of, one, read_one, read_page
 from charter.api.conventions import FilterSpec, ListSpec, list_parameters, operation_with
 from charter.api.deps import path_id
 from charter.api.writes import Outcome, check_if_match, write_as_user
+from charter.db.tables import FIELD_TYPES
 from charter.domain import admin_reference as ar
 from charter.domain.auth import User
 from charter.domain.listing import ListQuery, Page
@@ -232,7 +233,7 @@ FIELDS = Resource(
     update=ar.update_field,
     required=("name", "system_name", "type"),
     types={
-        "type": Schema(type=OpenAPIType.STRING, enum=list(ar.FIELD_TYPES)),
+        "type": Schema(type=OpenAPIType.STRING, enum=list(FIELD_TYPES)),
         "scope": Schema(type=OpenAPIType.STRING, enum=list(ar.SCOPES)),
         "system_name": Schema(type=OpenAPIType.STRING, pattern="^[a-z][a-z0-9_]{0,62}$"),
     },

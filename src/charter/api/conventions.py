@@ -297,8 +297,7 @@ def operation_with(params: list[Parameter], body: Schema | None = None) -> type[
             super().__init__(*args, **kwargs)
             for param in self.parameters or []:
                 if isinstance(param, Parameter) and param.param_in == "path":
-                    if param.name.endswith("_id"):
-                        param.schema = _PATH_ID
+                    param.schema = _PATH_ID if param.name.endswith("_id") else param.schema
             self.parameters = [*(self.parameters or []), *params]
             if body is not None:
                 self.request_body = RequestBody(

@@ -80,6 +80,8 @@ def backup(url: str, target: Path, force: bool = False) -> Summary:
         raise BackupError("not a SQLite database")
     if not source.is_file():
         raise BackupError(f"There is no database at {source}.")
+    if not target.parent.is_dir():
+        raise BackupError(f"There is no directory {target.parent}.")
     if target.exists() and not force:
         raise BackupError(f"{target} exists already; pass --force to overwrite it.")
     if target.exists() and target.resolve() == source.resolve():

@@ -4,7 +4,6 @@ redirect for signed-out browsers, and a 500 page that shows no traceback."""
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -12,6 +11,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
 from charter.api.errors import STATUS_OF
+from charter.api.request_id import new_request_id, request_id_of
 from charter.domain.errors import DomainError
 from charter.web.csrf import CsrfFailed
 from charter.web.guard import SignInRequired
@@ -84,7 +84,9 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[str]:
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
-    request_id = uuid.uuid4().hex[:16]
+    # The id api/request_id.py gave the request: the page, the log and the access
+    # line name the same request.
+    request_id = request_id_of(request.scope) or new_request_id()
     log.error(
         "unhandled error on %s %s [request %s]",
         request.method,

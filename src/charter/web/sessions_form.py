@@ -36,6 +36,18 @@ from charter.web.sessions_common import (
 )
 
 REFERENCES = ("template_id", "state_id", "config_id", "milestone_id", "assignee_id")
+LABELS = {
+    "name": "Name",
+    "charter": "Charter",
+    "template_id": "Template",
+    "state_id": "State",
+    "config_id": "Configuration",
+    "milestone_id": "Milestone",
+    "assignee_id": "Assignee",
+    "estimate": "Estimate",
+    "tags": "Tags",
+    "issues": "Linked issues",
+}
 Values = dict[str, Any]  # what the form shows: text, a list of texts, or a bool
 Errors = dict[str, list[str]]
 
@@ -207,6 +219,8 @@ def _form_page(
     assignee = values.get("assignee_id", "")
     if assignee and all(str(m["id"]) != assignee for m in members):
         members.append({"id": int(assignee), "name": f"User {assignee}"})
+    fields = prepared_fields(_selected_template(choices, values))
+    labels = dict(LABELS, **{f["key"]: f["name"] for f in fields})
     return render(
         request,
         "sessions/form.html",
@@ -217,7 +231,8 @@ def _form_page(
         session=session,
         choices=choices,
         members=members,
-        fields=prepared_fields(_selected_template(choices, values)),
+        fields=fields,
+        labels=labels,
         values=values,
         errors=errors or {},
         message=message,

@@ -67,7 +67,9 @@
   // --- after a note was added: empty the box for the next one ------------------
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
-    if (!form || form.id !== "note-form" || !event.detail.successful) return;
+    // A 422 counts as successful once beforeSwap below lets it swap: check the status.
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (!form || form.id !== "note-form" || status < 200 || status >= 300) return;
     var text = form.querySelector("textarea");
     if (text) {
       text.value = "";
