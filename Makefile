@@ -7,7 +7,7 @@ DEMO_SESSIONS ?= 200
 export CHARTER_DATABASE_URL ?= sqlite:///charter.db
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-sqlite test-postgres lint format bench clean
+.PHONY: help install run test test-sqlite test-postgres lint format bench screenshots clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -47,6 +47,10 @@ bench: install ## Benchmark at 1,000,000 sessions on SQLite and PostgreSQL; writ
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(VENV)/bin/python bench/run.py
 
+screenshots: install ## Regenerate docs/screenshots with the browser tests (needs /usr/bin/chromium)
+	CHARTER_SCREENSHOTS=$(CURDIR)/docs/screenshots CHARTER_TEST_DATABASE_URL= \
+		$(VENV)/bin/pytest -q tests/web/test_e2e_session.py tests/web/test_e2e_dashboard.py
+
 lint: install ## Ruff (lint + format check) and mypy --strict
 	$(VENV)/bin/ruff check src tests bench scripts
 	$(VENV)/bin/ruff format --check src tests bench scripts
@@ -57,4 +61,4 @@ format: install ## Format the code with ruff
 	$(VENV)/bin/ruff check --fix src tests bench scripts
 
 clean: ## Remove the venv, caches and the local SQLite database
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis charter.db charter.db-wal charter.db-shm
+	rm -rf $(VENV) test-output .pytest_cache .mypy_cache .ruff_cache .hypothesis charter.db charter.db-wal charter.db-shm

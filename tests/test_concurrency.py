@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 
 from charter.db.engine import Database
-from charter.domain import counters, setup
-from live import charter, serving
+from helpers_live import assert_counters_exact, prepare_instance
+from live import serving
 
 THREADS = 8
 REQUESTS_PER_THREAD = 15
@@ -18,16 +18,10 @@ BULK = 5
 
 
 def test_two_workers_many_threads_lose_nothing(fresh_database_url: str, tmp_path: Path) -> None:
-    url = fresh_database_url
-    charter(url, "migrate")
-    charter(url, "user", "create", "--name", "Ada", "--email", "ada@example.com", "--admin")
-    token = charter(url, "token", "create", "--email", "ada@example.com").strip()
-    headers = {"Authorization": f"Bearer {token}"}
-    db = Database(url)
-    with db.write() as conn:
-        project_id = setup.create_project(conn, "Load", created_by=1)
+    inst = prepare_instance(fresh_database_url)
+    headers, project_id = inst.headers, inst.project_id
 
-    with serving(url, token, tmp_path / "serve.log", workers=2) as base:
+    with serving(inst.url, inst.token, tmp_path / "serve.log", workers=2) as base:
         with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
             created = client.post(f"/api/v1/projects/{project_id}/sessions", json={"name": "Busy"})
             assert created.status_code == 201, created.text
@@ -59,6 +53,6 @@ def test_two_workers_many_threads_lose_nothing(fresh_database_url: str, tmp_path
             listed = client.get(f"/api/v1/sessions/{sid}/results", params={"per_page": 15}).json()
     assert session["total_count"] == expected
     assert listed["total"] == expected
-    with db.read() as conn:
-        assert counters.verify(conn) == []
+    db = Database(inst.url)
+    assert_counters_exact(db)
     db.close()

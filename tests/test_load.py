@@ -1,6 +1,7 @@
 """Load: two worker processes, 16 concurrent clients for DURATION seconds mixing reads
 (filtered and expanded lists, single sessions, result lists) and writes (single and
-bulk results, result edits, pause/resume, session edits) on the same few sessions.
+bulk results, their retries with the same Idempotency-Key, result edits, pause/resume,
+session edits) on the same few sessions.
 
 No answer may be a 5xx (on SQLite: no `database is locked` may reach a client; WAL,
 busy_timeout and BEGIN IMMEDIATE must absorb two processes writing at once), no
@@ -10,6 +11,7 @@ answers by status and error counts."""
 
 from __future__ import annotations
 
+import os
 import random
 import time
 import uuid
@@ -32,9 +34,13 @@ from conftest import backend
 from helpers_live import Instance, assert_counters_exact, prepare_instance
 from live import serving
 
-DURATION = 30.0  # seconds of load (the CI runs it on SQLite and on PostgreSQL)
-CLIENTS = 16
-WORKERS = 2
+# The CI's load; the environment may raise it for a heavier run by hand, e.g.
+# CHARTER_LOAD_WORKERS=4 CHARTER_LOAD_CLIENTS=32 CHARTER_LOAD_WRITE_HEAVY=1
+# CHARTER_DB_THREADS=4 (read by the server) .venv/bin/pytest -s tests/test_load.py
+DURATION = float(os.environ.get("CHARTER_LOAD_SECONDS", 30))  # on SQLite and PostgreSQL
+CLIENTS = int(os.environ.get("CHARTER_LOAD_CLIENTS", 16))
+WORKERS = int(os.environ.get("CHARTER_LOAD_WORKERS", 2))
+WRITE_HEAVY = os.environ.get("CHARTER_LOAD_WRITE_HEAVY") == "1"  # writes x3, reads x1
 SESSIONS = 3
 SEED_RESULTS = 10  # per session, before the load starts
 STATUSES = (None, 1, 2, 3, 4, 5, 6)
@@ -62,17 +68,18 @@ class Client:
         self.tally = Tally()
         self.n = 0
         self.last_add: tuple[str, dict[str, Any], str, list[int]] | None = None
-        # (operation, weight); reads weigh 9 of 16.
+        # (operation, weight): reads weigh 9 of 16, or 3 of 24 when WRITE_HEAVY.
+        reads, writes = (1, 3) if WRITE_HEAVY else (3, 1)
         self.mix: list[tuple[Callable[[], None], int]] = [
-            (self.list_sessions, 3),
-            (self.get_session, 3),
-            (self.list_results, 3),
-            (self.add_result, 2),
-            (self.add_bulk, 1),
-            (self.retry_add, 1),
-            (self.edit_result, 1),
-            (self.pause_or_resume, 1),
-            (self.edit_session, 1),
+            (self.list_sessions, reads),
+            (self.get_session, reads),
+            (self.list_results, reads),
+            (self.add_result, 2 * writes),
+            (self.add_bulk, writes),
+            (self.retry_add, writes),
+            (self.edit_result, writes),
+            (self.pause_or_resume, writes),
+            (self.edit_session, writes),
         ]
 
     def run(self, deadline: float) -> Tally:

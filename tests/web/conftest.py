@@ -60,6 +60,12 @@ ROLE_EMAILS = {
     "outsider": OUTSIDER_EMAIL,  # member of no project
 }
 CHROMIUM = "/usr/bin/chromium"
+# Browser tests save screenshots of the main pages here. `make screenshots` points it
+# at docs/screenshots (which the README shows); a plain test run leaves those alone.
+SCREENSHOTS = Path(
+    os.environ.get("CHARTER_SCREENSHOTS")
+    or Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+)
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

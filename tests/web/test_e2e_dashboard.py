@@ -5,16 +5,14 @@ them one keypress away, and a screenshot for the README (docs/screenshots)."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from charter.db.engine import Database
 from charter.db.migrate import optimize
-from conftest import prepare_web_demo
+from conftest import SCREENSHOTS, prepare_web_demo
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # Enough sessions that the default window has a few every day.
 N_SESSIONS = 4000
 

@@ -10,12 +10,12 @@ the end of the test with the same session.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+from conftest import SCREENSHOTS
+
 # (shortcut digit, status name, note): three statuses chosen with Alt+digit.
 NOTES = (
     ("2", "Passed", "Coupon SAVE10 takes 10% off the cart"),
