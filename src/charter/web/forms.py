@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Request
 
+from charter.domain import inputs
 from charter.domain.errors import Invalid
 
 MAX_FIELD = 10_000
@@ -15,6 +16,7 @@ def _checked(name: str, value: str) -> str:
     # Refused with the field named, never silently dropped: a form must not lose text.
     if len(value) > MAX_FIELD:
         raise Invalid.field(name, f"At most {MAX_FIELD} characters.")
+    inputs.reject_nul(value, name)  # the same rule as API bodies
     return value
 
 
