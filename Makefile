@@ -61,4 +61,4 @@ format: install ## Format the code with ruff
 	$(VENV)/bin/ruff check --fix src tests bench scripts
 
 clean: ## Remove the venv, caches and the local SQLite database
-	rm -rf $(VENV) test-output .pytest_cache .mypy_cache .ruff_cache .hypothesis charter.db charter.db-wal charter.db-shm
+	rm -rf $(VENV) test-output .pytest_cache .mypy_cache .ruff_cache .hypothesis charter.db charter.db-wal charter.db-shm charter.db-lock
