@@ -10,6 +10,7 @@ the end of the test with the same session.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -69,6 +70,19 @@ def add_note_by_keyboard(page: Page, digit: str, status: str, text: str) -> None
     expect(box).to_be_focused()
 
 
+def dashboard_figures(page: Page, base_url: str) -> dict[str, int]:
+    """The project dashboard's figures for the week ending today (UTC): closed
+    sessions, results in the window and results per status (Passed, Failed, Blocked)."""
+    today = datetime.now(UTC).date().isoformat()
+    page.goto(f"{base_url}/projects/1/dashboard?days=7&until={today}")
+    figures = {
+        "closed": page.locator('[data-counter="session_closed_count"]'),
+        "results": page.locator('[data-counter="window_results"]'),
+        **{s: page.locator(f'#table-results td[data-status="{s}"]') for s in ("2", "3", "5")},
+    }
+    return {k: int((v.text_content() or "0").replace(",", "")) for k, v in figures.items()}
+
+
 def counter(page: Page, status_id: str) -> Any:
     return page.locator(f'#counters [data-status-id="{status_id}"] [data-count]')
 
@@ -79,6 +93,7 @@ def test_a_whole_session_in_the_browser(page: Page, live_server: str, sign_in: A
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     sign_in(page, base_url, "tester")
+    before = dashboard_figures(page, base_url)
 
     session_id = create_session(page, base_url)
     expect(page.locator(".markdown strong")).to_have_text("checkout")
@@ -124,6 +139,11 @@ def test_a_whole_session_in_the_browser(page: Page, live_server: str, sign_in: A
     expect(row.locator("svg.chart-status-bar rect")).to_have_count(3)
     page.goto(f"{base_url}/projects/1/sessions")
     screenshot(page, "sessions-list.png")
+
+    # The dashboard counts them too: one more closed session, its three results.
+    after = dashboard_figures(page, base_url)
+    changes = {k: after[k] - before[k] for k in before}
+    assert changes == {"closed": 1, "results": 3, "2": 1, "3": 1, "5": 1}, (before, after)
 
     assert session_id > 0
     assert errors == [], errors
