@@ -27,7 +27,7 @@ from charter.db.engine import Database
 from charter.db.queries import sessions as sq
 from charter.db.tables import projects
 from charter.domain import results, sessions, setup
-from conftest import make_fresh_database
+from helpers_db import make_fresh_database
 
 # (key, name, email, is_admin). Names are deliberately not in id order.
 USERS = [

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from charter.api.conventions import encode
 from charter.api.etag import etag_of
 from charter.domain import auth, setup, user_views
-from conftest import Api, migrate, open_api
+from helpers_db import Api, migrate, open_api
 
 ADMIN = "admin@example.com"
 BOB = "bob@example.com"

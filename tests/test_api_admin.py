@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from charter.db.engine import Database
 from charter.db.tables import metadata
 from charter.domain import setup
-from conftest import Api, migrate, open_api
 from helpers_data import World, build_world, world_database
+from helpers_db import Api, migrate, open_api
 
 ADMIN = "admin@example.com"
 ALICE = "alice@example.com"  # Delta manager (Alpha manager, Beta viewer)

@@ -23,7 +23,7 @@ from charter.db.queries import reference as rq
 from charter.db.queries import sessions as sq
 from charter.db.tables import COUNTER_COLUMNS, milestones
 from charter.domain import results, sessions, setup
-from conftest import Api, make_fresh_database, migrate, open_api
+from helpers_db import Api, make_fresh_database, migrate, open_api
 
 ADMIN = "admin@example.com"
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")

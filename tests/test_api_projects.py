@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from charter.db.engine import Database
 from charter.domain import sessions, setup
-from conftest import DEMO_SESSIONS, Api, migrate, open_api
 from helpers_data import BETA_SIZE, World, beta_closed_at, build_world, world_database
+from helpers_db import DEMO_SESSIONS, Api, migrate, open_api
 
 ADMIN = "admin@example.com"
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")

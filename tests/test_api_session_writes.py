@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from charter.domain import counters, setup
-from conftest import Api, migrate, open_api
+from helpers_db import Api, migrate, open_api
 
 ADMIN = "admin@example.com"
 TESTER = "tess@example.com"

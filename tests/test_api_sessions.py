@@ -18,7 +18,6 @@ import pytest
 import sqlalchemy as sa
 
 from charter.domain import auth
-from conftest import Api, migrate, open_api
 from helpers_data import (
     ALPHA,
     BETA_SIZE,
@@ -34,6 +33,7 @@ from helpers_data import (
     build_world,
     world_database,
 )
+from helpers_db import Api, migrate, open_api
 
 ADMIN = "admin@example.com"
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")

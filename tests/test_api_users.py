@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from charter.db.engine import Database
 from charter.db.tables import groups, roles, users
 from charter.domain import people, setup
-from conftest import Api, make_fresh_database, migrate, open_api
+from helpers_db import Api, make_fresh_database, migrate, open_api
 
 ADMIN = "admin@example.com"
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from charter.cli import main
 from charter.db.engine import Database
 from charter.domain import auth, counters, setup
-from conftest import backend, migrate
+from helpers_db import backend, migrate
 from live import serving
 
 WRITERS = 3

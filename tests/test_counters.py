@@ -38,7 +38,7 @@ from charter.domain import counters, setup
 from charter.domain import sessions as session_domain
 from charter.domain.errors import Conflict, Invalid
 from charter.domain.results import MAX_BULK, add_results, delete_result, edit_result
-from conftest import Api, migrate, open_api
+from helpers_db import Api, migrate, open_api
 
 ACTIVE_STATUSES = (1, 2, 3, 4, 5, 6)  # seeded active statuses; 7..25 are disabled
 status_or_note = st.none() | st.sampled_from(ACTIVE_STATUSES)

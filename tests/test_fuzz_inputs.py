@@ -39,7 +39,7 @@ from charter.domain import (
 )
 from charter.domain import results as results_domain
 from charter.domain.inputs import NUL_PROBLEM
-from conftest import Api, migrate, open_api
+from helpers_db import Api, migrate, open_api
 
 ADMIN = "admin@example.com"
 V1 = "/api/v1"

@@ -45,7 +45,7 @@ from charter.demo import load_demo
 from charter.domain import auth, counters
 from charter.domain.inputs import MAX_ID
 from charter.settings import Settings
-from conftest import migrate
+from helpers_db import migrate
 
 CHECKS = [
     not_a_server_error,

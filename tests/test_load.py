@@ -30,7 +30,7 @@ from charter.db.queries import reference as rq
 from charter.db.queries import sessions as sq
 from charter.db.tables import session_results
 from charter.domain import counters
-from conftest import backend
+from helpers_db import backend
 from helpers_live import Instance, assert_counters_exact, prepare_instance
 from live import serving
 

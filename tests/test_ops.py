@@ -24,7 +24,7 @@ from charter.db.engine import Database
 from charter.domain import auth, setup
 from charter.logs import JsonFormatter, TextFormatter, logging_config
 from charter.settings import Settings
-from conftest import TEST_DATABASE_ENV, _pg_admin_url, backend, migrate
+from helpers_db import TEST_DATABASE_ENV, _pg_admin_url, backend, migrate
 from live import CHARTER
 
 GENERATED_ID = re.compile(r"[0-9a-f]{16}")

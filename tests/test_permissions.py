@@ -36,7 +36,7 @@ from charter.db.engine import Database
 from charter.db.tables import metadata, tags
 from charter.domain import auth, people, results, sessions, setup
 from charter.settings import Settings
-from conftest import Api, migrate, open_api
+from helpers_db import Api, migrate, open_api
 
 ADMIN = "admin@example.com"
 MANAGER = "manager@example.com"  # manager of P

@@ -39,7 +39,7 @@ from charter.domain import sessions as session_domain
 from charter.domain import setup
 from charter.domain.results import add_results
 from charter.domain.sessions import close, create_session, reopen, start
-from conftest import Api, migrate, open_api
+from helpers_db import Api, migrate, open_api
 
 ADMIN_EMAIL = "admin@example.com"
 PER_PAGES = (15, 25, 50, 100)

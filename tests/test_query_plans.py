@@ -31,7 +31,7 @@ from charter.db.migrate import optimize
 from charter.demo import DEMO_ADMIN_EMAIL, load_demo
 from charter.domain import session_views, totals
 from charter.domain.auth import User
-from conftest import migrate
+from helpers_db import migrate
 
 N_SESSIONS = 3000
 UNKNOWN_ID = 999_999

@@ -42,7 +42,7 @@ from charter.db.queries import users as user_queries
 from charter.domain import auth, setup
 from charter.domain.errors import Unauthenticated
 from charter.settings import Settings
-from conftest import migrate
+from helpers_db import migrate
 from live import charter, serving
 
 ADMIN = "ada@example.com"

@@ -10,7 +10,7 @@ import pytest
 
 from charter.db.queries import sessions as sq
 from charter.domain import seek, sessions, setup
-from conftest import Api, migrate, open_api
+from helpers_db import Api, migrate, open_api
 
 ADMIN = "admin@example.com"
 

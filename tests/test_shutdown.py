@@ -22,7 +22,7 @@ import httpx
 from charter.db.engine import Database
 from charter.db.queries import sessions as sq
 from charter.domain import auth, counters, setup
-from conftest import migrate
+from helpers_db import migrate
 from live import CHARTER, _wait_until_up, free_port
 
 IN_FLIGHT = 4

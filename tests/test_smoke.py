@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import DEMO_SESSIONS, Api
+from helpers_db import DEMO_SESSIONS, Api
 
 
 def test_demo_sessions_are_listed(demo_api: Api) -> None:

@@ -3,7 +3,8 @@
 The reference data (users, projects, milestones, templates, ...) goes through the
 domain layer. Sessions and results are generated in batches and bulk-inserted with
 their counters computed from the same generated results, so memory stays bounded
-even for a million sessions and the stored counters equal a recount.
+even for a million sessions and the stored counters equal a recount. The batches are
+stored by `db/bulk.py` (COPY on PostgreSQL, while the next batch is generated).
 """
 
 from __future__ import annotations
@@ -12,9 +13,7 @@ import functools
 import json
 import random
 import time
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import accumulate
@@ -23,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from charter.db.bulk import insert_rows
+from charter.db.bulk import BulkLoader
 from charter.db.engine import Database
 from charter.db.queries import projects as pq
 from charter.db.queries import reference as rq
@@ -178,12 +177,17 @@ def load_demo(
             return None
         refs = _reference_data(conn)
     rng = random.Random(seed)
-    flags = None
     with db.read() as conn:
         flags = rq.status_flags(conn)
+        # Sessions get consecutive ids from here on, project after project.
+        first_id = _next_id(conn, sessions)
     n_results = 0
-    for project_id, count in _split(refs, n_sessions):
-        n_results += _load_sessions(db, refs, project_id, count, rng, flags, progress)
+    with BulkLoader(db, SESSION_TABLES) as loader:
+        for project_id, count in _split(refs, n_sessions):
+            n_results += _load_sessions(
+                loader, refs, project_id, first_id, count, rng, flags, progress
+            )
+            first_id += count
     with db.write() as conn:
         for project_id, _share, _members in refs.projects:
             pq.set_counters(conn, project_id, sq.project_session_counts(conn, project_id))
@@ -301,16 +305,15 @@ def _next_id(conn: Connection, table: sa.Table) -> int:
     )
 
 
-# Batches generated ahead of the one being written: the next batch is generated
-# while the database stores the previous one, and memory stays bounded.
-AHEAD = 2
-Batch = list[tuple[sa.Table, list[dict[str, Any]]]]
+# Written in this order (each one's foreign keys point to tables before it).
+SESSION_TABLES = [sessions, session_tags, session_issues, session_field_values, session_results]
 
 
 def _load_sessions(
-    db: Database,
+    loader: BulkLoader,
     refs: Refs,
     project_id: int,
+    first_id: int,
     count: int,
     rng: random.Random,
     flags: counters.StatusFlags,
@@ -329,60 +332,47 @@ def _load_sessions(
     # disable=None: a bar on a terminal only, unless `progress` says otherwise.
     disable = None if progress is None else not progress
     bar = tqdm(total=count, desc=f"project {project_id}", unit="session", disable=disable)
-    with db.read() as conn:
-        first_id = _next_id(conn, sessions)
     done = 0
-    # One writer thread: it waits on the database (no GIL held) while this thread
-    # generates, so on PostgreSQL the server's work overlaps the generation.
-    with ThreadPoolExecutor(1, thread_name_prefix="charter-demo") as writer:
-        pending: deque[Future[int]] = deque()
-        while done < count:
-            size = min(BATCH, count - done)
-            rows: list[dict[str, Any]] = []
-            results: list[dict[str, Any]] = []
-            tag_rows: list[dict[str, Any]] = []
-            issue_rows: list[dict[str, Any]] = []
-            value_rows: list[dict[str, Any]] = []
-            # Creation times rise with the id, as they do in a live system.
-            for i in range(size):
-                sid = first_id + done + i
-                position = (done + i + rng.random()) / max(count, 1)
-                created = ANCHOR - timedelta(seconds=span * (1 - position))
-                session, res = _session(
-                    refs, rng, sid, project_id, assignees, created, statuses, cum_weights, flags
-                )
-                rows.append(session)
-                results.extend(res)
-                tag_rows.extend({"session_id": sid, "tag_id": refs.tags[t]} for t in _tags(rng))
-                issue_rows.extend(
-                    {"session_id": sid, "issue_id": iid}
-                    for iid in rng.sample(refs.issues, rng.choice([0, 0, 0, 1, 2]))
-                )
-                value_rows.extend(_field_values(refs, rng, sid, session["template_id"]))
-            batch: Batch = [
-                (sessions, rows),
-                (session_tags, tag_rows),
-                (session_issues, issue_rows),
-                (session_field_values, value_rows),
-                (session_results, results),
-            ]
-            if len(pending) >= AHEAD:
-                bar.update(pending.popleft().result())
-            pending.append(writer.submit(_write_batch, db, batch))
-            n_results += len(results)
-            done += size
-        while pending:
-            bar.update(pending.popleft().result())
+    while done < count:
+        size = min(BATCH, count - done)
+        rows: list[dict[str, Any]] = []
+        results: list[dict[str, Any]] = []
+        tag_rows: list[dict[str, Any]] = []
+        issue_rows: list[dict[str, Any]] = []
+        value_rows: list[dict[str, Any]] = []
+        # Creation times rise with the id, as they do in a live system.
+        for i in range(size):
+            sid = first_id + done + i
+            position = (done + i + rng.random()) / max(count, 1)
+            created = ANCHOR - timedelta(seconds=span * (1 - position))
+            session, res = _session(
+                refs, rng, sid, project_id, assignees, created, statuses, cum_weights, flags
+            )
+            rows.append(session)
+            results.extend(res)
+            tag_rows.extend({"session_id": sid, "tag_id": refs.tags[t]} for t in _tags(rng))
+            issue_rows.extend(
+                {"session_id": sid, "issue_id": iid}
+                for iid in rng.sample(refs.issues, rng.choice([0, 0, 0, 1, 2]))
+            )
+            value_rows.extend(_field_values(refs, rng, sid, session["template_id"]))
+        # On PostgreSQL, stored while the next batch is generated.
+        bar.update(
+            loader.put(
+                [
+                    (sessions, rows),
+                    (session_tags, tag_rows),
+                    (session_issues, issue_rows),
+                    (session_field_values, value_rows),
+                    (session_results, results),
+                ]
+            )
+        )
+        n_results += len(results)
+        done += size
+    bar.update(loader.flush())
     bar.close()
     return n_results
-
-
-def _write_batch(db: Database, batch: Batch) -> int:
-    """Store one batch in one transaction; returns its number of sessions."""
-    with db.write() as conn:
-        for table, rows in batch:
-            insert_rows(conn, table, rows)
-    return len(batch[0][1])
 
 
 def _session(

@@ -1,84 +1,23 @@
 """Fixtures for the web UI tests: a demo database where every demo user can sign in,
 signed-in TestClients per role, and a real browser (Playwright + Debian's chromium)
-against a real `charter serve`.
-
-tests/web has no __init__.py, so pytest imports this file as the module `conftest`
-while the tests here run: it re-exports the helpers of tests/conftest.py, so
-`from conftest import migrate, open_api, ...` works the same in tests/web.
-"""
+against a real `charter serve`. The plain helpers they use live in helpers_web.py
+(and helpers_db.py): import them from there, never from `conftest`."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import re
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
+from helpers_web import CHROMIUM, ROLE_EMAILS, csrf_of, prepare_web_demo, sign_in, sign_in_client
 from litestar.testing import TestClient
 
 from charter.app import create_app
 from charter.db.engine import Database
-from charter.demo import DEMO_ADMIN_EMAIL, load_demo
-from charter.domain import auth, setup, web_sessions
+from charter.demo import DEMO_ADMIN_EMAIL
+from charter.domain import auth
 from charter.settings import Settings
-
-
-def _load_root_conftest() -> Any:
-    path = Path(__file__).resolve().parent.parent / "conftest.py"
-    spec = importlib.util.spec_from_file_location("charter_tests_root_conftest", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-_root = _load_root_conftest()
-Api = _root.Api
-DEMO_SESSIONS: int = _root.DEMO_SESSIONS
-TEST_DATABASE_ENV: str = _root.TEST_DATABASE_ENV
-backend = _root.backend
-make_fresh_database = _root.make_fresh_database
-migrate = _root.migrate
-open_api = _root.open_api
-_pg_admin_url = _root._pg_admin_url
-
-# Every demo user (and the outsider) signs in with this password in the web tests.
-WEB_PASSWORD = "correct horse battery staple"
-OUTSIDER_EMAIL = "olive@example.com"
-# Roles in the demo's project 1 ("Webshop").
-ROLE_EMAILS = {
-    "admin": DEMO_ADMIN_EMAIL,  # site admin
-    "manager": "grace@example.com",
-    "tester": "alan@example.com",
-    "viewer": "barbara@example.com",
-    "outsider": OUTSIDER_EMAIL,  # member of no project
-}
-CHROMIUM = "/usr/bin/chromium"
-# Browser tests save screenshots of the main pages here. `make screenshots` points it
-# at docs/screenshots (which the README shows); a plain test run leaves those alone.
-SCREENSHOTS = Path(
-    os.environ.get("CHARTER_SCREENSHOTS")
-    or Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
-)
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def prepare_web_demo(url: str, n_sessions: int = DEMO_SESSIONS) -> None:
-    """Migrate `url`, load the demo, add the outsider, give everyone WEB_PASSWORD."""
-    db = migrate(url)
-    load_demo(db, n_sessions=n_sessions, seed=7, progress=False)
-    with db.write() as conn:
-        setup.create_user(conn, "Olive Outsider", OUTSIDER_EMAIL)
-        emails = [row[0] for row in conn.execute(sa.text("SELECT email FROM users"))]
-        for email in emails:
-            web_sessions.set_password(conn, email, WEB_PASSWORD)
-    db.close()
 
 
 @pytest.fixture(scope="module")
@@ -87,27 +26,6 @@ def web_demo_url(module_database_url: str) -> str:
     WEB_PASSWORD and OUTSIDER_EMAIL is a member of nothing. Shared by the module."""
     prepare_web_demo(module_database_url)
     return module_database_url
-
-
-def csrf_of(client: TestClient[Any]) -> str:
-    """The CSRF token a page would embed for this client's cookies."""
-    secret = client.cookies.get("charter_session") or client.cookies.get("charter_csrf")
-    assert secret, "no session or CSRF cookie yet: GET a page first"
-    return web_sessions.csrf_token(secret)
-
-
-def sign_in_client(client: TestClient[Any], email: str, password: str = WEB_PASSWORD) -> None:
-    """Sign in through the real form (GET for the token, then POST)."""
-    page = client.get("/login")
-    match = CSRF_FIELD.search(page.text)
-    assert match, page.text[:500]
-    resp = client.post(
-        "/login",
-        data={"email": email, "password": password, "csrf_token": match.group(1)},
-        follow_redirects=False,
-    )
-    assert resp.status_code == 303, resp.text[:500]
-    assert client.cookies.get("charter_session")
 
 
 @pytest.fixture(scope="module")
@@ -178,15 +96,6 @@ def page(browser: Any) -> Iterator[Any]:
         yield context.new_page()
     finally:
         context.close()
-
-
-def sign_in(page: Any, base_url: str, role: str = "admin") -> None:
-    """Sign in through the sign-in form in the browser; ends on the projects page."""
-    page.goto(f"{base_url}/login")
-    page.get_by_label("Email").fill(ROLE_EMAILS[role])
-    page.get_by_label("Password").fill(WEB_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base_url}/")
 
 
 @pytest.fixture(name="sign_in")

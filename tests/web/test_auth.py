@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from helpers_web import OUTSIDER_EMAIL, ROLE_EMAILS, WEB_PASSWORD, csrf_of, sign_in, sign_in_client
 from litestar import Litestar, Router, get
 from litestar.testing import TestClient
 
@@ -29,7 +30,6 @@ from charter.settings import Settings
 from charter.web.errors import EXCEPTION_HANDLERS
 from charter.web.security import CSP
 from charter.web.signin import EMAIL_FAILURES
-from conftest import OUTSIDER_EMAIL, ROLE_EMAILS, WEB_PASSWORD, csrf_of, sign_in, sign_in_client
 
 
 @contextlib.contextmanager

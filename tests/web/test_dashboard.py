@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from helpers_web import prepare_web_demo
 from sqlalchemy.engine import Connection
 
 from charter.db.engine import Database
@@ -21,7 +22,6 @@ from charter.domain import auth, dashboard, setup
 from charter.domain.auth import User
 from charter.domain.clock import utcnow
 from charter.domain.errors import Forbidden, Invalid, NotFound
-from conftest import prepare_web_demo
 
 N_SESSIONS = 1500
 

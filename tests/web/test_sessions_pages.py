@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from helpers_web import ROLE_EMAILS
 from litestar.testing import TestClient
 
 from charter.db.engine import Database
 from charter.domain import auth, counters, setup
-from conftest import ROLE_EMAILS
 
 Client = Callable[[str], TestClient[Any]]
 HTMX = {"HX-Request": "true"}
@@ -75,7 +75,7 @@ def every_type(db: Database) -> dict[str, Any]:
 
 def post(client: TestClient[Any], path: str, data: Any = None, **kwargs: Any) -> Any:
     """A form POST with the client's CSRF token."""
-    from conftest import csrf_of
+    from helpers_web import csrf_of
 
     pairs = list(data.items()) if isinstance(data, dict) else list(data or [])
     body: dict[str, list[str]] = {"csrf_token": [csrf_of(client)]}

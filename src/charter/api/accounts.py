@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, delete, get, patch, post
-from litestar.params import FromPath
+from litestar import Request, Response, get
 
 from charter.api import docs, schemas
 from charter.api.conventions import (
@@ -22,11 +21,16 @@ from charter.api.conventions import (
     single_envelope,
 )
 from charter.api.deps import path_id, query_params, read_as_user
-from charter.api.writes import Outcome, check_if_match, fields, parse_json, write_as_user
+from charter.api.write_endpoints import (
+    admin_item,
+    admin_only,
+    create_endpoint,
+    delete_endpoint,
+    update_endpoint,
+)
 from charter.domain import accounts, auth
 from charter.domain.auth import User
 from charter.domain.errors import Invalid
-from charter.domain.permissions import require_admin
 
 TOKENS = ListSpec(
     noun="tokens",
@@ -38,47 +42,39 @@ TOKENS = ListSpec(
 # --- users (site admins only) ---------------------------------------------------------
 
 
-@post(
+def _managed_user(conn: Any, user: User, user_id: int) -> dict[str, Any]:
+    """The user as the user writes answer (the GET shape plus `is_admin`)."""
+    return single_envelope(accounts.user_result(conn, user, user_id))
+
+
+create_user = create_endpoint(
     "/api/v1/users",
-    operation_class=docs.with_body(docs.body(accounts.USER_CREATE_FIELDS, ("name", "email"))),
-    status_code=201,
-    responses=docs.write_responses(schemas.ManagedUserSingle, 201, 403, 409, 422),
+    target=admin_only,
+    allowed=accounts.USER_CREATE_FIELDS,
+    required=("name", "email"),
+    create=lambda conn, user, _parent, body: accounts.create_user(conn, user, body),
+    view=_managed_user,
+    codes=(403, 409, 422),
+    name="create_user",
     summary="Create a user (Charter extension; site admins)",
-    tags=["users"],
+    tag="users",
+    schema=schemas.ManagedUserSingle,
 )
-async def create_user(request: Request[Any, Any, Any]) -> Response[bytes]:
-    raw = await request.body()
 
-    def work(conn: Any, user: User) -> Outcome:
-        require_admin(user)
-        body = fields(parse_json(request, raw), accounts.USER_CREATE_FIELDS)
-        user_id = accounts.create_user(conn, user, body)
-        return 201, single_envelope(accounts.user_result(conn, user, user_id))
-
-    return await write_as_user(request, work)
-
-
-@patch(
+update_user = update_endpoint(
     "/api/v1/users/{user_id:str}",
-    operation_class=docs.with_body(docs.body(accounts.USER_UPDATE_FIELDS)),
-    responses=docs.write_responses(schemas.ManagedUserSingle, 200, 403, 404, 409, 412, 422),
+    target=admin_item("User"),
+    allowed=accounts.USER_UPDATE_FIELDS,
+    current=accounts.user_representation,
+    change=accounts.update_user,
+    view=_managed_user,
+    codes=(403, 404, 409, 412, 422),
+    name="update_user",
     summary="Update a user: name, email, admin, active, default role (Charter extension; "
     "site admins; If-Match supported)",
-    tags=["users"],
+    tag="users",
+    schema=schemas.ManagedUserSingle,
 )
-async def update_user(request: Request[Any, Any, Any], user_id: FromPath[str]) -> Response[bytes]:
-    raw = await request.body()
-
-    def work(conn: Any, user: User) -> Outcome:
-        require_admin(user)
-        uid = path_id(user_id, "User")
-        current = accounts.user_representation(conn, user, uid)
-        body = fields(parse_json(request, raw), accounts.USER_UPDATE_FIELDS)
-        check_if_match(request, current)
-        accounts.update_user(conn, user, uid, body)
-        return 200, single_envelope(accounts.user_result(conn, user, uid))
-
-    return await write_as_user(request, work)
 
 
 # --- the caller's own API tokens ------------------------------------------------------
@@ -101,40 +97,35 @@ async def list_tokens(request: Request[Any, Any, Any]) -> Response[bytes]:
     return json_response(await read_as_user(request, work))
 
 
-@post(
+def _create_token(conn: Any, user: User, _parent: None, body: dict[str, Any]) -> tuple[int, str]:
+    if "name" not in body:
+        raise Invalid.field("name", "The name is required.")
+    return auth.create_token_for_user(conn, user.id, body["name"])
+
+
+create_token = create_endpoint(
     "/api/v1/tokens",
-    operation_class=docs.with_body(docs.body(accounts.TOKEN_CREATE_FIELDS, ("name",))),
-    status_code=201,
-    responses=docs.write_responses(schemas.NewApiTokenSingle, 201, 422),
+    target=lambda _conn, _user: None,  # anyone, for themselves
+    allowed=accounts.TOKEN_CREATE_FIELDS,
+    required=("name",),
+    create=_create_token,
+    view=lambda conn, _user, key: single_envelope(accounts.new_token(conn, *key)),
+    codes=(422,),
+    name="create_token",
     summary="Create an API token for yourself; the secret (`token`) is shown only here",
-    tags=["tokens"],
+    tag="tokens",
+    schema=schemas.NewApiTokenSingle,
 )
-async def create_token(request: Request[Any, Any, Any]) -> Response[bytes]:
-    raw = await request.body()
 
-    def work(conn: Any, user: User) -> Outcome:
-        body = fields(parse_json(request, raw), accounts.TOKEN_CREATE_FIELDS)
-        if "name" not in body:
-            raise Invalid.field("name", "The name is required.")
-        token_id, secret = auth.create_token_for_user(conn, user.id, body["name"])
-        return 201, single_envelope(accounts.new_token(conn, token_id, secret))
-
-    return await write_as_user(request, work)
-
-
-@delete(
+revoke_token = delete_endpoint(
     "/api/v1/tokens/{token_id:str}",
-    status_code=204,
-    responses=docs.write_responses(None, 204, 404),
+    target=lambda _conn, _user, raw_id: path_id(raw_id, "Token"),
+    remove=lambda conn, user, token_id: auth.revoke_own_token(conn, user.id, token_id),
+    codes=(404,),
+    name="revoke_token",
     summary="Revoke one of your own API tokens (it fails at once)",
-    tags=["tokens"],
+    tag="tokens",
 )
-async def revoke_token(request: Request[Any, Any, Any], token_id: FromPath[str]) -> Response[None]:
-    def work(conn: Any, user: User) -> Outcome:
-        auth.revoke_own_token(conn, user.id, path_id(token_id, "Token"))
-        return 204, None
-
-    return await write_as_user(request, work)
 
 
 ROUTES = [create_user, update_user, list_tokens, create_token, revoke_token]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Any
 
-from litestar import Request, Response, delete, get, patch, post, put
+from litestar import Request, Response, get, put
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath
 
@@ -20,18 +20,32 @@ from charter.api.conventions import (
     parse_list,
 )
 from charter.api.deps import path_id, query_params, read_as_user
+from charter.api.write_endpoints import (
+    View,
+    action_endpoint,
+    admin_only,
+    create_endpoint,
+    delete_endpoint,
+    project_target,
+    update_endpoint,
+)
 from charter.api.writes import Outcome, check_if_match, fields, parse_json, write_as_user
 from charter.db.tables import ROLE_NAMES
 from charter.domain import admin_projects as ap
 from charter.domain.auth import User
 from charter.domain.errors import NotFound
 from charter.domain.listing import Page
-from charter.domain.permissions import require_admin, require_project
+from charter.domain.permissions import Action, require_project
 
 
 def one(item: dict[str, Any]) -> dict[str, Any]:
     """A single object's envelope (no expands on administration objects)."""
     return {"result": item, "expands": {}}
+
+
+def as_one(view: Callable[[Any, int], dict[str, Any]]) -> View:
+    """`view(conn, id)` as a write endpoint's view: the object in its envelope."""
+    return lambda conn, _user, key: one(view(conn, key))
 
 
 def body_of(
@@ -62,72 +76,50 @@ async def read_page(
 # --- projects ----------------------------------------------------------------------
 
 
-@post(
+managed_project = project_target("manage")
+
+create_project = create_endpoint(
     "/api/v1/projects",
-    operation_class=docs.with_body(docs.body(ap.PROJECT_FIELDS, ("name",))),
-    status_code=201,
-    responses=docs.write_responses(schemas.ProjectWritten, 201, 403, 422),
+    target=admin_only,
+    allowed=ap.PROJECT_FIELDS,
+    required=("name",),
+    create=lambda conn, user, _parent, body: ap.create_project(conn, user, body),
+    view=as_one(ap.project_written),
+    codes=(403, 422),
+    name="create_project",
     summary="Create a project; its creator becomes a manager (site admins; Charter extension)",
-    tags=["administration"],
+    tag="administration",
+    schema=schemas.ProjectWritten,
 )
-async def create_project(request: Request[Any, Any, Any]) -> Response[bytes]:
-    raw = await request.body()
 
-    def work(conn: Any, user: User) -> Outcome:
-        require_admin(user)
-        body = body_of(request, raw, ap.PROJECT_FIELDS)
-        project_id = ap.create_project(conn, user, body)
-        return 201, one(ap.project_written(conn, project_id))
-
-    return await write_as_user(request, work)
-
-
-@patch(
+update_project = update_endpoint(
     "/api/v1/projects/{project_id:str}",
-    operation_class=docs.with_body(docs.body(ap.PROJECT_FIELDS)),
-    responses=docs.write_responses(schemas.ProjectWritten, 200, 403, 404, 412, 422),
+    target=managed_project,
+    allowed=ap.PROJECT_FIELDS,
+    current=as_one(ap.project_view),
+    change=lambda conn, user, pid, body: ap.update_project(conn, pid, user.id, body),
+    view=as_one(ap.project_written),
+    codes=(403, 404, 412, 422),
+    name="update_project",
     summary="Rename a project or edit its note (managers; If-Match; Charter extension)",
-    tags=["administration"],
+    tag="administration",
+    schema=schemas.ProjectWritten,
 )
-async def update_project(
-    request: Request[Any, Any, Any], project_id: FromPath[str]
-) -> Response[bytes]:
-    raw = await request.body()
-
-    def work(conn: Any, user: User) -> Outcome:
-        pid = path_id(project_id, "Project")
-        require_project(conn, user, pid, "manage")
-        body = body_of(request, raw, ap.PROJECT_FIELDS)
-        check_if_match(request, one(ap.project_view(conn, pid)))
-        ap.update_project(conn, pid, user.id, body)
-        return 200, one(ap.project_written(conn, pid))
-
-    return await write_as_user(request, work)
 
 
 def _project_transition(action: str, done: bool) -> Any:
     """POST /api/v1/projects/{id}/complete or /reopen."""
-
-    async def handler(
-        request: Request[Any, Any, Any], project_id: FromPath[str]
-    ) -> Response[bytes]:
-        def work(conn: Any, user: User) -> Outcome:
-            pid = path_id(project_id, "Project")
-            require_project(conn, user, pid, "manage")
-            ap.set_project_completed(conn, pid, user.id, done)
-            return 200, one(ap.project_written(conn, pid))
-
-        return await write_as_user(request, work)
-
-    handler.__name__ = f"{action}_project"
-    return post(
+    return action_endpoint(
         f"/api/v1/projects/{{project_id:str}}/{action}",
-        status_code=200,
-        responses=docs.write_responses(schemas.ProjectWritten, 200, 403, 404, 409),
-        summary=f"{action.title()} a project (managers; Charter extension)",
-        tags=["administration"],
+        target=managed_project,
+        change=lambda conn, user, pid: ap.set_project_completed(conn, pid, user.id, done),
+        view=as_one(ap.project_written),
+        codes=(403, 404, 409),
         name=f"{action}_project",
-    )(handler)
+        summary=f"{action.title()} a project (managers; Charter extension)",
+        tag="administration",
+        schema=schemas.ProjectWritten,
+    )
 
 
 # --- members -----------------------------------------------------------------------
@@ -159,6 +151,7 @@ async def list_members(
 
 @get(
     "/api/v1/projects/{project_id:str}/members/{user_id:str}",
+    operation_class=operation_with([]),
     responses=docs.responses(schemas.MemberSingle, 403, 404),
     summary="One member of a project (Charter extension)",
     tags=["administration"],
@@ -181,6 +174,7 @@ MEMBER_BODY = docs.body(
 )
 
 
+# Not update_endpoint: PUT adds (201) or changes (200), and If-Match on a non-member is 412.
 @put(
     "/api/v1/projects/{project_id:str}/members/{user_id:str}",
     operation_class=docs.with_body(MEMBER_BODY),
@@ -212,25 +206,21 @@ async def set_member(
     return await write_as_user(request, work)
 
 
-@delete(
-    "/api/v1/projects/{project_id:str}/members/{user_id:str}",
-    status_code=204,
-    responses=docs.write_responses(None, 204, 403, 404, 409, 412),
-    summary="Remove a member; never the last manager (managers; Charter extension)",
-    tags=["administration"],
-)
-async def remove_member(
-    request: Request[Any, Any, Any], project_id: FromPath[str], user_id: FromPath[str]
-) -> Response[None]:
-    def work(conn: Any, user: User) -> Outcome:
-        pid = path_id(project_id, "Project")
-        require_project(conn, user, pid, "manage")
-        uid = path_id(user_id, "User")
-        check_if_match(request, one(ap.member_view(conn, pid, uid)))
-        ap.remove_member(conn, pid, uid)
-        return 204, None
+def _member(conn: Any, user: User, raw_pid: str, raw_uid: str) -> tuple[int, int]:
+    """(project id, user id), once `user` may manage the project."""
+    return managed_project(conn, user, raw_pid), path_id(raw_uid, "User")
 
-    return await write_as_user(request, work)
+
+remove_member = delete_endpoint(
+    "/api/v1/projects/{project_id:str}/members/{user_id:str}",
+    target=_member,
+    current=lambda conn, _user, key: one(ap.member_view(conn, *key)),
+    remove=lambda conn, _user, key: ap.remove_member(conn, *key),
+    codes=(403, 404, 409, 412),
+    name="remove_member",
+    summary="Remove a member; never the last manager (managers; Charter extension)",
+    tag="administration",
+)
 
 
 # --- configurations ----------------------------------------------------------------
@@ -260,29 +250,22 @@ async def list_configs(
     return await read_page(request, CONFIGS, work)
 
 
-@post(
+create_config = create_endpoint(
     "/api/v1/projects/{project_id:str}/configs",
-    operation_class=docs.with_body(docs.body(ap.CONFIG_FIELDS, ("name",))),
-    status_code=201,
-    responses=docs.write_responses(schemas.ConfigSingle, 201, 403, 404, 422),
+    target=managed_project,
+    allowed=ap.CONFIG_FIELDS,
+    required=("name",),
+    create=lambda conn, _user, pid, body: ap.create_config(conn, pid, body),
+    view=as_one(ap.config_view),
+    codes=(403, 404, 422),
+    name="create_config",
     summary="Create a configuration (managers; Charter extension)",
-    tags=["administration"],
+    tag="administration",
+    schema=schemas.ConfigSingle,
 )
-async def create_config(
-    request: Request[Any, Any, Any], project_id: FromPath[str]
-) -> Response[bytes]:
-    raw = await request.body()
-
-    def work(conn: Any, user: User) -> Outcome:
-        pid = path_id(project_id, "Project")
-        require_project(conn, user, pid, "manage")
-        config_id = ap.create_config(conn, pid, body_of(request, raw, ap.CONFIG_FIELDS))
-        return 201, one(ap.config_view(conn, config_id))
-
-    return await write_as_user(request, work)
 
 
-def _config(conn: Any, user: User, raw_id: str, action: Any) -> int:
+def _config(conn: Any, user: User, raw_id: str, action: Action) -> int:
     """The configuration id, once `user` may do `action` in its project."""
     config_id = path_id(raw_id, "Configuration")
     require_project(conn, user, ap.config_row(conn, config_id)["project_id"], action)
@@ -291,6 +274,7 @@ def _config(conn: Any, user: User, raw_id: str, action: Any) -> int:
 
 @get(
     "/api/v1/configs/{config_id:str}",
+    operation_class=operation_with([]),
     responses=docs.responses(schemas.ConfigSingle, 403, 404),
     summary="One configuration (Charter extension)",
     tags=["administration"],
@@ -301,45 +285,34 @@ async def get_config(request: Request[Any, Any, Any], config_id: FromPath[str]) 
     )
 
 
-@patch(
+def _managed_config(conn: Any, user: User, raw_id: str) -> int:
+    """The target of the configuration writes."""
+    return _config(conn, user, raw_id, "manage")
+
+
+update_config = update_endpoint(
     "/api/v1/configs/{config_id:str}",
-    operation_class=docs.with_body(docs.body(ap.CONFIG_FIELDS)),
-    responses=docs.write_responses(schemas.ConfigSingle, 200, 403, 404, 412, 422),
+    target=_managed_config,
+    allowed=ap.CONFIG_FIELDS,
+    change=lambda conn, _user, cid, body: ap.update_config(conn, cid, body),
+    view=as_one(ap.config_view),
+    codes=(403, 404, 412, 422),
+    name="update_config",
     summary="Rename a configuration (managers; If-Match; Charter extension)",
-    tags=["administration"],
+    tag="administration",
+    schema=schemas.ConfigSingle,
 )
-async def update_config(
-    request: Request[Any, Any, Any], config_id: FromPath[str]
-) -> Response[bytes]:
-    raw = await request.body()
 
-    def work(conn: Any, user: User) -> Outcome:
-        cid = _config(conn, user, config_id, "manage")
-        body = body_of(request, raw, ap.CONFIG_FIELDS)
-        check_if_match(request, one(ap.config_view(conn, cid)))
-        ap.update_config(conn, cid, body)
-        return 200, one(ap.config_view(conn, cid))
-
-    return await write_as_user(request, work)
-
-
-@delete(
+delete_config = delete_endpoint(
     "/api/v1/configs/{config_id:str}",
-    status_code=204,
-    responses=docs.write_responses(None, 204, 403, 404, 409, 412),
+    target=_managed_config,
+    current=as_one(ap.config_view),
+    remove=lambda conn, _user, cid: ap.delete_config(conn, cid),
+    codes=(403, 404, 409, 412),
+    name="delete_config",
     summary="Delete a configuration no session uses (managers; Charter extension)",
-    tags=["administration"],
+    tag="administration",
 )
-async def delete_config(
-    request: Request[Any, Any, Any], config_id: FromPath[str]
-) -> Response[None]:
-    def work(conn: Any, user: User) -> Outcome:
-        cid = _config(conn, user, config_id, "manage")
-        check_if_match(request, one(ap.config_view(conn, cid)))
-        ap.delete_config(conn, cid)
-        return 204, None
-
-    return await write_as_user(request, work)
 
 
 ROUTES = [

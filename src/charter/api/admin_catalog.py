@@ -8,19 +8,23 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Request, Response, delete, get, patch, post
+from litestar import Request, Response, get
 from litestar.openapi.spec import OpenAPIType, Schema
 
 from charter.api import docs, schemas
-from charter.api.admin import body_of, one, read_one, read_page
+from charter.api.admin import as_one, read_one, read_page
 from charter.api.conventions import FilterSpec, ListSpec, list_parameters, operation_with
 from charter.api.deps import path_id
-from charter.api.writes import Outcome, check_if_match, write_as_user
+from charter.api.write_endpoints import (
+    admin_item,
+    admin_only,
+    create_endpoint,
+    delete_endpoint,
+    update_endpoint,
+)
 from charter.db.tables import FIELD_TYPES
 from charter.domain import admin_reference as ar
-from charter.domain.auth import User
 from charter.domain.listing import ListQuery, Page
-from charter.domain.permissions import require_admin
 
 Conn = Any
 
@@ -101,78 +105,57 @@ def routes_for(r: Resource) -> list[Any]:
         )(get_item),
     ]
     create, update, remove = r.create, r.update, r.remove
+    # handler_name: the function names the handlers had, so the operationIds stay.
+    view = as_one(r.view)
+    item = admin_item(r.what)
     if create is not None:
-
-        async def create_item(request: Request[Any, Any, Any]) -> Response[bytes]:
-            raw = await request.body()
-
-            def work(conn: Conn, user: User) -> Outcome:
-                require_admin(user)
-                parent_id = _parent_id(r, request)
-                item_id = create(conn, parent_id, body_of(request, raw, r.allowed))
-                return 201, one(r.view(conn, item_id))
-
-            return await write_as_user(request, work)
-
         routes.append(
-            post(
+            create_endpoint(
                 r.list_path,
-                status_code=201,
-                operation_class=docs.with_body(docs.body(r.allowed, r.required, types=r.types)),
-                responses=docs.write_responses(r.single_schema, 201, 403, 404, 409, 422),
-                summary=f"Create a {r.what.lower()} (site admins; Charter extension)",
-                tags=["administration"],
+                target=admin_item(r.parent_what) if r.parent_param else admin_only,
+                allowed=r.allowed,
+                required=r.required,
+                types=r.types,
+                create=lambda conn, _user, parent, body: create(conn, parent, body),
+                view=view,
+                codes=(403, 404, 409, 422),
                 name=r.name("create"),
-            )(create_item)
+                handler_name="create_item",
+                summary=f"Create a {r.what.lower()} (site admins; Charter extension)",
+                tag="administration",
+                schema=r.single_schema,
+            )
         )
     if update is not None:
-
-        async def update_item(request: Request[Any, Any, Any]) -> Response[bytes]:
-            raw = await request.body()
-
-            def work(conn: Conn, user: User) -> Outcome:
-                require_admin(user)
-                item_id = _item_id(r, request)
-                current = one(r.view(conn, item_id))
-                body = body_of(request, raw, r.allowed)
-                check_if_match(request, current)
-                update(conn, item_id, body)
-                return 200, one(r.view(conn, item_id))
-
-            return await write_as_user(request, work)
-
         routes.append(
-            patch(
+            update_endpoint(
                 r.item_route,
-                operation_class=docs.with_body(docs.body(r.allowed, types=r.types)),
-                responses=docs.write_responses(r.single_schema, 200, 403, 404, 409, 412, 422),
-                summary=r.update_summary or f"Edit a {r.what.lower()} (site admins; If-Match)",
-                tags=["administration"],
+                target=item,
+                allowed=r.allowed,
+                types=r.types,
+                change=lambda conn, _user, item_id, body: update(conn, item_id, body),
+                view=view,
+                codes=(403, 404, 409, 412, 422),
                 name=r.name("update"),
-            )(update_item)
+                handler_name="update_item",
+                summary=r.update_summary or f"Edit a {r.what.lower()} (site admins; If-Match)",
+                tag="administration",
+                schema=r.single_schema,
+            )
         )
     if remove is not None:
-
-        async def delete_item(request: Request[Any, Any, Any]) -> Response[None]:
-            def work(conn: Conn, user: User) -> Outcome:
-                require_admin(user)
-                item_id = _item_id(r, request)
-                check_if_match(request, one(r.view(conn, item_id)))
-                remove(conn, item_id)
-                return 204, None
-
-            return await write_as_user(request, work)
-
         routes.append(
-            delete(
+            delete_endpoint(
                 r.item_route,
-                status_code=204,
-                operation_class=operation_with([]),
-                responses=docs.write_responses(None, 204, 403, 404, 409, 412),
-                summary=r.remove_summary or f"Delete a {r.what.lower()} (site admins)",
-                tags=["administration"],
+                target=item,
+                current=view,
+                remove=lambda conn, _user, item_id: remove(conn, item_id),
+                codes=(403, 404, 409, 412),
                 name=r.name("delete"),
-            )(delete_item)
+                handler_name="delete_item",
+                summary=r.remove_summary or f"Delete a {r.what.lower()} (site admins)",
+                tag="administration",
+            )
         )
     return routes
 

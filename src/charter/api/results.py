@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, delete, patch, post
+from litestar import Request, Response, post
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath
 
@@ -15,7 +15,8 @@ from charter.api.conventions import (
 )
 from charter.api.deps import path_id
 from charter.api.endpoints import list_endpoint
-from charter.api.writes import Outcome, check_if_match, fields, parse_json, write_as_user
+from charter.api.write_endpoints import delete_endpoint, update_endpoint
+from charter.api.writes import Outcome, fields, parse_json, write_as_user
 from charter.db.queries.sessions import session_by_id
 from charter.domain import result_views, results
 from charter.domain.auth import User
@@ -52,10 +53,12 @@ RESULT_BODY = docs.body(
 )
 
 
-def _one(conn: Any, result_id: int) -> dict[str, Any]:
+def _one(conn: Any, _user: User, result_id: int) -> dict[str, Any]:
+    """A result as its writes answer (no expands)."""
     return {"result": result_views.get_results(conn, [result_id]).rows[0]}
 
 
+# Not create_endpoint: the body is one result or {"results": [...]}, checked item by item.
 @post(
     "/api/v1/sessions/{session_id:str}/results",
     operation_class=docs.with_body(RESULT_BODY),
@@ -105,43 +108,30 @@ def _result_id(conn: Any, user: User, raw_id: str) -> int:
     return result_id
 
 
-@patch(
+edit_result = update_endpoint(
     "/api/v1/sessions/results/{result_id:str}",
-    operation_class=docs.with_body(docs.body(results.RESULT_FIELDS, custom=True)),
-    responses=docs.write_responses(schemas.ResultSingle, 200, 403, 404, 409, 412, 422),
+    target=_result_id,
+    allowed=results.RESULT_FIELDS,
+    custom=True,
+    change=lambda conn, user, rid, changes: results.edit_result(conn, rid, user.id, changes),
+    view=_one,
+    codes=(403, 404, 409, 412, 422),
+    name="edit_result",
     summary="Edit a result (Charter extension; If-Match supported)",
-    tags=["results"],
+    tag="results",
+    schema=schemas.ResultSingle,
 )
-async def edit_result(request: Request[Any, Any, Any], result_id: FromPath[str]) -> Response[bytes]:
-    raw = await request.body()
 
-    def work(conn: Any, user: User) -> Outcome:
-        rid = _result_id(conn, user, result_id)
-        changes = fields(parse_json(request, raw), results.RESULT_FIELDS, custom=True)
-        check_if_match(request, _one(conn, rid))
-        results.edit_result(conn, rid, user.id, changes)
-        return 200, _one(conn, rid)
-
-    return await write_as_user(request, work)
-
-
-@delete(
+delete_result = delete_endpoint(
     "/api/v1/sessions/results/{result_id:str}",
-    status_code=204,
-    responses=docs.write_responses(None, 204, 403, 404, 409, 412),
+    target=_result_id,
+    current=_one,
+    remove=lambda conn, _user, rid: results.delete_result(conn, rid),
+    codes=(403, 404, 409, 412),
+    name="delete_result",
     summary="Delete a result (Charter extension)",
-    tags=["results"],
+    tag="results",
 )
-async def delete_result(
-    request: Request[Any, Any, Any], result_id: FromPath[str]
-) -> Response[None]:
-    def work(conn: Any, user: User) -> Outcome:
-        rid = _result_id(conn, user, result_id)
-        check_if_match(request, _one(conn, rid))
-        results.delete_result(conn, rid)
-        return 204, None
-
-    return await write_as_user(request, work)
 
 
 ROUTES = [

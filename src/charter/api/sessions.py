@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from litestar import Request, Response, delete, patch, post
-from litestar.params import FromPath
-
-from charter.api import docs, schemas
+from charter.api import schemas
 from charter.api.conventions import (
     FilterSpec,
     ListSpec,
@@ -16,14 +13,14 @@ from charter.api.conventions import (
 )
 from charter.api.deps import path_id
 from charter.api.endpoints import list_endpoint, single_endpoint
-from charter.api.writes import (
-    Outcome,
-    check_if_match,
-    fields,
-    parse_json,
-    split_custom,
-    write_as_user,
+from charter.api.write_endpoints import (
+    action_endpoint,
+    create_endpoint,
+    delete_endpoint,
+    project_target,
+    update_endpoint,
 )
+from charter.api.writes import split_custom
 from charter.db.queries.sessions import session_by_id
 from charter.domain import session_views, sessions
 from charter.domain.auth import User
@@ -93,54 +90,46 @@ SESSION_BODY = (
 )
 
 
-def _session_body(
-    request: Request[Any, Any, Any], raw: bytes
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    return split_custom(fields(parse_json(request, raw), SESSION_BODY, custom=True))
-
-
 def _session_envelope(conn: Any, user: User, session_id: int) -> dict[str, Any]:
     return single_envelope(session_views.get_session(conn, user, session_id, frozenset()))
 
 
-@post(
+def _create_session(conn: Any, user: User, project_id: int, body: dict[str, Any]) -> int:
+    plain, custom = split_custom(body)
+    if "name" not in plain:
+        raise Invalid.field("name", "The name is required.")
+    return sessions.create_session(
+        conn,
+        project_id,
+        user.id,
+        name=plain["name"],
+        template_id=plain.get("template_id"),
+        state_id=plain.get("state_id"),
+        config_id=plain.get("config_id"),
+        milestone_id=plain.get("milestone_id"),
+        assignee_id=plain.get("assignee_id"),
+        estimate=plain.get("estimate"),
+        tags=plain.get("tags", []),
+        issue_ids=plain.get("issues", []),
+        charter=plain.get("charter"),
+        custom=custom,
+    )
+
+
+create_session = create_endpoint(
     "/api/v1/projects/{project_id:str}/sessions",
-    operation_class=docs.with_body(docs.body(SESSION_BODY, ("name",), custom=True)),
-    status_code=201,
-    responses=docs.write_responses(schemas.SessionSingle, 201, 403, 404, 409, 422),
+    target=project_target("run"),
+    allowed=SESSION_BODY,
+    required=("name",),
+    custom=True,
+    create=_create_session,
+    view=_session_envelope,
+    codes=(403, 404, 409, 422),
+    name="create_session",
     summary="Create a session (Charter extension)",
-    tags=["sessions"],
+    tag="sessions",
+    schema=schemas.SessionSingle,
 )
-async def create_session(
-    request: Request[Any, Any, Any], project_id: FromPath[str]
-) -> Response[bytes]:
-    raw = await request.body()
-
-    def work(conn: Any, user: User) -> Outcome:
-        pid = path_id(project_id, "Project")
-        require_project(conn, user, pid, "run")
-        plain, custom = _session_body(request, raw)
-        if "name" not in plain:
-            raise Invalid.field("name", "The name is required.")
-        session_id = sessions.create_session(
-            conn,
-            pid,
-            user.id,
-            name=plain["name"],
-            template_id=plain.get("template_id"),
-            state_id=plain.get("state_id"),
-            config_id=plain.get("config_id"),
-            milestone_id=plain.get("milestone_id"),
-            assignee_id=plain.get("assignee_id"),
-            estimate=plain.get("estimate"),
-            tags=plain.get("tags", []),
-            issue_ids=plain.get("issues", []),
-            charter=plain.get("charter"),
-            custom=custom,
-        )
-        return 201, _session_envelope(conn, user, session_id)
-
-    return await write_as_user(request, work)
 
 
 def _writable(conn: Any, user: User, raw_id: str, action: Action = "run") -> int:
@@ -153,69 +142,49 @@ def _writable(conn: Any, user: User, raw_id: str, action: Action = "run") -> int
     return session_id
 
 
-@patch(
+def _update(conn: Any, user: User, session_id: int, body: dict[str, Any]) -> None:
+    sessions.update_session(conn, session_id, user.id, *split_custom(body))
+
+
+update_session = update_endpoint(
     "/api/v1/sessions/{session_id:str}",
-    operation_class=docs.with_body(docs.body(SESSION_BODY, custom=True)),
-    responses=docs.write_responses(schemas.SessionSingle, 200, 403, 404, 409, 412, 422),
+    target=_writable,
+    allowed=SESSION_BODY,
+    custom=True,
+    change=_update,
+    view=_session_envelope,
+    codes=(403, 404, 409, 412, 422),
+    name="update_session",
     summary="Update a session (Charter extension; If-Match supported)",
-    tags=["sessions"],
+    tag="sessions",
+    schema=schemas.SessionSingle,
 )
-async def update_session(
-    request: Request[Any, Any, Any], session_id: FromPath[str]
-) -> Response[bytes]:
-    raw = await request.body()
 
-    def work(conn: Any, user: User) -> Outcome:
-        sid = _writable(conn, user, session_id)
-        plain, custom = _session_body(request, raw)
-        check_if_match(request, _session_envelope(conn, user, sid))
-        sessions.update_session(conn, sid, user.id, plain, custom)
-        return 200, _session_envelope(conn, user, sid)
-
-    return await write_as_user(request, work)
-
-
-@delete(
+delete_session = delete_endpoint(
     "/api/v1/sessions/{session_id:str}",
-    status_code=204,
-    responses=docs.write_responses(None, 204, 403, 404, 412),
+    target=lambda conn, user, raw_id: _writable(conn, user, raw_id, "manage"),
+    current=_session_envelope,
+    remove=lambda conn, _user, sid: sessions.delete(conn, sid),
+    codes=(403, 404, 412),
+    name="delete_session",
     summary="Delete a session and its results (Charter extension; managers)",
-    tags=["sessions"],
+    tag="sessions",
 )
-async def delete_session(
-    request: Request[Any, Any, Any], session_id: FromPath[str]
-) -> Response[None]:
-    def work(conn: Any, user: User) -> Outcome:
-        sid = _writable(conn, user, session_id, "manage")
-        check_if_match(request, _session_envelope(conn, user, sid))
-        sessions.delete(conn, sid)
-        return 204, None
-
-    return await write_as_user(request, work)
 
 
 def _transition(action: str, change: Callable[[Any, int, int], None]) -> Any:
     """POST /api/v1/sessions/{id}/<action>: one timer or state transition."""
-
-    async def handler(
-        request: Request[Any, Any, Any], session_id: FromPath[str]
-    ) -> Response[bytes]:
-        def work(conn: Any, user: User) -> Outcome:
-            sid = _writable(conn, user, session_id)
-            change(conn, sid, user.id)
-            return 200, _session_envelope(conn, user, sid)
-
-        return await write_as_user(request, work)
-
-    handler.__name__ = f"{action}_session"
-    return post(
+    return action_endpoint(
         f"/api/v1/sessions/{{session_id:str}}/{action}",
-        status_code=200,
-        responses=docs.write_responses(schemas.SessionSingle, 200, 403, 404, 409),
-        summary=f"{action.title()} a session (Charter extension)",
-        tags=["sessions"],
+        target=_writable,
+        change=lambda conn, user, sid: change(conn, sid, user.id),
+        view=_session_envelope,
+        codes=(403, 404, 409),
         name=f"{action}_session",
-    )(handler)
+        summary=f"{action.title()} a session (Charter extension)",
+        tag="sessions",
+        schema=schemas.SessionSingle,
+    )
 
 
 TRANSITIONS = [

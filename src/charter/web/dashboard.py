@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, get
+from litestar.params import FromPath, FromQuery
 from markupsafe import Markup
 from sqlalchemy.engine import Connection
 
@@ -71,9 +72,9 @@ def charts(board: dashboard.Dashboard) -> dict[str, Markup]:
 @get("/projects/{project_id:str}/dashboard", name="project_dashboard")
 async def dashboard_page(
     request: Request[Any, Any, Any],
-    project_id: str,
-    days: str | None = None,
-    until: str | None = None,
+    project_id: FromPath[str],
+    days: FromQuery[str | None] = None,
+    until: FromQuery[str | None] = None,
 ) -> Response[str]:
     pid = path_id(project_id, "Project")
 
