@@ -114,7 +114,7 @@ class BulkLoader:
     or nothing. It locks those tables and the ones they reference until then (a
     loader's database is not in use yet).
     SQLite: each batch is stored when it is put, in a transaction of its own, keys
-    checked row by row (SQLite does its work under the GIL: a thread gains nothing).
+    checked row by row (a writer thread measured no faster: SQLite works under the GIL).
     """
 
     def __init__(self, db: Database, tables: Sequence[sa.Table], ahead: int = 2) -> None:
