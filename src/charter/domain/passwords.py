@@ -13,7 +13,11 @@ from charter.domain.errors import Invalid
 MIN_LENGTH = 8
 MAX_LENGTH = 1024  # argon2 hashes any length; this only bounds the work per attempt
 
-_hasher = PasswordHasher()
+# Argon2id at OWASP's first recommended setting (19 MiB, 2 passes, 1 lane) rather than
+# argon2-cffi's default 64 MiB: every sign-in allocates the whole memory cost at once,
+# and a serving worker's peak RSS has a 150 MB budget (bench/RESULTS.md). Hashes made
+# with other parameters still verify, and are re-hashed at the next sign-in.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 def check_new(password: object) -> str:
