@@ -32,7 +32,7 @@ run: install ## Create the SQLite database, load demo data, print an API token a
 	@$(CHARTER) user password --email admin@example.com --password charter-demo 2>/dev/null && \
 	echo "Web UI: http://127.0.0.1:$(CHARTER_PORT)/  sign in as admin@example.com, password charter-demo" && \
 	echo ""
-	$(CHARTER) serve --port $(CHARTER_PORT)
+	CHARTER_LOG_FORMAT=$${CHARTER_LOG_FORMAT:-text} $(CHARTER) serve --port $(CHARTER_PORT)
 
 test: install ## Run the whole suite on SQLite, then on PostgreSQL if CHARTER_TEST_PG_URL is set
 	CHARTER_TEST_DATABASE_URL= $(VENV)/bin/pytest
