@@ -620,11 +620,14 @@ REASONS = {
         "/user (auth)."
     ),
     "slowest filter": (
-        "on PostgreSQL the page of a rare tag is planned as a semi-join through the "
-        "session_tags index plus a sort of every match, while page 1 reads 100 rows off "
-        "the created_at index; SQLite is told its plan (domain/session_views._plan), "
-        "PostgreSQL plans by its statistics and is not tuned for this yet. Its total is "
-        "cached per project version, so only the page query costs this."
+        "on PostgreSQL a selective filter on another column than the sort (a rare tag, or "
+        "closed_before an early date) is planned as: read every match through that "
+        "column's index (thousands of rows, each a heap fetch for its created_at), then "
+        "sort them for the top 100; page 1 reads 100 rows off the created_at index. "
+        "SQLite is told its plan (domain/session_views._plan); PostgreSQL plans by its "
+        "statistics. Next: an index on (project_id, closed_at) INCLUDE (created_at, id) "
+        "would make the range index-only. Totals are cached per project version, so only "
+        "the page query costs this."
     ),
     "serving worker peak RSS": (
         "a sign-in hashes with argon2id, which allocates its whole memory cost (19 MiB) at "
