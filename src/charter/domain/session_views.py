@@ -112,8 +112,11 @@ def list_sessions(conn: Connection, user: User, project_id: int, query: ListQuer
     base = sessions.c.project_id == project_id
     total = _total(conn, project, base, query, filters)
     plan = _plan(filters, query, total, int(project["session_count"]))
+    # A range on the other timestamp: PostgreSQL, which cannot know the matches
+    # cluster, walks the sort index from the top too (its plan, not ours).
+    other_range = any(f.op in ("gt", "lt") and f.column != query.sort for f in filters)
     if (
-        plan.index_column == query.sort
+        (plan.index_column == query.sort or other_range)
         and query.sort == "created_at"
         and not any(f.op == "link" for f in filters)
     ):
