@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from charter.api.sessions import SESSION_BODY
 from charter.db.queries import projects as pq
 from charter.db.queries import sessions as sq
 from charter.db.tables import metadata
@@ -158,40 +159,9 @@ WRITES: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
         "POST",
         "/projects/{project}/sessions",
         {"name": "n"},
-        tuple(
-            _f
-            for _f in (
-                "name",
-                "template_id",
-                "config_id",
-                "milestone_id",
-                "state_id",
-                "assignee_id",
-                "estimate",
-                "tags",
-                "issues",
-                "charter",
-                "custom_fuzz_area",
-            )
-        ),
+        (*SESSION_BODY, "custom_fuzz_area"),
     ),
-    (
-        "PATCH",
-        "/sessions/{session}",
-        {},
-        (
-            "name",
-            "template_id",
-            "config_id",
-            "milestone_id",
-            "state_id",
-            "assignee_id",
-            "estimate",
-            "tags",
-            "issues",
-            "charter",
-        ),
-    ),
+    ("PATCH", "/sessions/{session}", {}, SESSION_BODY),
     ("POST", "/sessions/{session}/results", {}, results_domain.RESULT_FIELDS),
     ("PATCH", "/sessions/results/{result}", {}, results_domain.RESULT_FIELDS),
     ("POST", "/projects", {"name": "p"}, admin_projects.PROJECT_FIELDS),
