@@ -23,10 +23,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from charter.catalog import service as catalog_service
 from charter.db.engine import Database
-from charter.db.queries import sessions as sq
 from charter.db.tables import projects
-from charter.domain import results, sessions, setup
+from charter.milestones import service as milestone_service
+from charter.projects import service as project_service
+from charter.results import service as result_service
+from charter.sessions import queries as session_queries
+from charter.sessions import service as session_service
+from charter.users import service as user_service
 from helpers_db import make_fresh_database
 
 # (key, name, email, is_admin). Names are deliberately not in id order.
@@ -188,17 +193,17 @@ def build_world(db: Database) -> World:
     w = World()
     with db.write() as conn:
         for key, name, email, is_admin in USERS:
-            w.ids[key] = setup.create_user(conn, name, email, is_admin=is_admin)
+            w.ids[key] = user_service.new_user(conn, name, email, is_admin=is_admin)
             w.names[key] = name
             w.emails[key] = email
         admin = w.ids["admin"]
-        w.ids["alpha"] = setup.create_project(conn, "Alpha", created_by=admin)
-        w.ids["beta"] = setup.create_project(conn, "Beta", created_by=admin)
-        w.ids["gamma"] = setup.create_project(conn, "Gamma", created_by=w.ids["carol"])
-        setup.add_member(conn, w.ids["alpha"], w.emails["alice"], "manager")
-        setup.add_member(conn, w.ids["alpha"], w.emails["bob"], "tester")
-        setup.add_member(conn, w.ids["beta"], w.emails["alice"], "viewer")
-        setup.add_member(conn, w.ids["gamma"], w.emails["carol"], "tester")
+        w.ids["alpha"] = project_service.new_project(conn, "Alpha", created_by=admin)
+        w.ids["beta"] = project_service.new_project(conn, "Beta", created_by=admin)
+        w.ids["gamma"] = project_service.new_project(conn, "Gamma", created_by=w.ids["carol"])
+        project_service.add_member(conn, w.ids["alpha"], w.emails["alice"], "manager")
+        project_service.add_member(conn, w.ids["alpha"], w.emails["bob"], "tester")
+        project_service.add_member(conn, w.ids["beta"], w.emails["alice"], "viewer")
+        project_service.add_member(conn, w.ids["gamma"], w.emails["carol"], "tester")
         _dates = {
             "alpha": {"created_at": datetime(2024, 3, 1)},
             "beta": {"created_at": datetime(2024, 1, 1)},
@@ -214,30 +219,30 @@ def build_world(db: Database) -> World:
             conn.execute(sa.update(projects).where(projects.c.id == w.ids[key]).values(**values))
 
         for key, name in CONFIGS.items():
-            w.ids[key] = setup.create_config(conn, w.ids["alpha"], name)
+            w.ids[key] = catalog_service.new_config(conn, w.ids["alpha"], name)
             w.names[key] = name
         for key, (name, done) in MILESTONES.items():
-            w.ids[key] = setup.create_milestone(
+            w.ids[key] = milestone_service.new_milestone(
                 conn, w.ids["alpha"], name, created_by=admin, is_completed=done
             )
             w.names[key] = name
         w.ids["t1"] = 1  # the default template, seeded by the first migration
         w.names["t1"] = "Exploratory session"
-        w.ids["t2"] = setup.create_template(conn, "Bug bash")
+        w.ids["t2"] = catalog_service.new_template(conn, "Bug bash")
         w.names["t2"] = "Bug bash"
         for order, (template, system_name, name, kind, values) in enumerate(FIELDS):
-            field_id = setup.create_field(
+            field_id = catalog_service.new_field(
                 conn, w.ids[template], name, system_name, kind, display_order=order
             )
             w.field_types[system_name] = kind
             w.template_fields.setdefault(template, []).append(system_name)
             if values:
-                ids = setup.create_field_values(conn, field_id, [v[1:] for v in values])
+                ids = catalog_service.new_field_values(conn, field_id, [v[1:] for v in values])
                 for (vkey, vname, icon, color), vid in zip(values, ids, strict=True):
                     w.ids[vkey] = vid
                     w.value_info[vkey] = (vname, icon, color)
         for key, (kind, display_id, ext_id, ext_key) in ISSUES.items():
-            w.ids[key] = setup.create_issue(conn, kind, display_id, ext_id, ext_key)
+            w.ids[key] = catalog_service.new_issue(conn, kind, display_id, ext_id, ext_key)
 
     for spec in ALPHA:
         _create_alpha_session(db, w, spec)
@@ -260,7 +265,7 @@ def _create_alpha_session(db: Database, w: World, spec: SessionSpec) -> None:
         return None if key is None else w.ids[key]
 
     with db.write() as conn:
-        sid = sessions.create_session(
+        sid = session_service.create_session(
             conn,
             w.ids["alpha"],
             w.ids[spec.creator],
@@ -279,24 +284,28 @@ def _create_alpha_session(db: Database, w: World, spec: SessionSpec) -> None:
         w.session_keys[sid] = spec.key
         if spec.results:
             items = [{"status_id": s, "note": f"note {n}"} for n, s in enumerate(spec.results)]
-            results.add_results(conn, sid, w.ids[spec.creator], items)
+            result_service.add_results(conn, sid, w.ids[spec.creator], items)
         if spec.started_by:
-            sessions.start(conn, sid, w.ids[spec.started_by])
+            session_service.start(conn, sid, w.ids[spec.started_by])
         if spec.closed_at is not None:
             assert spec.closer is not None
-            sessions.close(conn, sid, w.ids[spec.closer])
-        sq.update_session(conn, sid, created_at=spec.created_at, closed_at=spec.closed_at)
+            session_service.close(conn, sid, w.ids[spec.closer])
+        session_queries.update_session(
+            conn, sid, created_at=spec.created_at, closed_at=spec.closed_at
+        )
         if spec.last_editor:
-            sq.update_session(conn, sid, updated_by=w.ids[spec.last_editor])
+            session_queries.update_session(conn, sid, updated_by=w.ids[spec.last_editor])
 
 
 def _create_beta_sessions(db: Database, w: World) -> None:
     with db.write() as conn:
         for i in range(BETA_SIZE):
-            sid = sessions.create_session(conn, w.ids["beta"], w.ids["alice"], f"Beta {i}")
+            sid = session_service.create_session(conn, w.ids["beta"], w.ids["alice"], f"Beta {i}")
             w.ids[f"b{i}"] = sid
             w.session_keys[sid] = f"b{i}"
             closed_at = beta_closed_at(i)
             if closed_at is not None:
-                sessions.close(conn, sid, w.ids["alice"])
-            sq.update_session(conn, sid, created_at=beta_created_at(i), closed_at=closed_at)
+                session_service.close(conn, sid, w.ids["alice"])
+            session_queries.update_session(
+                conn, sid, created_at=beta_created_at(i), closed_at=closed_at
+            )

@@ -24,8 +24,8 @@ from litestar.testing import TestClient
 from charter.app import create_app
 from charter.db.engine import Database
 from charter.db.migrate import upgrade
-from charter.domain import auth
 from charter.settings import Settings
+from charter.users import auth
 
 TEST_DATABASE_ENV = "CHARTER_TEST_DATABASE_URL"
 

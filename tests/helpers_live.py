@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from charter.db.engine import Database
-from charter.db.queries import projects as pq
-from charter.db.queries import sessions as sq
-from charter.domain import counters, setup
+from charter.projects import queries as project_queries
+from charter.projects import service as project_service
+from charter.sessions import counters
+from charter.sessions import queries as session_queries
 from live import CHARTER, _wait_until_up, charter, free_port
 
 COUNTER_NAMES = ("session_count", "session_active_count", "session_closed_count")
@@ -42,7 +43,7 @@ def prepare_instance(url: str, project: str = "Load") -> Instance:
     db = Database(url)
     try:
         with db.write() as conn:
-            project_id = setup.create_project(conn, project, created_by=1)
+            project_id = project_service.new_project(conn, project, created_by=1)
     finally:
         db.close()
     return Instance(url, token, project_id)
@@ -52,11 +53,11 @@ def assert_counters_exact(db: Database) -> None:
     """Stored session counters and project session counters equal a recount."""
     with db.read() as conn:
         assert counters.verify(conn) == [], "session counters differ from a recount"
-        for project_id in pq.all_project_ids(conn):
-            project = pq.project_by_id(conn, project_id)
+        for project_id in project_queries.all_project_ids(conn):
+            project = project_queries.project_by_id(conn, project_id)
             assert project is not None
             stored = {name: project[name] for name in COUNTER_NAMES}
-            assert stored == sq.project_session_counts(conn, project_id), project_id
+            assert stored == session_queries.project_session_counts(conn, project_id), project_id
 
 
 class KillableServer:

@@ -11,9 +11,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from charter.api.conventions import encode
-from charter.api.etag import etag_of
-from charter.domain import auth, setup, user_views
+from charter.http.conventions import encode
+from charter.http.etag import etag_of
+from charter.users import auth
+from charter.users import read as user_read
+from charter.users import service as user_service
 from helpers_db import Api, migrate, open_api
 
 ADMIN = "admin@example.com"
@@ -58,9 +60,9 @@ ENVELOPE_KEYS = {
 def _people(url: str) -> Iterator[Api]:
     db = migrate(url)
     with db.write() as conn:
-        setup.create_user(conn, "Ada Admin", ADMIN, is_admin=True)
-        setup.create_user(conn, "Bob Baker", BOB)
-        setup.create_user(conn, "Carol Chen", CAROL)
+        user_service.new_user(conn, "Ada Admin", ADMIN, is_admin=True)
+        user_service.new_user(conn, "Bob Baker", BOB)
+        user_service.new_user(conn, "Carol Chen", CAROL)
     db.close()
     yield from open_api(url)
 
@@ -418,7 +420,7 @@ def test_update_user_if_match(api: Api) -> None:
     # The ETag PATCH compares with is the one of the plain GET.
     with api.db.read() as conn:
         admin = auth.authenticate(conn, api.tokens[ADMIN])[0]
-        page = user_views.get_user(conn, admin, bob, frozenset())
+        page = user_read.get_user(conn, admin, bob, frozenset())
     assert etag == etag_of(encode({"result": page.rows[0], "expands": page.expands}))
     ok = call(api, "PATCH", f"/api/v1/users/{bob}", {"name": "B1"}, headers={"If-Match": etag})
     assert ok.status_code == 200, ok.text

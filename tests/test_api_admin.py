@@ -13,9 +13,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from charter.catalog import service as catalog_service
 from charter.db.engine import Database
 from charter.db.tables import metadata
-from charter.domain import setup
+from charter.milestones import service as milestone_service
+from charter.projects import service as project_service
 from helpers_data import World, build_world, world_database
 from helpers_db import Api, migrate, open_api
 
@@ -49,11 +51,13 @@ WATCHED = (
 def build_admin_world(db: Database) -> World:
     w = build_world(db)
     with db.write() as conn:
-        w.ids["delta"] = setup.create_project(conn, "Delta", created_by=w.ids["admin"])
+        w.ids["delta"] = project_service.new_project(conn, "Delta", created_by=w.ids["admin"])
         for key, role in (("alice", "manager"), ("bob", "tester"), ("carol", "viewer")):
-            setup.add_member(conn, w.ids["delta"], w.emails[key], role)
-        w.ids["dconf"] = setup.create_config(conn, w.ids["delta"], "Delta config")
-        w.ids["dms"] = setup.create_milestone(conn, w.ids["delta"], "Delta MS", w.ids["admin"])
+            project_service.add_member(conn, w.ids["delta"], w.emails[key], role)
+        w.ids["dconf"] = catalog_service.new_config(conn, w.ids["delta"], "Delta config")
+        w.ids["dms"] = milestone_service.new_milestone(
+            conn, w.ids["delta"], "Delta MS", w.ids["admin"]
+        )
     return w
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from charter.domain import counters
+from charter.sessions import counters
 from helpers_data import DONE, NEW, World, world_database
 from helpers_db import Api, migrate, open_api
 from test_api_admin import (

@@ -17,12 +17,17 @@ from typing import Any
 import httpx
 import pytest
 
+from charter.catalog import service as catalog_service
+from charter.db import rows as db_rows
 from charter.db.engine import Database
-from charter.db.queries import milestones as mq
-from charter.db.queries import reference as rq
-from charter.db.queries import sessions as sq
 from charter.db.tables import COUNTER_COLUMNS, milestones
-from charter.domain import results, sessions, setup
+from charter.milestones import queries as milestone_queries
+from charter.milestones import service as milestone_service
+from charter.projects import service as project_service
+from charter.results import service as result_service
+from charter.sessions import queries as session_queries
+from charter.sessions import service as session_service
+from charter.users import service as user_service
 from helpers_db import Api, make_fresh_database, migrate, open_api
 
 ADMIN = "admin@example.com"
@@ -77,20 +82,20 @@ def _build(db: Database) -> World:
     w = World()
     with db.write() as conn:
         for key, name, email, admin in USERS:
-            w.ids[key] = setup.create_user(conn, name, email, is_admin=admin)
+            w.ids[key] = user_service.new_user(conn, name, email, is_admin=admin)
             w.emails[key], w.names[key] = email, name
         admin = w.ids["admin"]
         for key, name in (("pines", "Pines"), ("quarry", "Quarry"), ("rows", "Rows")):
-            w.ids[key] = setup.create_project(conn, name, created_by=admin)
-        setup.add_member(conn, w.ids["pines"], w.emails["alice"], "manager")
-        setup.add_member(conn, w.ids["pines"], w.emails["bob"], "viewer")
-        setup.add_member(conn, w.ids["quarry"], w.emails["carol"], "tester")
-        w.ids["i1"] = setup.create_issue(conn, 4, "WEB-1", 100, "WEB")
-        w.ids["i2"] = setup.create_issue(conn, 2, "#9", 200, "acme/shop")
-        w.ids["i3"] = setup.create_issue(conn, 1, "X-3")
+            w.ids[key] = project_service.new_project(conn, name, created_by=admin)
+        project_service.add_member(conn, w.ids["pines"], w.emails["alice"], "manager")
+        project_service.add_member(conn, w.ids["pines"], w.emails["bob"], "viewer")
+        project_service.add_member(conn, w.ids["quarry"], w.emails["carol"], "tester")
+        w.ids["i1"] = catalog_service.new_issue(conn, 4, "WEB-1", 100, "WEB")
+        w.ids["i2"] = catalog_service.new_issue(conn, 2, "#9", 200, "acme/shop")
+        w.ids["i3"] = catalog_service.new_issue(conn, 1, "X-3")
         pines = w.ids["pines"]
 
-        m1 = setup.create_milestone(
+        m1 = milestone_service.new_milestone(
             conn,
             pines,
             "Release 1",
@@ -101,7 +106,7 @@ def _build(db: Database) -> World:
             due_date=date(2025, 1, 31),
             note="First release",
         )
-        rq.update(
+        db_rows.update(
             conn,
             milestones,
             m1,
@@ -112,43 +117,47 @@ def _build(db: Database) -> World:
             updated_at=datetime(2025, 2, 1, 12, 30, 0, 250000),
             updated_by=w.ids["alice"],
         )
-        mq.set_issues(conn, m1, [w.ids["i2"], w.ids["i1"]])
-        m2 = setup.create_milestone(
+        milestone_queries.set_issues(conn, m1, [w.ids["i2"], w.ids["i1"]])
+        m2 = milestone_service.new_milestone(
             conn, pines, "Alpha sprint", created_by=w.ids["alice"], parent_id=m1, type_id=SPRINT
         )
-        rq.update(conn, milestones, m2, created_at=datetime(2025, 1, 5))
-        m3 = setup.create_milestone(
+        db_rows.update(conn, milestones, m2, created_at=datetime(2025, 1, 5))
+        m3 = milestone_service.new_milestone(
             conn, pines, "Zeta sprint", created_by=w.ids["bob"], parent_id=m2, is_completed=True
         )
-        rq.update(
+        db_rows.update(
             conn,
             milestones,
             m3,
             created_at=datetime(2025, 1, 5),
             completed_at=datetime(2025, 3, 1),
         )
-        mq.set_issues(conn, m3, [w.ids["i2"]])
-        m4 = setup.create_milestone(
+        milestone_queries.set_issues(conn, m3, [w.ids["i2"]])
+        m4 = milestone_service.new_milestone(
             conn, pines, "Beta", created_by=admin, due_date=date(2025, 6, 30)
         )
-        rq.update(conn, milestones, m4, created_at=datetime(2025, 2, 1))
+        db_rows.update(conn, milestones, m4, created_at=datetime(2025, 2, 1))
         w.ids.update(m1=m1, m2=m2, m3=m3, m4=m4)
         for key in ("m1", "m2", "m3", "m4"):
-            w.names[key] = rq.row_by_id(conn, milestones, w.ids[key])["name"]  # type: ignore[index]
+            w.names[key] = db_rows.row_by_id(conn, milestones, w.ids[key])["name"]  # type: ignore[index]
 
-        q1 = setup.create_milestone(conn, w.ids["quarry"], "Quarry M", created_by=w.ids["carol"])
+        q1 = milestone_service.new_milestone(
+            conn, w.ids["quarry"], "Quarry M", created_by=w.ids["carol"]
+        )
         w.ids["q1"] = q1
         for i in range(ROWS_SIZE):
-            r = setup.create_milestone(conn, w.ids["rows"], f"Row {i:02d}", created_by=admin)
+            r = milestone_service.new_milestone(
+                conn, w.ids["rows"], f"Row {i:02d}", created_by=admin
+            )
             # Pairs of equal created_at: ties broken by id.
-            rq.update(conn, milestones, r, created_at=datetime(2025, 5, 1, i // 2))
+            db_rows.update(conn, milestones, r, created_at=datetime(2025, 5, 1, i // 2))
             w.ids[f"r{i}"] = r
 
     # Sessions with results: two in m1, one in m2, one without a milestone, none in m3/m4.
     plan = [("m1", (1, 2, 2, 3, None)), ("m1", (2, 5)), ("m2", (3, 3, 4)), (None, (2,))]
     with db.write() as conn:
         for n, (mkey, statuses) in enumerate(plan):
-            sid = sessions.create_session(
+            sid = session_service.create_session(
                 conn,
                 pines,
                 w.ids["alice"],
@@ -156,7 +165,7 @@ def _build(db: Database) -> World:
                 milestone_id=None if mkey is None else w.ids[mkey],
             )
             items = [{"status_id": s, "note": f"note {k}"} for k, s in enumerate(statuses)]
-            results.add_results(conn, sid, w.ids["alice"], items)
+            result_service.add_results(conn, sid, w.ids["alice"], items)
             w.ids[f"s{n}"] = sid
     return w
 
@@ -426,11 +435,11 @@ def test_milestone_stats(api: Api, world: World, world_url: str) -> None:
     # Direct sessions only: m1's sums do not include m2's session.
     assert by_key["m2"]["total_count"] == 3
     assert by_key["m3"] == {"id": world.ids["m3"], **dict.fromkeys(COUNTER_COLUMNS, 0)}
-    # Stored counters equal a recount from the results.
+    # Stored counters equal a recount from the result_service.
     db = Database(world_url)
     try:
         with db.read() as conn:
-            hist = sq.result_status_histogram(conn)
+            hist = session_queries.result_status_histogram(conn)
     finally:
         db.close()
     s0, s1 = world.ids["s0"], world.ids["s1"]

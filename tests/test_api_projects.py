@@ -12,7 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from charter.db.engine import Database
-from charter.domain import sessions, setup
+from charter.projects import service as project_service
+from charter.sessions import service as session_service
+from charter.users import service as user_service
 from helpers_data import BETA_SIZE, World, beta_closed_at, build_world, world_database
 from helpers_db import DEMO_SESSIONS, Api, migrate, open_api
 
@@ -351,16 +353,16 @@ def test_session_counters_equal_the_real_counts(api: Api, world: World) -> None:
 
 def test_session_counters_follow_writes(empty_db: Database) -> None:
     with empty_db.write() as conn:
-        user = setup.create_user(conn, "Writer", "writer@example.com")
-        project = setup.create_project(conn, "Counters", created_by=user)
-        setup.add_member(conn, project, "writer@example.com", "tester")
-        ids = [sessions.create_session(conn, project, user, f"S{i}") for i in range(5)]
-        sessions.close(conn, ids[0], user)
-        sessions.close(conn, ids[1], user)
-        sessions.reopen(conn, ids[1], user)
-        sessions.close(conn, ids[2], user)
-        sessions.delete(conn, ids[2])  # a closed one
-        sessions.delete(conn, ids[3])  # an open one
+        user = user_service.new_user(conn, "Writer", "writer@example.com")
+        project = project_service.new_project(conn, "Counters", created_by=user)
+        project_service.add_member(conn, project, "writer@example.com", "tester")
+        ids = [session_service.create_session(conn, project, user, f"S{i}") for i in range(5)]
+        session_service.close(conn, ids[0], user)
+        session_service.close(conn, ids[1], user)
+        session_service.reopen(conn, ids[1], user)
+        session_service.close(conn, ids[2], user)
+        session_service.delete(conn, ids[2])  # a closed one
+        session_service.delete(conn, ids[3])  # an open one
     for api in open_api(empty_db.url):
         body = ok(api.get(f"/api/v1/projects/{project}", as_user="writer@example.com"))
         counts = (

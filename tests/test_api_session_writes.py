@@ -10,7 +10,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from charter.domain import counters, setup
+from charter.catalog import service as catalog_service
+from charter.projects import service as project_service
+from charter.sessions import counters
+from charter.users import service as user_service
 from helpers_db import Api, migrate, open_api
 
 ADMIN = "admin@example.com"
@@ -23,21 +26,21 @@ OUTSIDER = "otto@example.com"
 def api(fresh_database_url: str) -> Iterator[Api]:
     db = migrate(fresh_database_url)
     with db.write() as conn:
-        admin = setup.create_user(conn, "Ada", ADMIN, is_admin=True)
+        admin = user_service.new_user(conn, "Ada", ADMIN, is_admin=True)
         for name, email in (("Tess", TESTER), ("Vic", VIEWER), ("Otto", OUTSIDER)):
-            setup.create_user(conn, name, email)
-        project = setup.create_project(conn, "Shop", created_by=admin)
-        other = setup.create_project(conn, "Other", created_by=admin)
-        setup.add_member(conn, project, TESTER, "tester")
-        setup.add_member(conn, project, VIEWER, "viewer")
-        setup.add_member(conn, other, OUTSIDER, "manager")
-        setup.create_config(conn, other, "Config of another project")
-        setup.create_issue(conn, 4, "WEB-1", 1, "WEB")
-        area = setup.create_field(conn, 1, "Area", "area", "dropdown")
-        setup.create_field_values(
+            user_service.new_user(conn, name, email)
+        project = project_service.new_project(conn, "Shop", created_by=admin)
+        other = project_service.new_project(conn, "Other", created_by=admin)
+        project_service.add_member(conn, project, TESTER, "tester")
+        project_service.add_member(conn, project, VIEWER, "viewer")
+        project_service.add_member(conn, other, OUTSIDER, "manager")
+        catalog_service.new_config(conn, other, "Config of another project")
+        catalog_service.new_issue(conn, 4, "WEB-1", 1, "WEB")
+        area = catalog_service.new_field(conn, 1, "Area", "area", "dropdown")
+        catalog_service.new_field_values(
             conn, area, [("Checkout", None, "#2563eb"), ("Search", None, None)]
         )
-        severity = setup.create_field(conn, 1, "Severity", "severity", "integer")
+        severity = catalog_service.new_field(conn, 1, "Severity", "severity", "integer")
         conn.execute(
             sa.text("UPDATE template_fields SET scope = 'result' WHERE id = :id"), {"id": severity}
         )

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 
 from charter.db.engine import Database
 from charter.db.tables import groups, roles, users
-from charter.domain import people, setup
+from charter.projects import service as project_service
+from charter.users import service as user_service
 from helpers_db import Api, make_fresh_database, migrate, open_api
 
 ADMIN = "admin@example.com"
@@ -81,7 +82,7 @@ def _build(db: Database) -> World:
     w = World()
     with db.write() as conn:
         for key, name, email, admin, created in USERS:
-            w.ids[key] = setup.create_user(conn, name, email, is_admin=admin)
+            w.ids[key] = user_service.new_user(conn, name, email, is_admin=admin)
             w.emails[key], w.names[key] = email, name
             conn.execute(
                 sa.update(users).where(users.c.id == w.ids[key]).values(created_at=created)
@@ -98,29 +99,31 @@ def _build(db: Database) -> World:
             .values(created_by=admin)
         )
         conn.execute(sa.update(users).where(users.c.id == w.ids["erin"]).values(is_active=False))
-        w.ids["pines"] = setup.create_project(conn, "Pines", created_by=admin)
-        w.ids["quarry"] = setup.create_project(conn, "Quarry", created_by=admin)
-        w.ids["empty"] = setup.create_project(conn, "Empty", created_by=admin)
-        setup.add_member(conn, w.ids["pines"], w.emails["alice"], "manager")
-        setup.add_member(conn, w.ids["pines"], w.emails["bob"], "viewer")
-        setup.add_member(conn, w.ids["pines"], w.emails["erin"], "tester")
-        setup.add_member(conn, w.ids["quarry"], w.emails["carol"], "tester")
+        w.ids["pines"] = project_service.new_project(conn, "Pines", created_by=admin)
+        w.ids["quarry"] = project_service.new_project(conn, "Quarry", created_by=admin)
+        w.ids["empty"] = project_service.new_project(conn, "Empty", created_by=admin)
+        project_service.add_member(conn, w.ids["pines"], w.emails["alice"], "manager")
+        project_service.add_member(conn, w.ids["pines"], w.emails["bob"], "viewer")
+        project_service.add_member(conn, w.ids["pines"], w.emails["erin"], "tester")
+        project_service.add_member(conn, w.ids["quarry"], w.emails["carol"], "tester")
 
-        auditor = people.create_role(conn, "Auditor", "auditor", permissions=1, created_by=admin)
+        auditor = user_service.create_role(
+            conn, "Auditor", "auditor", permissions=1, created_by=admin
+        )
         conn.execute(
             sa.update(roles).where(roles.c.id == auditor).values(created_at=datetime(2000, 1, 1))
         )
         w.ids["auditor"] = auditor
         w.names["auditor"] = "Auditor"
-        people.set_default_role(conn, w.ids["alice"], TESTER)
-        people.set_default_role(conn, w.ids["bob"], auditor)
+        user_service.set_default_role(conn, w.ids["alice"], TESTER)
+        user_service.set_default_role(conn, w.ids["bob"], auditor)
 
         for key, name, members, creator, created in (
             ("qa", "QA", ("alice", "bob"), "admin", datetime(2024, 2, 1)),
             ("dev", "Dev", ("bob",), "alice", datetime(2024, 3, 1)),
             ("nobody", "Nobody", (), "admin", datetime(2024, 3, 1)),
         ):
-            gid = people.create_group(
+            gid = user_service.create_group(
                 conn, name, [w.ids[m] for m in members], created_by=w.ids[creator]
             )
             conn.execute(sa.update(groups).where(groups.c.id == gid).values(created_at=created))

@@ -25,7 +25,10 @@ from sqlalchemy.engine import make_url
 
 from charter.cli import main
 from charter.db.engine import Database
-from charter.domain import auth, counters, setup
+from charter.projects import service as project_service
+from charter.sessions import counters
+from charter.users import auth
+from charter.users import service as user_service
 from helpers_db import backend, migrate
 from live import serving
 
@@ -58,9 +61,9 @@ def prepare(url: str) -> tuple[str, int]:
     """A migrated database with an admin and one project: (token, project id)."""
     db = migrate(url)
     with db.write() as conn:
-        setup.create_user(conn, "Ada", "ada@example.com", is_admin=True)
+        user_service.new_user(conn, "Ada", "ada@example.com", is_admin=True)
         token = auth.create_token(conn, "ada@example.com", "backup tests")
-        project_id = setup.create_project(conn, "Backups", created_by=1)
+        project_id = project_service.new_project(conn, "Backups", created_by=1)
     db.close()
     return token, project_id
 
@@ -74,7 +77,7 @@ def emails(url: str) -> list[str]:
 def add_user(url: str, email: str) -> None:
     db = Database(url)
     with db.write() as conn:
-        setup.create_user(conn, email.split("@")[0], email)
+        user_service.new_user(conn, email.split("@")[0], email)
     db.close()
 
 

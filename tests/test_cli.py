@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from charter.cli import main
 from charter.db.engine import Database
-from charter.domain import auth, counters
+from charter.sessions import counters
+from charter.users import auth
 
 
 def run(url: str, *args: str, ok: bool = True) -> tuple[str, str]:
@@ -50,10 +51,10 @@ def test_user_member_token_flow(fresh_database_url: str) -> None:
     assert count(url, "SELECT COUNT(*) FROM users") == 2
 
     db = Database(url)
-    from charter.domain import setup
+    from charter.projects import service as project_service
 
     with db.write() as conn:
-        project_id = setup.create_project(conn, "P", created_by=1)
+        project_id = project_service.new_project(conn, "P", created_by=1)
     run(
         url,
         "member",

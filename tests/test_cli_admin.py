@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from charter.cli import main
+from charter.core.errors import Unauthenticated
 from charter.db.engine import Database
-from charter.domain import auth
-from charter.domain.errors import Unauthenticated
+from charter.users import auth
 
 ADA = "ada@example.com"
 BOB = "bob@example.com"

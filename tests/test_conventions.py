@@ -6,7 +6,9 @@ from datetime import datetime
 
 import pytest
 
-from charter.api.conventions import (
+from charter.core.errors import Invalid
+from charter.core.listing import ListQuery, Page
+from charter.http.conventions import (
     FilterSpec,
     ListSpec,
     Params,
@@ -17,8 +19,6 @@ from charter.api.conventions import (
     parse_ids,
     parse_list,
 )
-from charter.domain.errors import Invalid
-from charter.domain.listing import ListQuery, Page
 
 SPEC = ListSpec(
     sorts={"things:created_at": "created_at", "things:closed_at": "closed_at"},

@@ -30,14 +30,16 @@ from hypothesis.stateful import (
 )
 from sqlalchemy.engine import Connection
 
+from charter.core.errors import Conflict, Invalid
 from charter.db.engine import Database
 from charter.db.tables import COUNTER_COLUMNS, STATUS_SLOT_COLUMNS, projects, session_results
 from charter.db.tables import sessions as sessions_table
 from charter.db.tables import statuses as statuses_table
-from charter.domain import counters, setup
-from charter.domain import sessions as session_domain
-from charter.domain.errors import Conflict, Invalid
-from charter.domain.results import MAX_BULK, add_results, delete_result, edit_result
+from charter.projects import service as project_service
+from charter.results.service import MAX_BULK, add_results, delete_result, edit_result
+from charter.sessions import counters
+from charter.sessions import service as session_service
+from charter.users import service as user_service
 from helpers_db import Api, migrate, open_api
 
 ACTIVE_STATUSES = (1, 2, 3, 4, 5, 6)  # seeded active statuses; 7..25 are disabled
@@ -137,8 +139,8 @@ def assert_recount_clean(db: Database, session_ids: list[int] | None = None) -> 
 def counter_db(module_database_url: str) -> Iterator[Database]:
     db = migrate(module_database_url)
     with db.write() as conn:
-        setup.create_user(conn, "Ada Admin", "admin@example.com", is_admin=True)
-        setup.create_user(conn, "Tess Tester", "tess@example.com")
+        user_service.new_user(conn, "Ada Admin", "admin@example.com", is_admin=True)
+        user_service.new_user(conn, "Tess Tester", "tess@example.com")
     yield db
     db.close()
 
@@ -157,7 +159,7 @@ _names = itertools.count()
 
 
 def new_project(conn: Connection, admin_id: int) -> int:
-    return setup.create_project(conn, f"Counters {next(_names)}", created_by=admin_id)
+    return project_service.new_project(conn, f"Counters {next(_names)}", created_by=admin_id)
 
 
 # --- the counter mapping ------------------------------------------------------------------
@@ -194,13 +196,13 @@ def test_each_status_counts_into_its_slot(empty_db: Database) -> None:
             .where(statuses_table.c.id == 25)
             .values(is_failed=True, is_final=True)
         )
-        admin = setup.create_user(conn, "Ada Admin", "admin@example.com", is_admin=True)
+        admin = user_service.new_user(conn, "Ada Admin", "admin@example.com", is_admin=True)
         project_id = new_project(conn, admin)
         flags = status_flags(conn)
     assert STATUS_SLOT_COLUMNS[0] == "untested_count"
     for status in [None, *range(1, 26)]:
         with empty_db.write() as conn:
-            session_id = session_domain.create_session(conn, project_id, admin, f"S {status}")
+            session_id = session_service.create_session(conn, project_id, admin, f"S {status}")
             add_results(conn, session_id, admin, [{"status_id": status}])
             got = stored_counters(conn, session_id)
         wanted = dict.fromkeys(COUNTER_COLUMNS, 0)
@@ -234,7 +236,7 @@ def test_bulk_add_failing_midway_changes_nothing(
     admin = user_ids(counter_db)[0]
     with counter_db.write() as conn:
         project_id = new_project(conn, admin)
-        session_id = session_domain.create_session(conn, project_id, admin, "All or nothing")
+        session_id = session_service.create_session(conn, project_id, admin, "All or nothing")
         add_results(conn, session_id, admin, [{"status_id": s} for s in (1, 2, 3, None)])
     with counter_db.read() as conn:
         before = (stored_counters(conn, session_id), result_statuses(conn, session_id))
@@ -256,7 +258,7 @@ def test_bulk_add_cap_is_all_or_nothing(counter_db: Database) -> None:
     admin = user_ids(counter_db)[0]
     with counter_db.write() as conn:
         project_id = new_project(conn, admin)
-        session_id = session_domain.create_session(conn, project_id, admin, "Cap")
+        session_id = session_service.create_session(conn, project_id, admin, "Cap")
     too_many = [{"status_id": 2}] * (MAX_BULK + 1)
     with pytest.raises(Invalid), counter_db.write() as conn:
         add_results(conn, session_id, admin, too_many)
@@ -288,7 +290,7 @@ class ResultWrites(RuleBasedStateMachine):
         with self.db.write() as conn:
             project_id = new_project(conn, self.admin)
             self.sessions = [
-                session_domain.create_session(conn, project_id, self.admin, f"S{i}")
+                session_service.create_session(conn, project_id, self.admin, f"S{i}")
                 for i in range(3)
             ]
             self.flags = status_flags(conn)
@@ -385,10 +387,10 @@ class ResultWrites(RuleBasedStateMachine):
         session_id = self.sessions[session]
         with self.db.write() as conn:
             if session_id in self.closed:
-                session_domain.reopen(conn, session_id, self.admin)
+                session_service.reopen(conn, session_id, self.admin)
                 self.closed.discard(session_id)
             else:
-                session_domain.close(conn, session_id, self.admin)
+                session_service.close(conn, session_id, self.admin)
                 self.closed.add(session_id)
 
     @invariant()
@@ -435,11 +437,11 @@ class SessionLifecycles(RuleBasedStateMachine):
     @rule(statuses=st.lists(status_or_note, max_size=4), closed=st.booleans())
     def create(self, statuses: list[int | None], closed: bool) -> None:
         with self.db.write() as conn:
-            session_id = session_domain.create_session(conn, self.project_id, self.admin, "S")
+            session_id = session_service.create_session(conn, self.project_id, self.admin, "S")
             if statuses:
                 add_results(conn, session_id, self.admin, [{"status_id": s} for s in statuses])
             if closed:
-                session_domain.close(conn, session_id, self.admin)
+                session_service.close(conn, session_id, self.admin)
         (self.closed if closed else self.open).add(session_id)
 
     @precondition(lambda self: self.open)
@@ -448,9 +450,9 @@ class SessionLifecycles(RuleBasedStateMachine):
         session_id = data.draw(st.sampled_from(sorted(self.open)), label="open session")
         with self.db.write() as conn:
             if session_id not in self.started and data.draw(st.booleans(), label="start first"):
-                session_domain.start(conn, session_id, self.admin)
+                session_service.start(conn, session_id, self.admin)
                 self.started.add(session_id)
-            session_domain.close(conn, session_id, self.admin)
+            session_service.close(conn, session_id, self.admin)
         self.open.remove(session_id)
         self.closed.add(session_id)
 
@@ -459,7 +461,7 @@ class SessionLifecycles(RuleBasedStateMachine):
     def reopen(self, data: st.DataObject) -> None:
         session_id = data.draw(st.sampled_from(sorted(self.closed)), label="closed session")
         with self.db.write() as conn:
-            session_domain.reopen(conn, session_id, self.admin)
+            session_service.reopen(conn, session_id, self.admin)
         self.closed.remove(session_id)
         self.open.add(session_id)
 
@@ -469,16 +471,16 @@ class SessionLifecycles(RuleBasedStateMachine):
         session_id = data.draw(st.sampled_from(sorted(self.open | self.closed)), label="session")
         with pytest.raises(Conflict), self.db.write() as conn:
             if session_id in self.closed:
-                session_domain.close(conn, session_id, self.admin)  # close twice
+                session_service.close(conn, session_id, self.admin)  # close twice
             else:
-                session_domain.reopen(conn, session_id, self.admin)  # reopen an open one
+                session_service.reopen(conn, session_id, self.admin)  # reopen an open one
 
     @precondition(lambda self: self.open or self.closed)
     @rule(data=st.data())
     def delete(self, data: st.DataObject) -> None:
         session_id = data.draw(st.sampled_from(sorted(self.open | self.closed)), label="session")
         with self.db.write() as conn:
-            session_domain.delete(conn, session_id)
+            session_service.delete(conn, session_id)
         self.open.discard(session_id)
         self.closed.discard(session_id)
 

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from charter import demo
 from charter.db.bulk import BulkLoader
 from charter.db.engine import Database
-from charter.db.queries import sessions as sq
 from charter.db.tables import metadata, projects, session_results, sessions
-from charter.domain import counters
+from charter.sessions import counters
+from charter.sessions import queries as session_queries
 from helpers_db import make_fresh_database, migrate
 
 N_SESSIONS = 500
@@ -101,7 +101,7 @@ def test_load_counts_and_repeats(new_db: Any, monkeypatch: pytest.MonkeyPatch) -
                 "session_count": total,
                 "session_active_count": active,
                 "session_closed_count": closed,
-            } == sq.project_session_counts(conn, project_id)
+            } == session_queries.project_session_counts(conn, project_id)
     assert foreign_keys(first) == keys_before
 
     # Same seed, batches of 40 (several per project, more than the loader keeps

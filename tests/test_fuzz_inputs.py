@@ -25,21 +25,18 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from charter.api.sessions import SESSION_BODY
-from charter.db.queries import projects as pq
-from charter.db.queries import sessions as sq
+from charter.catalog import service as catalog_service
+from charter.core.inputs import NUL_PROBLEM
 from charter.db.tables import metadata
 from charter.demo import load_demo
-from charter.domain import (
-    accounts,
-    admin_milestones,
-    admin_projects,
-    admin_reference,
-    counters,
-    people,
-)
-from charter.domain import results as results_domain
-from charter.domain.inputs import NUL_PROBLEM
+from charter.milestones import service as milestone_service
+from charter.projects import queries as project_queries
+from charter.projects import service as project_service
+from charter.results import service as result_service
+from charter.sessions import counters
+from charter.sessions import queries as session_queries
+from charter.sessions.routes import SESSION_BODY
+from charter.users import service as user_service
 from helpers_db import Api, migrate, open_api
 
 ADMIN = "admin@example.com"
@@ -109,7 +106,7 @@ def world(module_database_url: str) -> Iterator[World]:
     db = migrate(module_database_url)
     load_demo(db, n_sessions=12, seed=11, progress=False)
     with db.write() as conn:
-        group_id = people.create_group(conn, "Fuzzers", [1])
+        group_id = user_service.create_group(conn, "Fuzzers", [1])
     db.close()
     for api in open_api(module_database_url):
         w = World(api, {}, {})
@@ -162,34 +159,39 @@ WRITES: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
         (*SESSION_BODY, "custom_fuzz_area"),
     ),
     ("PATCH", "/sessions/{session}", {}, SESSION_BODY),
-    ("POST", "/sessions/{session}/results", {}, results_domain.RESULT_FIELDS),
-    ("PATCH", "/sessions/results/{result}", {}, results_domain.RESULT_FIELDS),
-    ("POST", "/projects", {"name": "p"}, admin_projects.PROJECT_FIELDS),
-    ("PATCH", "/projects/{project}", {}, admin_projects.PROJECT_FIELDS),
-    ("PUT", "/projects/{project}/members/{user}", {"role": "viewer"}, admin_projects.MEMBER_FIELDS),
-    ("POST", "/projects/{project}/configs", {"name": "c"}, admin_projects.CONFIG_FIELDS),
-    ("PATCH", "/configs/{config}", {}, admin_projects.CONFIG_FIELDS),
-    ("POST", "/projects/{project}/milestones", {"name": "m"}, admin_milestones.MILESTONE_FIELDS),
-    ("PATCH", "/milestones/{milestone}", {}, admin_milestones.MILESTONE_FIELDS),
-    ("POST", "/templates", {"name": "t"}, admin_reference.TEMPLATE_FIELDS),
-    ("PATCH", "/templates/{template}", {}, admin_reference.TEMPLATE_FIELDS),
+    ("POST", "/sessions/{session}/results", {}, result_service.RESULT_FIELDS),
+    ("PATCH", "/sessions/results/{result}", {}, result_service.RESULT_FIELDS),
+    ("POST", "/projects", {"name": "p"}, project_service.PROJECT_FIELDS),
+    ("PATCH", "/projects/{project}", {}, project_service.PROJECT_FIELDS),
+    (
+        "PUT",
+        "/projects/{project}/members/{user}",
+        {"role": "viewer"},
+        project_service.MEMBER_FIELDS,
+    ),
+    ("POST", "/projects/{project}/configs", {"name": "c"}, project_service.CONFIG_FIELDS),
+    ("PATCH", "/configs/{config}", {}, project_service.CONFIG_FIELDS),
+    ("POST", "/projects/{project}/milestones", {"name": "m"}, milestone_service.MILESTONE_FIELDS),
+    ("PATCH", "/milestones/{milestone}", {}, milestone_service.MILESTONE_FIELDS),
+    ("POST", "/templates", {"name": "t"}, catalog_service.TEMPLATE_FIELDS),
+    ("PATCH", "/templates/{template}", {}, catalog_service.TEMPLATE_FIELDS),
     (
         "POST",
         "/templates/{template}/fields",
         {"name": "f", "system_name": "f", "type": "string"},
-        admin_reference.FIELD_FIELDS,
+        catalog_service.FIELD_FIELDS,
     ),
-    ("PATCH", "/fields/{field}", {}, admin_reference.FIELD_FIELDS),
-    ("POST", "/fields/{field}/values", {"name": "v"}, admin_reference.VALUE_FIELDS),
-    ("PATCH", "/fields/values/{value}", {}, admin_reference.VALUE_FIELDS),
-    ("POST", "/states", {"name": "s"}, admin_reference.STATE_FIELDS),
-    ("PATCH", "/states/{state}", {}, admin_reference.STATE_FIELDS),
-    ("PATCH", "/statuses/{status}", {}, admin_reference.STATUS_FIELDS),
-    ("POST", "/issues", {"type": 1, "display_id": "d"}, admin_reference.ISSUE_FIELDS),
-    ("PATCH", "/tags/{tag}", {}, admin_reference.TAG_FIELDS),
-    ("POST", "/users", {"name": "n", "email": "e@fuzz.test"}, accounts.USER_CREATE_FIELDS),
-    ("PATCH", "/users/{user}", {}, accounts.USER_UPDATE_FIELDS),
-    ("POST", "/tokens", {"name": "t"}, accounts.TOKEN_CREATE_FIELDS),
+    ("PATCH", "/fields/{field}", {}, catalog_service.FIELD_FIELDS),
+    ("POST", "/fields/{field}/values", {"name": "v"}, catalog_service.VALUE_FIELDS),
+    ("PATCH", "/fields/values/{value}", {}, catalog_service.VALUE_FIELDS),
+    ("POST", "/states", {"name": "s"}, catalog_service.STATE_FIELDS),
+    ("PATCH", "/states/{state}", {}, catalog_service.STATE_FIELDS),
+    ("PATCH", "/statuses/{status}", {}, catalog_service.STATUS_FIELDS),
+    ("POST", "/issues", {"type": 1, "display_id": "d"}, catalog_service.ISSUE_FIELDS),
+    ("PATCH", "/tags/{tag}", {}, catalog_service.TAG_FIELDS),
+    ("POST", "/users", {"name": "n", "email": "e@fuzz.test"}, user_service.USER_CREATE_FIELDS),
+    ("PATCH", "/users/{user}", {}, user_service.USER_UPDATE_FIELDS),
+    ("POST", "/tokens", {"name": "t"}, user_service.TOKEN_CREATE_FIELDS),
 ]
 
 
@@ -290,7 +292,7 @@ def test_valid_hostile_text_is_stored_literally(world: World, text: str) -> None
     assert shown["name"] == text
     assert shown["tags"] == [text]
     with world.api.db.read() as conn:
-        row = sq.session_by_id(conn, session_id)
+        row = session_queries.session_by_id(conn, session_id)
         assert row is not None
         assert row["charter"] == text
     result = world.call("POST", f"{V1}/sessions/{session_id}/results", {"note": text})
@@ -514,8 +516,10 @@ def test_schema_intact_and_counters_equal_a_recount(world: World) -> None:
         assert now[name] >= world.base_counts[name], name
     with world.api.db.read() as conn:
         assert counters.verify(conn) == []
-        for project_id in pq.all_project_ids(conn):
-            project = pq.project_by_id(conn, project_id)
+        for project_id in project_queries.all_project_ids(conn):
+            project = project_queries.project_by_id(conn, project_id)
             assert project is not None
-            stored = {k: project[k] for k in sq.project_session_counts(conn, project_id)}
-            assert stored == sq.project_session_counts(conn, project_id)
+            stored = {
+                k: project[k] for k in session_queries.project_session_counts(conn, project_id)
+            }
+            assert stored == session_queries.project_session_counts(conn, project_id)

@@ -37,14 +37,15 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from charter.app import OPENAPI_PATH, create_app
+from charter.core.inputs import MAX_ID
 from charter.db.engine import Database
-from charter.db.queries import projects as pq
-from charter.db.queries import sessions as sq
 from charter.db.tables import metadata
 from charter.demo import load_demo
-from charter.domain import auth, counters
-from charter.domain.inputs import MAX_ID
+from charter.projects import queries as project_queries
+from charter.sessions import counters
+from charter.sessions import queries as session_queries
 from charter.settings import Settings
+from charter.users import auth
 from helpers_db import migrate
 
 CHECKS = [
@@ -189,8 +190,8 @@ def test_schema_intact_and_counters_equal_a_recount(fuzz: Fuzz) -> None:
     assert set(metadata.tables) <= set(sa.inspect(fuzz.db.engine).get_table_names())
     with fuzz.db.read() as conn:
         assert counters.verify(conn) == []
-        for project_id in pq.all_project_ids(conn):
-            project = pq.project_by_id(conn, project_id)
+        for project_id in project_queries.all_project_ids(conn):
+            project = project_queries.project_by_id(conn, project_id)
             assert project is not None
-            recount = sq.project_session_counts(conn, project_id)
+            recount = session_queries.project_session_counts(conn, project_id)
             assert {k: project[k] for k in recount} == recount

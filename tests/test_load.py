@@ -25,11 +25,11 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+from charter.catalog import queries as catalog_queries
 from charter.db.engine import Database
-from charter.db.queries import reference as rq
-from charter.db.queries import sessions as sq
 from charter.db.tables import session_results
-from charter.domain import counters
+from charter.sessions import counters
+from charter.sessions import queries as session_queries
 from helpers_db import backend
 from helpers_live import Instance, assert_counters_exact, prepare_instance
 from live import serving
@@ -277,8 +277,8 @@ def test_two_workers_sixteen_clients(
     try:
         assert_counters_exact(db)
         with db.read() as conn:
-            flags = rq.status_flags(conn)
-            stored = sq.stored_counters(conn, sessions)
+            flags = catalog_queries.status_flags(conn)
+            stored = session_queries.stored_counters(conn, sessions)
             n_results = conn.scalar(sa.select(sa.func.count()).select_from(session_results))
     finally:
         db.close()

@@ -21,9 +21,10 @@ from sqlalchemy.engine import make_url
 
 from charter.app import create_app
 from charter.db.engine import Database
-from charter.domain import auth, setup
 from charter.logs import JsonFormatter, TextFormatter, logging_config
 from charter.settings import Settings
+from charter.users import auth
+from charter.users import service as user_service
 from helpers_db import TEST_DATABASE_ENV, _pg_admin_url, backend, migrate
 from live import CHARTER
 
@@ -35,7 +36,7 @@ SECRET_QUERY = "hunter2-secret"
 def url(module_database_url: str) -> str:
     db = migrate(module_database_url)
     with db.write() as conn:
-        setup.create_user(conn, "Ada", "ada@example.com", is_admin=True)
+        user_service.new_user(conn, "Ada", "ada@example.com", is_admin=True)
     db.close()
     return module_database_url
 

@@ -32,10 +32,16 @@ from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
 from charter.app import create_app
+from charter.catalog import service as catalog_service
 from charter.db.engine import Database
 from charter.db.tables import metadata, tags
-from charter.domain import auth, people, results, sessions, setup
+from charter.milestones import service as milestone_service
+from charter.projects import service as project_service
+from charter.results import service as result_service
+from charter.sessions import service as session_service
 from charter.settings import Settings
+from charter.users import auth
+from charter.users import service as user_service
 from helpers_db import Api, migrate, open_api
 
 ADMIN = "admin@example.com"
@@ -94,7 +100,7 @@ P_ = "/api/v1/projects/{project_id:str}"
 S_ = "/api/v1/sessions/{session_id:str}"
 
 RULES: dict[tuple[str, str], Rule] = {
-    # sessions and their timers (api/sessions.py)
+    # sessions and their timers (api/session_service.py)
     ("GET", f"{P_}/sessions"): project("read"),
     ("POST", f"{P_}/sessions"): project("run", NAME),
     ("GET", S_): project("read"),
@@ -105,7 +111,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{S_}/resume"): project("run"),
     ("POST", f"{S_}/close"): project("run"),
     ("POST", f"{S_}/reopen"): project("run"),
-    # results (api/results.py)
+    # results (api/result_service.py)
     ("GET", f"{S_}/results"): project("read"),
     ("POST", f"{S_}/results"): project("run", {"note": "x"}),
     ("PATCH", "/api/v1/sessions/results/{result_id:str}"): project("run", {"note": "x"}),
@@ -242,26 +248,30 @@ def build_dataset(db: Database) -> dict[str, int]:
     """Users, P and Q, and one object of every kind a path can name; returns their ids."""
     ids: dict[str, int] = {}
     with db.write() as conn:
-        admin_id = setup.create_user(conn, "Site Admin", ADMIN, is_admin=True)
+        admin_id = user_service.new_user(conn, "Site Admin", ADMIN, is_admin=True)
         ids["admin"] = admin_id
         for email in NON_ADMINS:
-            ids[email.split("@")[0]] = setup.create_user(conn, email.split("@")[0], email)
-        p = ids["project"] = setup.create_project(conn, "P", created_by=admin_id)
-        q = ids["other_project"] = setup.create_project(conn, "Q", created_by=admin_id)
+            ids[email.split("@")[0]] = user_service.new_user(conn, email.split("@")[0], email)
+        p = ids["project"] = project_service.new_project(conn, "P", created_by=admin_id)
+        q = ids["other_project"] = project_service.new_project(conn, "Q", created_by=admin_id)
         for email, role in ROLE_IN_P.items():
             if role is not None:
-                setup.add_member(conn, p, email, role)
-        setup.add_member(conn, q, OUTSIDER, "manager")
+                project_service.add_member(conn, p, email, role)
+        project_service.add_member(conn, q, OUTSIDER, "manager")
 
-        ids["config"] = setup.create_config(conn, p, "P config")
-        ids["milestone"] = setup.create_milestone(conn, p, "P milestone", created_by=admin_id)
-        ids["template"] = setup.create_template(conn, "P template")
-        ids["field"] = setup.create_field(conn, ids["template"], "Area", "area", "dropdown")
-        (ids["value"],) = setup.create_field_values(conn, ids["field"], [("Checkout", None, None)])
-        ids["state"] = setup.create_state(conn, "Blocked", display_order=9)
+        ids["config"] = catalog_service.new_config(conn, p, "P config")
+        ids["milestone"] = milestone_service.new_milestone(
+            conn, p, "P milestone", created_by=admin_id
+        )
+        ids["template"] = catalog_service.new_template(conn, "P template")
+        ids["field"] = catalog_service.new_field(conn, ids["template"], "Area", "area", "dropdown")
+        (ids["value"],) = catalog_service.new_field_values(
+            conn, ids["field"], [("Checkout", None, None)]
+        )
+        ids["state"] = catalog_service.new_state(conn, "Blocked", display_order=9)
         ids["status"] = 2  # seeded by the first migration
-        ids["issue"] = setup.create_issue(conn, 1, "P-1")
-        ids["session"] = sessions.create_session(
+        ids["issue"] = catalog_service.new_issue(conn, 1, "P-1")
+        ids["session"] = session_service.create_session(
             conn,
             p,
             ids["manager"],
@@ -272,12 +282,14 @@ def build_dataset(db: Database) -> dict[str, int]:
             tags=["p-tag"],
             issue_ids=[ids["issue"]],
         )
-        (ids["result"],) = results.add_results(conn, ids["session"], ids["tester"], [{"note": "n"}])
+        (ids["result"],) = result_service.add_results(
+            conn, ids["session"], ids["tester"], [{"note": "n"}]
+        )
         ids["tag"] = conn.execute(sa.select(tags.c.id).where(tags.c.name == "p-tag")).scalar_one()
-        ids["role"] = people.create_role(conn, "Lead", "lead", permissions=7)
-        ids["group"] = people.create_group(conn, "QA", [ids["tester"]], created_by=admin_id)
+        ids["role"] = user_service.create_role(conn, "Lead", "lead", permissions=7)
+        ids["group"] = user_service.create_group(conn, "QA", [ids["tester"]], created_by=admin_id)
         ids["token"], _secret = auth.create_token_for_user(conn, admin_id, "admin's own")
-        ids["q_session"] = sessions.create_session(conn, q, ids["outsider"], "Q session")
+        ids["q_session"] = session_service.create_session(conn, q, ids["outsider"], "Q session")
     return ids
 
 

@@ -23,8 +23,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from charter.catalog import service as catalog_service
 from charter.db.engine import Database
-from charter.db.queries.sessions import update_session
 from charter.db.tables import (
     COUNTER_COLUMNS,
     session_field_values,
@@ -35,10 +35,13 @@ from charter.db.tables import (
     tags,
     templates,
 )
-from charter.domain import sessions as session_domain
-from charter.domain import setup
-from charter.domain.results import add_results
-from charter.domain.sessions import close, create_session, reopen, start
+from charter.milestones import service as milestone_service
+from charter.projects import service as project_service
+from charter.results.service import add_results
+from charter.sessions import service as session_service
+from charter.sessions.queries import update_session
+from charter.sessions.service import close, create_session, reopen, start
+from charter.users import service as user_service
 from helpers_db import Api, migrate, open_api
 
 ADMIN_EMAIL = "admin@example.com"
@@ -122,21 +125,21 @@ class World:
 
 def _create_reference_data(db: Database) -> World:
     with db.write() as conn:
-        user_ids = [setup.create_user(conn, "Ada Admin", ADMIN_EMAIL, is_admin=True)]
+        user_ids = [user_service.new_user(conn, "Ada Admin", ADMIN_EMAIL, is_admin=True)]
         for n in range(1, N_USERS):
-            user_ids.append(setup.create_user(conn, f"Tester {n}", f"tester{n}@example.com"))
+            user_ids.append(user_service.new_user(conn, f"Tester {n}", f"tester{n}@example.com"))
         default_template = conn.execute(
             sa.select(templates.c.id).where(templates.c.is_default.is_(True))
         ).scalar_one()
-        bug_bash = setup.create_template(conn, "Bug bash")
+        bug_bash = catalog_service.new_template(conn, "Bug bash")
 
         def add_field(template_id: int, system_name: str, kind: FieldKind) -> CustomField:
-            field_id = setup.create_field(
+            field_id = catalog_service.new_field(
                 conn, template_id, system_name.title(), system_name, kind, display_order=1
             )
             value_ids: list[int] = []
             if kind in ("dropdown", "multiselect"):
-                value_ids = setup.create_field_values(
+                value_ids = catalog_service.new_field_values(
                     conn,
                     field_id,
                     [(f"{system_name} {i}", f"icon{i}", f"#00000{i}") for i in range(N_VALUES)],
@@ -154,7 +157,7 @@ def _create_reference_data(db: Database) -> World:
             ],
         }
         issue_ids = [
-            setup.create_issue(conn, 1 + i % 4, f"ISSUE-{i}", 100 + i, f"KEY{i}")
+            catalog_service.new_issue(conn, 1 + i % 4, f"ISSUE-{i}", 100 + i, f"KEY{i}")
             for i in range(N_ISSUES)
         ]
         world = World(
@@ -310,14 +313,14 @@ def build_example(world: World, specs: Sequence[SessionSpec]) -> Example:
     """Create a project holding `specs` through the domain layer; return the truth."""
     users = world.user_ids
     with world.db.write() as conn:
-        project_id = setup.create_project(
+        project_id = project_service.new_project(
             conn, f"Example {next(world.counter)}", created_by=world.admin_id
         )
         config_ids = [
-            setup.create_config(conn, project_id, f"Config {i}") for i in range(N_CONFIGS)
+            catalog_service.new_config(conn, project_id, f"Config {i}") for i in range(N_CONFIGS)
         ]
         milestone_ids = [
-            setup.create_milestone(conn, project_id, f"Milestone {i}", world.admin_id)
+            milestone_service.new_milestone(conn, project_id, f"Milestone {i}", world.admin_id)
             for i in range(N_MILESTONES)
         ]
         for n, spec in enumerate(specs):
@@ -658,7 +661,7 @@ def apply_change(world: World, example: Example, kind: str, which: int, value: i
     admin = world.admin_id
     with world.db.write() as conn:
         if kind == "delete":
-            session_domain.delete(conn, t.id)
+            session_service.delete(conn, t.id)
         elif t.row["is_closed"]:  # a closed session takes no change but reopen
             reopen(conn, t.id, admin)
         elif kind == "close":
@@ -673,7 +676,7 @@ def apply_change(world: World, example: Example, kind: str, which: int, value: i
                 "milestone": {"milestone_id": [None, *example.milestone_ids][value % 4]},
                 "template": {"template_id": world.template_ids[value % 2]},
             }
-            session_domain.update_session(conn, t.id, admin, options[kind])
+            session_service.update_session(conn, t.id, admin, options[kind])
 
 
 @SLOW_EXAMPLES

@@ -24,13 +24,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from charter.api.conventions import Params, parse_list
-from charter.api.sessions import SESSIONS
 from charter.db.engine import Database
 from charter.db.migrate import optimize
 from charter.demo import DEMO_ADMIN_EMAIL, load_demo
-from charter.domain import session_views, totals
-from charter.domain.auth import User
+from charter.http.conventions import Params, parse_list
+from charter.sessions import read as session_read
+from charter.sessions import totals
+from charter.sessions.routes import SESSIONS
+from charter.users.auth import User
 from helpers_db import migrate
 
 N_SESSIONS = 3000
@@ -152,7 +153,7 @@ def served_statements(
     sa.event.listen(conn, "before_cursor_execute", record)
     try:
         query = parse_list(Params(params), SESSIONS)
-        page = session_views.list_sessions(conn, plan_db.user, plan_db.project_id, query)
+        page = session_read.list_sessions(conn, plan_db.user, plan_db.project_id, query)
     finally:
         sa.event.remove(conn, "before_cursor_execute", record)
     assert page.rows, f"the case {params} should list some sessions"

@@ -34,14 +34,16 @@ import sqlalchemy as sa
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
-from charter.api.throttle import Limits, Throttle
 from charter.app import create_app
+from charter.core.errors import Unauthenticated
 from charter.db import tables
 from charter.db.engine import Database
-from charter.db.queries import users as user_queries
-from charter.domain import auth, setup
-from charter.domain.errors import Unauthenticated
+from charter.http.throttle import Limits, Throttle
+from charter.projects import service as project_service
 from charter.settings import Settings
+from charter.users import auth
+from charter.users import queries as user_queries
+from charter.users import service as user_service
 from helpers_db import migrate
 from live import charter, serving
 
@@ -129,9 +131,9 @@ class Site:
 def site(module_database_url: str) -> Iterator[Site]:
     db = migrate(module_database_url)
     with db.write() as conn:
-        admin_id = setup.create_user(conn, "Ada", ADMIN, is_admin=True)
-        setup.create_user(conn, "Bob", OTHER)
-        project_id = setup.create_project(conn, "Secure", created_by=admin_id)
+        admin_id = user_service.new_user(conn, "Ada", ADMIN, is_admin=True)
+        user_service.new_user(conn, "Bob", OTHER)
+        project_id = project_service.new_project(conn, "Secure", created_by=admin_id)
         token = auth.create_token(conn, ADMIN, "tests")
     yield Site(module_database_url, db, token, project_id)
     db.close()

@@ -8,8 +8,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from charter.db.queries import sessions as sq
-from charter.domain import seek, sessions, setup
+from charter.projects import service as project_service
+from charter.sessions import queries as session_queries
+from charter.sessions import seek
+from charter.sessions import service as session_service
+from charter.users import service as user_service
 from helpers_db import Api, migrate, open_api
 
 ADMIN = "admin@example.com"
@@ -20,14 +23,14 @@ def api(fresh_database_url: str) -> Iterator[Api]:
     db = migrate(fresh_database_url)
     base = datetime(2026, 1, 1)
     with db.write() as conn:
-        admin = setup.create_user(conn, "Ada", ADMIN, is_admin=True)
-        project = setup.create_project(conn, "Deep", created_by=admin)
+        admin = user_service.new_user(conn, "Ada", ADMIN, is_admin=True)
+        project = project_service.new_project(conn, "Deep", created_by=admin)
         for i in range(95):
-            sid = sessions.create_session(
+            sid = session_service.create_session(
                 conn, project, admin, f"S{i}", tags=["odd"] if i % 2 else []
             )
             # Many ties: five sessions share each timestamp.
-            sq.update_session(conn, sid, created_at=base + timedelta(minutes=i // 5))
+            session_queries.update_session(conn, sid, created_at=base + timedelta(minutes=i // 5))
     db.close()
     yield from open_api(fresh_database_url)
 
@@ -66,8 +69,8 @@ def test_marks_follow_writes(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(seek, "STRIDE", 7)
     before = pages(api)
     with api.db.write() as conn:
-        sessions.delete(conn, before[2][3])
-        sq.update_session(conn, before[0][0], created_at=datetime(2020, 1, 1))
+        session_service.delete(conn, before[2][3])
+        session_queries.update_session(conn, before[0][0], created_at=datetime(2020, 1, 1))
     after = pages(api)
     monkeypatch.setattr(seek, "STRIDE", 10**9)
     assert after == pages(api)
@@ -89,14 +92,17 @@ def test_many_match_plans_give_the_same_pages(
 ) -> None:
     """With FEW_MATCHES at 0 every range filter takes the 'many matches' plan (walk the
     sort index from the first match); pages must equal the other plan's."""
-    from charter.domain import session_views, totals
+    from charter.sessions import read as session_read
+    from charter.sessions import totals
 
     with api.db.write() as conn:
         for i, sid in enumerate(range(1, 96, 2)):
-            sessions.close(conn, sid, 1)
-            sq.update_session(conn, sid, closed_at=datetime(2026, 1, 1) + timedelta(minutes=i))
+            session_service.close(conn, sid, 1)
+            session_queries.update_session(
+                conn, sid, closed_at=datetime(2026, 1, 1) + timedelta(minutes=i)
+            )
     expected = pages(api, **params)
     assert expected, "the filter should match something"
-    monkeypatch.setattr(session_views, "FEW_MATCHES", 0)
+    monkeypatch.setattr(session_read, "FEW_MATCHES", 0)
     totals._cache.clear()
     assert pages(api, **params) == expected

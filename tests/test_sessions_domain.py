@@ -8,12 +8,17 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from charter.catalog import service as catalog_service
+from charter.core.errors import Conflict, Invalid, NotFound
 from charter.db import tables
 from charter.db.engine import Database
-from charter.db.queries import projects as pq
-from charter.db.queries import sessions as sq
-from charter.domain import results, sessions, setup
-from charter.domain.errors import Conflict, Invalid, NotFound
+from charter.milestones import service as milestone_service
+from charter.projects import queries as project_queries
+from charter.projects import service as project_service
+from charter.results import service as result_service
+from charter.sessions import queries as session_queries
+from charter.sessions import service as session_service
+from charter.users import service as user_service
 
 
 class FakeClock:
@@ -30,19 +35,19 @@ class FakeClock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
-    monkeypatch.setattr("charter.domain.sessions.utcnow", fake)
+    monkeypatch.setattr("charter.sessions.service.utcnow", fake)
     return fake
 
 
 @pytest.fixture
 def world(empty_db: Database) -> dict[str, Any]:
     with empty_db.write() as conn:
-        ada = setup.create_user(conn, "Ada", "ada@example.com", is_admin=True)
-        p1 = setup.create_project(conn, "One", created_by=ada)
-        p2 = setup.create_project(conn, "Two", created_by=ada)
-        template = setup.create_template(conn, "Typed")
+        ada = user_service.new_user(conn, "Ada", "ada@example.com", is_admin=True)
+        p1 = project_service.new_project(conn, "One", created_by=ada)
+        p2 = project_service.new_project(conn, "Two", created_by=ada)
+        template = catalog_service.new_template(conn, "Typed")
         fields = {
-            kind: setup.create_field(conn, template, kind.title(), f"f_{kind}", kind)
+            kind: catalog_service.new_field(conn, template, kind.title(), f"f_{kind}", kind)
             for kind in (
                 "string",
                 "text",
@@ -55,16 +60,16 @@ def world(empty_db: Database) -> dict[str, Any]:
                 "multiselect",
             )
         }
-        values = setup.create_field_values(
+        values = catalog_service.new_field_values(
             conn, fields["dropdown"], [("Red", None, "#ff0000"), ("Blue", None, None)]
         )
-        multi = setup.create_field_values(
+        multi = catalog_service.new_field_values(
             conn, fields["multiselect"], [("A", None, None), ("B", None, None)]
         )
-        other = setup.create_field(conn, 1, "Other", "other_dd", "dropdown")
-        other_values = setup.create_field_values(conn, other, [("X", None, None)])
-        config_p2 = setup.create_config(conn, p2, "Only in two")
-        milestone_p2 = setup.create_milestone(conn, p2, "M2", created_by=ada)
+        other = catalog_service.new_field(conn, 1, "Other", "other_dd", "dropdown")
+        other_values = catalog_service.new_field_values(conn, other, [("X", None, None)])
+        config_p2 = catalog_service.new_config(conn, p2, "Only in two")
+        milestone_p2 = milestone_service.new_milestone(conn, p2, "M2", created_by=ada)
     return {
         "db": empty_db,
         "ada": ada,
@@ -97,11 +102,11 @@ def row_counts(db: Database) -> tuple[int, ...]:
 def test_create_uses_defaults_and_counts(world: dict[str, Any]) -> None:
     db = world["db"]
     with db.write() as conn:
-        sid = sessions.create_session(
+        sid = session_service.create_session(
             conn, world["p1"], world["ada"], "Explore login", tags=["a", "b", "a"]
         )
-        row = sq.session_by_id(conn, sid)
-        project = pq.project_by_id(conn, world["p1"])
+        row = session_queries.session_by_id(conn, sid)
+        project = project_queries.project_by_id(conn, world["p1"])
         tag_names = sa.select(tables.tags.c.name).join(
             tables.session_tags, tables.session_tags.c.tag_id == tables.tags.c.id
         )
@@ -165,7 +170,7 @@ def test_bad_input_names_the_field_and_writes_nothing(
         args["custom"] = {"custom_f_multiselect": world["values"]}  # ids of another field
     before = row_counts(db)
     with pytest.raises(Invalid) as info, db.write() as conn:
-        sessions.create_session(conn, world["p1"], world["ada"], **args)
+        session_service.create_session(conn, world["p1"], world["ada"], **args)
     assert info.value.errors is not None and field in info.value.errors
     assert row_counts(db) == before
 
@@ -182,10 +187,10 @@ def test_custom_values_round_trip(world: dict[str, Any]) -> None:
         "custom_f_multiselect": [world["multi"][1], world["multi"][0]],
     }
     with db.write() as conn:
-        sid = sessions.create_session(
+        sid = session_service.create_session(
             conn, world["p1"], world["ada"], "Typed", template_id=world["template"], custom=custom
         )
-        stored = sq.field_values_of(conn, [sid])[sid]
+        stored = session_queries.field_values_of(conn, [sid])[sid]
     assert len(stored) == len(custom)
 
 
@@ -193,26 +198,26 @@ def test_timer_accumulates_only_while_running(world: dict[str, Any], clock: Fake
     db = world["db"]
     ada = world["ada"]
     with db.write() as conn:
-        sid = sessions.create_session(conn, world["p1"], ada, "Timed")
+        sid = session_service.create_session(conn, world["p1"], ada, "Timed")
     with pytest.raises(Conflict), db.write() as conn:
-        sessions.pause(conn, sid, ada)  # not running
+        session_service.pause(conn, sid, ada)  # not running
     with pytest.raises(Conflict), db.write() as conn:
-        sessions.resume(conn, sid, ada)  # never started
+        session_service.resume(conn, sid, ada)  # never started
     with db.write() as conn:
-        sessions.start(conn, sid, ada)
+        session_service.start(conn, sid, ada)
     started = clock.now
     clock.advance(60)
     with db.write() as conn:
-        sessions.pause(conn, sid, ada)
+        session_service.pause(conn, sid, ada)
     clock.advance(3600)  # paused: does not count
     with db.write() as conn:
-        sessions.resume(conn, sid, ada)
+        session_service.resume(conn, sid, ada)
     with pytest.raises(Conflict), db.write() as conn:
-        sessions.start(conn, sid, ada)  # started already
+        session_service.start(conn, sid, ada)  # started already
     clock.advance(30)
     with db.write() as conn:
-        sessions.close(conn, sid, ada)
-        row = sq.session_by_id(conn, sid)
+        session_service.close(conn, sid, ada)
+        row = session_queries.session_by_id(conn, sid)
     assert row is not None
     assert row["is_started"] and row["started_at"] == started
     assert row["elapsed"] == 90 * 1_000_000
@@ -224,22 +229,22 @@ def test_closed_session_refuses_changes_until_reopened(world: dict[str, Any]) ->
     db = world["db"]
     ada, p1 = world["ada"], world["p1"]
     with db.write() as conn:
-        sid = sessions.create_session(conn, p1, ada, "Closable")
-        results.add_results(conn, sid, ada, [{"status_id": 2}])
-        sessions.close(conn, sid, ada)
-    for action in (sessions.start, sessions.close):
+        sid = session_service.create_session(conn, p1, ada, "Closable")
+        result_service.add_results(conn, sid, ada, [{"status_id": 2}])
+        session_service.close(conn, sid, ada)
+    for action in (session_service.start, session_service.close):
         with pytest.raises(Conflict), db.write() as conn:
             action(conn, sid, ada)
     with pytest.raises(Conflict), db.write() as conn:
-        results.add_results(conn, sid, ada, [{"status_id": 3}])
+        result_service.add_results(conn, sid, ada, [{"status_id": 3}])
     with db.write() as conn:
-        project = pq.project_by_id(conn, p1)
+        project = project_queries.project_by_id(conn, p1)
         assert project is not None
         assert (project["session_active_count"], project["session_closed_count"]) == (0, 1)
-        sessions.reopen(conn, sid, ada)
-        results.add_results(conn, sid, ada, [{"status_id": 3}])
-        row = sq.session_by_id(conn, sid)
-        project = pq.project_by_id(conn, p1)
+        session_service.reopen(conn, sid, ada)
+        result_service.add_results(conn, sid, ada, [{"status_id": 3}])
+        row = session_queries.session_by_id(conn, sid)
+        project = project_queries.project_by_id(conn, p1)
     assert row is not None and project is not None
     assert (row["is_closed"], row["closed_at"], row["total_count"], row["failure_count"]) == (
         False,
@@ -249,19 +254,19 @@ def test_closed_session_refuses_changes_until_reopened(world: dict[str, Any]) ->
     )
     assert (project["session_active_count"], project["session_closed_count"]) == (1, 0)
     with pytest.raises(Conflict), db.write() as conn:
-        sessions.reopen(conn, sid, ada)
+        session_service.reopen(conn, sid, ada)
 
 
 def test_delete_updates_project_counters(world: dict[str, Any]) -> None:
     db = world["db"]
     ada, p1 = world["ada"], world["p1"]
     with db.write() as conn:
-        keep = sessions.create_session(conn, p1, ada, "Keep")
-        gone = sessions.create_session(conn, p1, ada, "Gone", tags=["t"])
-        results.add_results(conn, gone, ada, [{"status_id": 2}, {"note": "plain"}])
-        sessions.close(conn, gone, ada)
-        sessions.delete(conn, gone)
-        project = pq.project_by_id(conn, p1)
+        keep = session_service.create_session(conn, p1, ada, "Keep")
+        gone = session_service.create_session(conn, p1, ada, "Gone", tags=["t"])
+        result_service.add_results(conn, gone, ada, [{"status_id": 2}, {"note": "plain"}])
+        session_service.close(conn, gone, ada)
+        session_service.delete(conn, gone)
+        project = project_queries.project_by_id(conn, p1)
         remaining = conn.execute(sa.text("SELECT COUNT(*) FROM session_results")).scalar_one()
     assert project is not None
     assert (
@@ -271,5 +276,5 @@ def test_delete_updates_project_counters(world: dict[str, Any]) -> None:
     ) == (1, 1, 0)
     assert remaining == 0
     with pytest.raises(NotFound), db.write() as conn:
-        sessions.delete(conn, gone)
+        session_service.delete(conn, gone)
     assert keep

@@ -20,8 +20,11 @@ from pathlib import Path
 import httpx
 
 from charter.db.engine import Database
-from charter.db.queries import sessions as sq
-from charter.domain import auth, counters, setup
+from charter.projects import service as project_service
+from charter.sessions import counters
+from charter.sessions import queries as session_queries
+from charter.users import auth
+from charter.users import service as user_service
 from helpers_db import migrate
 from live import CHARTER, _wait_until_up, free_port
 
@@ -33,9 +36,9 @@ DEADLINE_S = 60.0
 def prepare(url: str) -> tuple[str, int]:
     db = migrate(url)
     with db.write() as conn:
-        setup.create_user(conn, "Ada", "ada@example.com", is_admin=True)
+        user_service.new_user(conn, "Ada", "ada@example.com", is_admin=True)
         token = auth.create_token(conn, "ada@example.com", "shutdown test")
-        project_id = setup.create_project(conn, "Shutdown", created_by=1)
+        project_id = project_service.new_project(conn, "Shutdown", created_by=1)
     db.close()
     return token, project_id
 
@@ -119,7 +122,7 @@ def test_sigterm_finishes_in_flight_requests_and_exits_0(
 
     db = Database(url)
     with db.read() as conn:
-        stored = sq.stored_counters(conn, [sid])[sid]["total_count"]
+        stored = session_queries.stored_counters(conn, [sid])[sid]["total_count"]
         assert counters.verify(conn) == []
     db.close()
     assert stored == IN_FLIGHT * BULK

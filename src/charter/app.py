@@ -10,16 +10,17 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from charter import __version__
-from charter.api import bench, ops
-from charter.api.errors import EXCEPTION_HANDLERS
-from charter.api.etag import etag_middleware
-from charter.api.request_id import request_id_middleware
-from charter.api.routes import ROUTES
-from charter.api.throttle import Limits
 from charter.db.engine import Database
+from charter.http.errors import EXCEPTION_HANDLERS
+from charter.http.etag import etag_middleware
+from charter.http.request_id import request_id_middleware
+from charter.http.throttle import Limits
+from charter.ops import routes as ops
+from charter.pages import ROUTES as WEB_ROUTES
+from charter.routes import ROUTES
+from charter.sessions import bench_routes as bench
 from charter.settings import Settings
 from charter.web.errors import app_exception_handlers
-from charter.web.routes import ROUTES as WEB_ROUTES
 from charter.web.security import security_headers_middleware
 
 OPENAPI_PATH = "/api/schema/openapi.json"

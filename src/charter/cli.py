@@ -53,7 +53,7 @@ def _fail(message: str) -> None:
 
 def _run(fn: Any) -> Any:
     """Run a domain call, turning domain errors into a clear CLI error."""
-    from charter.domain.errors import DomainError
+    from charter.core.errors import DomainError
 
     try:
         return fn()
@@ -161,7 +161,8 @@ def user_create(
     ctx: click.Context, name: str, email: str, admin: bool, password: str | None
 ) -> None:
     """Create a user; prints the new user's id."""
-    from charter.domain import passwords, setup
+    from charter.users import passwords
+    from charter.users import service as user_service
 
     if password == "-":
         password = _prompt_password()
@@ -169,7 +170,7 @@ def user_create(
     db = _db(ctx)
     with db.write() as conn:
         user_id = _run(
-            lambda: setup.create_user(conn, name, email, is_admin=admin, password_hash=hashed)
+            lambda: user_service.new_user(conn, name, email, is_admin=admin, password_hash=hashed)
         )
     click.echo(user_id)
 
@@ -185,13 +186,13 @@ def _prompt_password() -> str:
 @click.pass_context
 def user_password(ctx: click.Context, email: str, password: str | None) -> None:
     """Set or reset a user's web sign-in password; signs out their browser sessions."""
-    from charter.domain import web_sessions
+    from charter.signin import service as signin_service
 
     if password is None:
         password = _prompt_password()
     db = _db(ctx)
     with db.write() as conn:
-        _run(lambda: web_sessions.set_password(conn, email, password))
+        _run(lambda: signin_service.set_password(conn, email, password))
     click.echo(f"Password set for {email}; their browser sessions are signed out.", err=True)
 
 
@@ -199,11 +200,11 @@ def user_password(ctx: click.Context, email: str, password: str | None) -> None:
 @click.pass_context
 def user_list(ctx: click.Context) -> None:
     """List users, one a line: id, email, name, admin|user, active|inactive."""
-    from charter.domain import accounts
+    from charter.users import service as user_service
 
     db = _db(ctx)
     with db.read() as conn:
-        rows = accounts.all_users(conn)
+        rows = user_service.all_users(conn)
     for row in rows:
         kind = "admin" if row["is_admin"] else "user"
         state = "active" if row["is_active"] else "inactive"
@@ -213,11 +214,11 @@ def user_list(ctx: click.Context) -> None:
 
 
 def _set_active(ctx: click.Context, email: str, active: bool) -> None:
-    from charter.domain import accounts
+    from charter.users import service as user_service
 
     db = _db(ctx)
     with db.write() as conn:
-        changed = _run(lambda: accounts.set_active(conn, email, active))
+        changed = _run(lambda: user_service.set_active(conn, email, active))
     state = "active" if active else "inactive"
     if not changed:
         click.echo(f"{email} is {state} already.", err=True)
@@ -255,11 +256,11 @@ def member() -> None:
 @click.pass_context
 def member_add(ctx: click.Context, project_id: int, email: str, role: str) -> None:
     """Add a user to a project (or change their role)."""
-    from charter.domain import setup
+    from charter.projects import service as project_service
 
     db = _db(ctx)
     with db.write() as conn:
-        _run(lambda: setup.add_member(conn, project_id, email, role))
+        _run(lambda: project_service.add_member(conn, project_id, email, role))
     click.echo(f"{email} is now {role} of project {project_id}.", err=True)
 
 
@@ -269,11 +270,11 @@ def member_add(ctx: click.Context, project_id: int, email: str, role: str) -> No
 @click.pass_context
 def member_remove(ctx: click.Context, project_id: int, email: str) -> None:
     """Remove a user from a project."""
-    from charter.domain import accounts
+    from charter.users import service as user_service
 
     db = _db(ctx)
     with db.write() as conn:
-        _run(lambda: accounts.remove_member(conn, project_id, email))
+        _run(lambda: user_service.remove_member(conn, project_id, email))
     click.echo(f"{email} is no longer a member of project {project_id}.", err=True)
 
 
@@ -288,11 +289,11 @@ def project() -> None:
 @click.pass_context
 def project_create(ctx: click.Context, name: str, manager_email: str | None) -> None:
     """Create a project; prints the new project's id."""
-    from charter.domain import accounts
+    from charter.users import service as user_service
 
     db = _db(ctx)
     with db.write() as conn:
-        project_id = _run(lambda: accounts.create_project(conn, name, manager_email))
+        project_id = _run(lambda: user_service.create_project(conn, name, manager_email))
     click.echo(project_id)
 
 
@@ -300,11 +301,11 @@ def project_create(ctx: click.Context, name: str, manager_email: str | None) -> 
 @click.pass_context
 def project_list(ctx: click.Context) -> None:
     """List projects, one a line: id, name, active|completed, session count."""
-    from charter.domain import accounts
+    from charter.users import service as user_service
 
     db = _db(ctx)
     with db.read() as conn:
-        rows = accounts.all_projects(conn)
+        rows = user_service.all_projects(conn)
     for row in rows:
         state = "completed" if row["is_completed"] else "active"
         sessions = f"{row['session_count']} sessions"
@@ -324,7 +325,7 @@ def token() -> None:
 @click.pass_context
 def token_create(ctx: click.Context, email: str, name: str) -> None:
     """Create an API token; prints the secret alone (it is not shown again)."""
-    from charter.domain import auth
+    from charter.users import auth
 
     db = _db(ctx)
     with db.write() as conn:
@@ -338,11 +339,11 @@ def token_create(ctx: click.Context, email: str, name: str) -> None:
 def token_list(ctx: click.Context, email: str) -> None:
     """List a user's tokens (never the secrets), one a line: id, name, created_at,
     last_used_at (or never), active or revoked <when>."""
-    from charter.domain import accounts
+    from charter.users import service as user_service
 
     db = _db(ctx)
     with db.read() as conn:
-        tokens = _run(lambda: accounts.tokens_of(conn, email))
+        tokens = _run(lambda: user_service.tokens_of(conn, email))
     for t in tokens:
         state = f"revoked {t['revoked_at']}" if t["revoked_at"] else "active"
         used = t["last_used_at"] or "never"
@@ -356,7 +357,7 @@ def token_list(ctx: click.Context, email: str) -> None:
 @click.pass_context
 def token_revoke(ctx: click.Context, token_id: int) -> None:
     """Revoke a token: it fails at once."""
-    from charter.domain import auth
+    from charter.users import auth
 
     db = _db(ctx)
     with db.write() as conn:
@@ -368,7 +369,7 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
 @click.pass_context
 def recount(ctx: click.Context) -> None:
     """Rebuild stored session and project counters from the data."""
-    from charter.domain import counters
+    from charter.sessions import counters
 
     db = _db(ctx)
     with db.write() as conn:

@@ -22,12 +22,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from charter.catalog import queries as catalog_queries
+from charter.catalog import service as catalog_service
+from charter.db import rows as db_rows
 from charter.db.bulk import BulkLoader
 from charter.db.engine import Database
-from charter.db.queries import projects as pq
-from charter.db.queries import reference as rq
-from charter.db.queries import sessions as sq
-from charter.db.queries import users as uq
 from charter.db.tables import (
     COUNTER_COLUMNS,
     session_field_values,
@@ -37,7 +36,14 @@ from charter.db.tables import (
     sessions,
     templates,
 )
-from charter.domain import counters, passwords, setup
+from charter.milestones import service as milestone_service
+from charter.projects import queries as project_queries
+from charter.projects import service as project_service
+from charter.sessions import counters
+from charter.sessions import queries as session_queries
+from charter.users import passwords
+from charter.users import queries as user_queries
+from charter.users import service as user_service
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 # The demo admin's web sign-in password (`make run` prints it). Demo data only.
@@ -173,12 +179,12 @@ def load_demo(
     """Load the demo; None when it is loaded already."""
     started = time.monotonic()
     with db.write() as conn:
-        if uq.user_by_email(conn, DEMO_ADMIN_EMAIL) is not None:
+        if user_queries.user_by_email(conn, DEMO_ADMIN_EMAIL) is not None:
             return None
         refs = _reference_data(conn)
     rng = random.Random(seed)
     with db.read() as conn:
-        flags = rq.status_flags(conn)
+        flags = catalog_queries.status_flags(conn)
         # Sessions get consecutive ids from here on, project after project.
         first_id = _next_id(conn, sessions)
     n_results = 0
@@ -190,7 +196,9 @@ def load_demo(
             first_id += count
     with db.write() as conn:
         for project_id, _share, _members in refs.projects:
-            pq.set_counters(conn, project_id, sq.project_session_counts(conn, project_id))
+            project_queries.set_counters(
+                conn, project_id, session_queries.project_session_counts(conn, project_id)
+            )
         _sync_sequences(conn)
     seconds = time.monotonic() - started
     return (
@@ -210,7 +218,7 @@ def _split(refs: Refs, n: int) -> Iterator[tuple[int, int]]:
 
 def _reference_data(conn: Connection) -> Refs:
     user_ids = [
-        setup.create_user(
+        user_service.new_user(
             conn,
             name,
             email,
@@ -223,17 +231,19 @@ def _reference_data(conn: Connection) -> Refs:
     admin_id = user_ids[0]
     refs = Refs(user_ids=user_ids, admin_id=admin_id, projects=[])
     for name, share, members in PROJECTS:
-        project_id = setup.create_project(
+        project_id = project_service.new_project(
             conn, name, created_by=admin_id, note=f"Demo project: {name}."
         )
         for email, role in members.items():
-            setup.add_member(conn, project_id, email, role)
+            project_service.add_member(conn, project_id, email, role)
         refs.projects.append((project_id, share, [by_email[e] for e in members]))
-        refs.configs[project_id] = [setup.create_config(conn, project_id, c) for c in CONFIGS]
+        refs.configs[project_id] = [
+            catalog_service.new_config(conn, project_id, c) for c in CONFIGS
+        ]
         ms = []
         for i, (m_name, done) in enumerate(MILESTONES):
             ms.append(
-                setup.create_milestone(
+                milestone_service.new_milestone(
                     conn,
                     project_id,
                     m_name,
@@ -242,15 +252,21 @@ def _reference_data(conn: Connection) -> Refs:
                     due_date=(ANCHOR + timedelta(days=30 * (i - 1))).date(),
                 )
             )
-        ms.append(setup.create_milestone(conn, project_id, "Sprint 42", admin_id, parent_id=ms[1]))
+        ms.append(
+            milestone_service.new_milestone(
+                conn, project_id, "Sprint 42", admin_id, parent_id=ms[1]
+            )
+        )
         refs.milestones[project_id] = ms
 
-    default_template = rq.default_id(conn, templates)
+    default_template = db_rows.default_id(conn, templates)
     assert default_template is not None
-    bug_bash = setup.create_template(conn, "Bug bash")
+    bug_bash = catalog_service.new_template(conn, "Bug bash")
     refs.templates = [default_template, bug_bash]
-    area = setup.create_field(conn, default_template, "Area", "area", "dropdown", display_order=1)
-    area_values = setup.create_field_values(
+    area = catalog_service.new_field(
+        conn, default_template, "Area", "area", "dropdown", display_order=1
+    )
+    area_values = catalog_service.new_field_values(
         conn,
         area,
         [
@@ -260,22 +276,24 @@ def _reference_data(conn: Connection) -> Refs:
             ("Payments", "card", "#ea580c"),
         ],
     )
-    build = setup.create_field(conn, default_template, "Build", "build", "string", display_order=2)
-    platforms = setup.create_field(
+    build = catalog_service.new_field(
+        conn, default_template, "Build", "build", "string", display_order=2
+    )
+    platforms = catalog_service.new_field(
         conn, bug_bash, "Platforms", "platforms", "multiselect", display_order=1
     )
-    platform_values = setup.create_field_values(
+    platform_values = catalog_service.new_field_values(
         conn,
         platforms,
         [("Web", "globe", "#16a34a"), ("iOS", "apple", "#64748b"), ("Android", "robot", "#65a30d")],
     )
-    bugs = setup.create_field(
+    bugs = catalog_service.new_field(
         conn, bug_bash, "Bugs found", "bugs_found", "integer", display_order=2
     )
-    follow = setup.create_field(
+    follow = catalog_service.new_field(
         conn, bug_bash, "Needs follow-up", "needs_follow_up", "checkbox", display_order=3
     )
-    test_date = setup.create_field(
+    test_date = catalog_service.new_field(
         conn, bug_bash, "Test date", "test_date", "date", display_order=4
     )
     refs.fields = {
@@ -292,10 +310,10 @@ def _reference_data(conn: Connection) -> Refs:
     }
     refs.states = [r[0] for r in conn.execute(sa.text("SELECT id FROM states ORDER BY id"))]
     for n in range(1, 21):
-        refs.issues.append(setup.create_issue(conn, 4, f"WEB-{100 + n}", 10001, "WEB"))
+        refs.issues.append(catalog_service.new_issue(conn, 4, f"WEB-{100 + n}", 10001, "WEB"))
     for n in range(1, 11):
-        refs.issues.append(setup.create_issue(conn, 2, f"#{n * 7}", 5001, "acme/mobile-app"))
-    refs.tags = rq.ensure_tags(conn, [*TAGS, RARE_TAG])
+        refs.issues.append(catalog_service.new_issue(conn, 2, f"#{n * 7}", 5001, "acme/mobile-app"))
+    refs.tags = catalog_queries.ensure_tags(conn, [*TAGS, RARE_TAG])
     return refs
 
 

@@ -17,11 +17,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from charter.catalog import service as catalog_service
+from charter.db import rows as db_rows
 from charter.db.engine import Database
-from charter.db.queries import milestones as mq
-from charter.db.queries import reference as rq
 from charter.db.tables import COUNTER_COLUMNS, milestones, project_members, users
-from charter.domain import auth, people, setup
+from charter.milestones import queries as milestone_queries
+from charter.users import auth
+from charter.users import service as user_service
 
 from .conftest import Driver, LiveServer
 from .test_testmo_binding import (
@@ -121,19 +123,21 @@ def extra(live_server: LiveServer, module_database_url: str) -> Iterator[Extra]:
                 )
             ]
             # A user who belongs to no project (created by the admin).
-            outsider = setup.create_user(
+            outsider = user_service.new_user(
                 conn, "Conformance Outsider", "conf-outsider@example.com", created_by=admin_id
             )
             assert members, "the demo project has non-admin members"
             all_users = [r[0] for r in conn.execute(sa.select(users.c.id).order_by(users.c.id))]
-            role_id = people.create_role(
+            role_id = user_service.create_role(
                 conn, "Conformance auditor", "conf_auditor", 1, created_by=admin_id
             )
-            people.set_default_role(conn, members[0], role_id)
-            people.set_default_role(conn, all_users[-1], 2)
+            user_service.set_default_role(conn, members[0], role_id)
+            user_service.set_default_role(conn, all_users[-1], 2)
             group_ids = [
-                people.create_group(conn, "Conformance QA", all_users[:3], created_by=admin_id),
-                people.create_group(conn, "Conformance empty", [], created_by=members[0]),
+                user_service.create_group(
+                    conn, "Conformance QA", all_users[:3], created_by=admin_id
+                ),
+                user_service.create_group(conn, "Conformance empty", [], created_by=members[0]),
             ]
             # Milestones: issues, a type and dates on the project's milestones.
             ms = [
@@ -144,11 +148,11 @@ def extra(live_server: LiveServer, module_database_url: str) -> Iterator[Extra]:
                     .order_by(milestones.c.id)
                 )
             ]
-            issue_a = setup.create_issue(conn, 4, "CONF-1", 77, "CONF")
-            issue_b = setup.create_issue(conn, 2, "#12", 88, "acme/conf")
-            mq.set_issues(conn, ms[0], [issue_a, issue_b])
-            mq.set_issues(conn, ms[-1], [issue_b])
-            rq.update(
+            issue_a = catalog_service.new_issue(conn, 4, "CONF-1", 77, "CONF")
+            issue_b = catalog_service.new_issue(conn, 2, "#12", 88, "acme/conf")
+            milestone_queries.set_issues(conn, ms[0], [issue_a, issue_b])
+            milestone_queries.set_issues(conn, ms[-1], [issue_b])
+            db_rows.update(
                 conn,
                 milestones,
                 ms[0],
@@ -159,7 +163,7 @@ def extra(live_server: LiveServer, module_database_url: str) -> Iterator[Extra]:
                 updated_at=datetime(2025, 1, 2, 9, 30, 0, 123456),
                 updated_by=members[0],
             )
-            rq.update(conn, milestones, ms[-1], type_id=3, note="Nested sprint")
+            db_rows.update(conn, milestones, ms[-1], type_id=3, note="Nested sprint")
             member_token = auth.create_token(
                 conn,
                 conn.execute(sa.select(users.c.email).where(users.c.id == members[0])).scalar_one(),

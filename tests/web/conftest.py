@@ -16,8 +16,8 @@ from litestar.testing import TestClient
 from charter.app import create_app
 from charter.db.engine import Database
 from charter.demo import DEMO_ADMIN_EMAIL
-from charter.domain import auth
 from charter.settings import Settings
+from charter.users import auth
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from litestar.testing import TestClient
 
 from charter.demo import DEMO_ADMIN_EMAIL, load_demo
-from charter.domain import setup, web_sessions
+from charter.signin import service as signin_service
+from charter.users import service as user_service
 from helpers_db import DEMO_SESSIONS, migrate
 
 # Every demo user (and the outsider) signs in with this password in the web tests.
@@ -43,10 +44,10 @@ def prepare_web_demo(url: str, n_sessions: int = DEMO_SESSIONS) -> None:
     db = migrate(url)
     load_demo(db, n_sessions=n_sessions, seed=7, progress=False)
     with db.write() as conn:
-        setup.create_user(conn, "Olive Outsider", OUTSIDER_EMAIL)
+        user_service.new_user(conn, "Olive Outsider", OUTSIDER_EMAIL)
         emails = [row[0] for row in conn.execute(sa.text("SELECT email FROM users"))]
         for email in emails:
-            web_sessions.set_password(conn, email, WEB_PASSWORD)
+            signin_service.set_password(conn, email, WEB_PASSWORD)
     db.close()
 
 
@@ -54,7 +55,7 @@ def csrf_of(client: TestClient[Any]) -> str:
     """The CSRF token a page would embed for this client's cookies."""
     secret = client.cookies.get("charter_session") or client.cookies.get("charter_csrf")
     assert secret, "no session or CSRF cookie yet: GET a page first"
-    return web_sessions.csrf_token(secret)
+    return signin_service.csrf_token(secret)
 
 
 def sign_in_client(client: TestClient[Any], email: str, password: str = WEB_PASSWORD) -> None:

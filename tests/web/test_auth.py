@@ -19,17 +19,18 @@ from litestar.testing import TestClient
 
 from charter.app import create_app
 from charter.cli import main
+from charter.core.clock import utcnow
+from charter.core.errors import Unauthenticated
 from charter.db.engine import Database
 from charter.db.migrate import upgrade
 from charter.db.tables import web_sessions as web_sessions_table
 from charter.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, load_demo
-from charter.domain import accounts, web_sessions
-from charter.domain.clock import utcnow
-from charter.domain.errors import Unauthenticated
 from charter.settings import Settings
+from charter.signin import service as signin_service
+from charter.signin.pages import EMAIL_FAILURES
+from charter.users import service as user_service
 from charter.web.errors import EXCEPTION_HANDLERS
 from charter.web.security import CSP
-from charter.web.signin import EMAIL_FAILURES
 
 
 @contextlib.contextmanager
@@ -115,7 +116,7 @@ def test_next_never_leaves_the_site(web_demo_url: str) -> None:
 def test_failures_all_say_the_same(web_demo_url: str) -> None:
     db = Database(web_demo_url)
     with db.write() as conn:
-        accounts.set_active(conn, "edsger@example.com", False)
+        user_service.set_active(conn, "edsger@example.com", False)
     try:
         with client_for(web_demo_url) as client:
             answers = []
@@ -129,12 +130,12 @@ def test_failures_all_say_the_same(web_demo_url: str) -> None:
                 assert resp.status_code == 401
                 assert "charter_session" not in resp.headers.get("set-cookie", "")
                 answers.append(re.sub(r'value="[^"]*"', "", resp.text))
-                assert web_sessions.SIGN_IN_FAILED in resp.text
+                assert signin_service.SIGN_IN_FAILED in resp.text
             # Only the echoed email differs; the message is identical for every case.
-            assert len({a.count(web_sessions.SIGN_IN_FAILED) for a in answers}) == 1
+            assert len({a.count(signin_service.SIGN_IN_FAILED) for a in answers}) == 1
     finally:
         with db.write() as conn:
-            accounts.set_active(conn, "edsger@example.com", True)
+            user_service.set_active(conn, "edsger@example.com", True)
         db.close()
 
 
@@ -170,14 +171,14 @@ def test_deactivated_user_is_signed_out_at_once(web_demo_url: str) -> None:
         sign_in_client(client, "katherine@example.com")
         assert client.get("/account").status_code == 200
         with db.write() as conn:
-            accounts.set_active(conn, "katherine@example.com", False)
+            user_service.set_active(conn, "katherine@example.com", False)
         try:
             resp = client.get("/account", follow_redirects=False)
             assert resp.status_code == 303
             assert resp.headers["location"] == "/login?next=%2Faccount"
         finally:
             with db.write() as conn:
-                accounts.set_active(conn, "katherine@example.com", True)
+                user_service.set_active(conn, "katherine@example.com", True)
     db.close()
 
 
@@ -393,9 +394,9 @@ def test_demo_admin_signs_in_with_the_printed_password(fresh_database_url: str) 
     upgrade(db)
     load_demo(db, n_sessions=0, progress=False)
     with db.read() as conn:
-        candidate = web_sessions.lookup(conn, DEMO_ADMIN_EMAIL)
+        candidate = signin_service.lookup(conn, DEMO_ADMIN_EMAIL)
     db.close()
-    user_id, _ = web_sessions.check_password(candidate, DEMO_ADMIN_PASSWORD)
+    user_id, _ = signin_service.check_password(candidate, DEMO_ADMIN_PASSWORD)
     assert user_id == candidate.user_id
     with pytest.raises(Unauthenticated):
-        web_sessions.check_password(candidate, "charter-demo-wrong")
+        signin_service.check_password(candidate, "charter-demo-wrong")

@@ -15,13 +15,16 @@ import sqlalchemy as sa
 from helpers_web import prepare_web_demo
 from sqlalchemy.engine import Connection
 
+from charter.core.clock import utcnow
+from charter.core.errors import Forbidden, Invalid, NotFound
+from charter.dashboard import read as dashboard_read
 from charter.db.engine import Database
 from charter.db.migrate import optimize
 from charter.demo import DEMO_ADMIN_EMAIL
-from charter.domain import auth, dashboard, setup
-from charter.domain.auth import User
-from charter.domain.clock import utcnow
-from charter.domain.errors import Forbidden, Invalid, NotFound
+from charter.projects import service as project_service
+from charter.users import auth
+from charter.users import service as user_service
+from charter.users.auth import User
 
 N_SESSIONS = 1500
 
@@ -98,7 +101,7 @@ def test_figures_equal_a_recount_from_the_rows(big: Database) -> None:
     with big.read() as conn:
         admin = user_of(conn, DEMO_ADMIN_EMAIL)
         for project_id in (1, 2):
-            board = dashboard.project_dashboard(conn, admin, project_id, days=90)
+            board = dashboard_read.project_dashboard(conn, admin, project_id, days=90)
             want = recount(conn, project_id, board.window.first, board.window.last)
             assert board.sessions == want["sessions"] > 0
             assert board.results == want["results"] > 0
@@ -127,25 +130,25 @@ def test_window_defaults_to_the_newest_session_and_is_bounded(big: Database) -> 
             sa.text("SELECT max(created_at) FROM sessions WHERE project_id = 1")
         ).scalar_one()
         newest = newest if isinstance(newest, datetime) else datetime.fromisoformat(newest)
-        board = dashboard.project_dashboard(conn, admin, 1)
+        board = dashboard_read.project_dashboard(conn, admin, 1)
         assert board.window.last == min(newest.date(), utcnow().date())
-        assert len(board.window.days) == dashboard.DEFAULT_DAYS
+        assert len(board.window.days) == dashboard_read.DEFAULT_DAYS
         # An explicit end day and length: exactly those days, even with no data.
-        quiet = dashboard.project_dashboard(conn, admin, 1, days=3, until=date(2000, 1, 3))
+        quiet = dashboard_read.project_dashboard(conn, admin, 1, days=3, until=date(2000, 1, 3))
         assert quiet.window.days == [date(2000, 1, 1), date(2000, 1, 2), date(2000, 1, 3)]
         assert quiet.sessions == quiet.results == quiet.elapsed == 0
         assert quiet.testers == []
         assert all(s.per_day == [0, 0, 0] for s in quiet.statuses)
-        for days in (0, dashboard.MAX_DAYS + 1):
+        for days in (0, dashboard_read.MAX_DAYS + 1):
             with pytest.raises(Invalid) as caught:
-                dashboard.project_dashboard(conn, admin, 1, days=days)
+                dashboard_read.project_dashboard(conn, admin, 1, days=days)
             assert caught.value.errors is not None and "days" in caught.value.errors
 
 
 @pytest.mark.parametrize("raw", ["0", "91", "-1", "abc", "1.5", " 7", "٣"])
 def test_bad_days_name_the_field(raw: str) -> None:
     with pytest.raises(Invalid) as caught:
-        dashboard.parse_days(raw)
+        dashboard_read.parse_days(raw)
     assert caught.value.errors is not None and list(caught.value.errors) == ["days"]
 
 
@@ -154,26 +157,30 @@ def test_bad_days_name_the_field(raw: str) -> None:
 )
 def test_bad_until_names_the_field(raw: str) -> None:
     with pytest.raises(Invalid) as caught:
-        dashboard.parse_until(raw)
+        dashboard_read.parse_until(raw)
     assert caught.value.errors is not None and list(caught.value.errors) == ["until"]
 
 
 def test_good_parameters_parse() -> None:
-    assert dashboard.parse_days(None) == dashboard.parse_days("") == dashboard.DEFAULT_DAYS
-    assert dashboard.parse_days("90") == 90
-    assert dashboard.parse_until("2026-02-28") == date(2026, 2, 28)
-    assert dashboard.parse_until("") is None
+    assert (
+        dashboard_read.parse_days(None)
+        == dashboard_read.parse_days("")
+        == dashboard_read.DEFAULT_DAYS
+    )
+    assert dashboard_read.parse_days("90") == 90
+    assert dashboard_read.parse_until("2026-02-28") == date(2026, 2, 28)
+    assert dashboard_read.parse_until("") is None
 
 
 def test_outsiders_are_refused(big: Database) -> None:
     with big.read() as conn:
         # Alan is a viewer of project 3 and a tester of 1, not a member of 2.
         alan = user_of(conn, "alan@example.com")
-        assert dashboard.project_dashboard(conn, alan, 3).project["id"] == 3
+        assert dashboard_read.project_dashboard(conn, alan, 3).project["id"] == 3
         with pytest.raises(Forbidden):
-            dashboard.project_dashboard(conn, alan, 2)
+            dashboard_read.project_dashboard(conn, alan, 2)
         with pytest.raises(NotFound):
-            dashboard.project_dashboard(conn, alan, 999_999)
+            dashboard_read.project_dashboard(conn, alan, 999_999)
 
 
 # --- query plans ----------------------------------------------------------------------
@@ -187,7 +194,7 @@ def served_statements(conn: Connection, user: User, days: int) -> list[tuple[str
 
     sa.event.listen(conn, "before_cursor_execute", record)
     try:
-        board = dashboard.project_dashboard(conn, user, 1, days=days)
+        board = dashboard_read.project_dashboard(conn, user, 1, days=days)
     finally:
         sa.event.remove(conn, "before_cursor_execute", record)
     assert board.sessions > 0
@@ -202,7 +209,7 @@ def explain(conn: Connection, statement: str, parameters: Any) -> list[str]:
     return [str(r[0]) for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
 
 
-@pytest.mark.parametrize("days", [1, dashboard.DEFAULT_DAYS, dashboard.MAX_DAYS])
+@pytest.mark.parametrize("days", [1, dashboard_read.DEFAULT_DAYS, dashboard_read.MAX_DAYS])
 def test_queries_use_indexes_and_never_read_results(big: Database, days: int) -> None:
     with big.read() as conn:
         admin = user_of(conn, DEMO_ADMIN_EMAIL)
@@ -282,7 +289,7 @@ def test_page_numbers_equal_the_api_and_a_recount(
     assert int(found["milestone_active_count"]) == project["milestone_active_count"]
 
     with big.read() as conn:
-        board = dashboard.project_dashboard(conn, user_of(conn, DEMO_ADMIN_EMAIL), 1, days=90)
+        board = dashboard_read.project_dashboard(conn, user_of(conn, DEMO_ADMIN_EMAIL), 1, days=90)
         want = recount(conn, 1, board.window.first, board.window.last)
     # The window, asked of the API's list: created_after/before are strict.
     after = datetime.combine(board.window.first, datetime.min.time()) - timedelta(microseconds=1)
@@ -375,9 +382,9 @@ def test_hostile_names_stay_text(web_client: Any, api_get: Any, big: Database) -
     hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     with big.write() as conn:
         admin = user_of(conn, DEMO_ADMIN_EMAIL)
-        project_id = setup.create_project(conn, hostile, created_by=admin.id)
-        tester = setup.create_user(conn, hostile + " tester", "hostile@example.com")
-        setup.add_member(conn, project_id, "hostile@example.com", "tester")
+        project_id = project_service.new_project(conn, hostile, created_by=admin.id)
+        tester = user_service.new_user(conn, hostile + " tester", "hostile@example.com")
+        project_service.add_member(conn, project_id, "hostile@example.com", "tester")
     client = web_client("admin")
     with big.write() as conn:
         bearer = auth.create_token(conn, DEMO_ADMIN_EMAIL, "hostile")

@@ -17,8 +17,10 @@ import sqlalchemy as sa
 from helpers_web import ROLE_EMAILS
 from litestar.testing import TestClient
 
+from charter.catalog import service as catalog_service
 from charter.db.engine import Database
-from charter.domain import auth, counters, setup
+from charter.sessions import counters
+from charter.users import auth
 
 Client = Callable[[str], TestClient[Any]]
 HTMX = {"HX-Request": "true"}
@@ -52,20 +54,20 @@ def api(db: Database, web_client: Client) -> Callable[..., Any]:
 def every_type(db: Database) -> dict[str, Any]:
     """A template with one session field of every type the domain supports."""
     with db.write() as conn:
-        template = setup.create_template(conn, "Every field type")
+        template = catalog_service.new_template(conn, "Every field type")
         ids = {}
         for order, kind in enumerate(
             ("string", "text", "integer", "float", "checkbox", "date", "link")
         ):
-            ids[kind] = setup.create_field(
+            ids[kind] = catalog_service.new_field(
                 conn, template, f"A {kind}", f"f_{kind}", kind, display_order=order
             )
         for order, kind in enumerate(("dropdown", "multiselect"), start=10):
-            ids[kind] = setup.create_field(
+            ids[kind] = catalog_service.new_field(
                 conn, template, f"A {kind}", f"f_{kind}", kind, display_order=order
             )
         values = {
-            kind: setup.create_field_values(
+            kind: catalog_service.new_field_values(
                 conn, ids[kind], [("Red", None, "#dc2626"), ("Blue", None, "#2563eb")]
             )
             for kind in ("dropdown", "multiselect")

@@ -10,9 +10,9 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
-from charter.api.errors import STATUS_OF
-from charter.api.request_id import new_request_id, request_id_of
-from charter.domain.errors import DomainError
+from charter.core.errors import DomainError
+from charter.http.errors import STATUS_OF
+from charter.http.request_id import new_request_id, request_id_of
 from charter.web.csrf import CsrfFailed
 from charter.web.guard import SignInRequired
 from charter.web.render import redirect, render, sign_in_url

@@ -6,8 +6,8 @@ from typing import Any
 
 from litestar import Request
 
-from charter.domain import inputs
-from charter.domain.errors import Invalid
+from charter.core import inputs
+from charter.core.errors import Invalid
 
 MAX_FIELD = 10_000
 

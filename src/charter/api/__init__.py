@@ -1,1 +1,0 @@
-"""HTTP only: parse and validate parameters, call the domain, shape the response."""

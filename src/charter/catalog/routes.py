@@ -1,0 +1,358 @@
+"""Charter extension: the site-wide reference data (templates, their custom fields and
+dropdown values, workflow states, statuses, external issues, tags). Any user reads;
+site admins write. Every resource gets the same routes from one table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.openapi.spec import OpenAPIType, Schema
+
+from charter.catalog import schemas as catalog_schemas
+from charter.catalog import service as catalog_service
+from charter.core.listing import ListQuery, Page
+from charter.db.tables import FIELD_TYPES
+from charter.http import docs
+from charter.http.conventions import FilterSpec, ListSpec, list_parameters, operation_with
+from charter.http.deps import path_id
+from charter.http.read_routes import as_one, read_one, read_page
+from charter.http.write_routes import (
+    admin_item,
+    admin_only,
+    create_endpoint,
+    delete_endpoint,
+    update_endpoint,
+)
+
+Conn = Any
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One kind of site-wide object and the routes it gets.
+
+    Items live at `{item_path}/{<item_param>}`; the list (and create) at `list_path`,
+    which may hold the parent's id as `{<parent_param>}` (fields of a template)."""
+
+    tag: str
+    what: str  # "Template", for messages and summaries
+    item_path: str
+    item_param: str
+    list_path: str
+    spec: ListSpec
+    page_schema: Any
+    single_schema: Any
+    allowed: Sequence[str]
+    listing: Callable[[Conn, int | None, ListQuery], Page]
+    view: Callable[[Conn, int], dict[str, Any]]
+    parent_param: str | None = None
+    parent_what: str = ""
+    create: Callable[[Conn, int | None, dict[str, Any]], int] | None = None
+    update: Callable[[Conn, int, dict[str, Any]], None] | None = None
+    remove: Callable[[Conn, int], None] | None = None
+    update_summary: str = ""
+    remove_summary: str = ""
+    required: Sequence[str] = ()  # body fields a create needs (for the document)
+    types: Mapping[str, Schema] | None = None  # body fields typed unlike the docs.body rule
+
+    @property
+    def item_route(self) -> str:
+        return f"{self.item_path}/{{{self.item_param}:str}}"
+
+    def name(self, verb: str) -> str:
+        return f"{verb}_{self.tag}_admin"
+
+
+def _parent_id(r: Resource, request: Request[Any, Any, Any]) -> int | None:
+    if r.parent_param is None:
+        return None
+    return path_id(request.path_params[r.parent_param], r.parent_what)
+
+
+def _item_id(r: Resource, request: Request[Any, Any, Any]) -> int:
+    return path_id(request.path_params[r.item_param], r.what)
+
+
+def routes_for(r: Resource) -> list[Any]:
+    async def list_items(request: Request[Any, Any, Any]) -> Response[bytes]:
+        return await read_page(
+            request,
+            r.spec,
+            lambda conn, _user, query: r.listing(conn, _parent_id(r, request), query),
+        )
+
+    async def get_item(request: Request[Any, Any, Any]) -> Response[bytes]:
+        return await read_one(request, lambda conn, _user: r.view(conn, _item_id(r, request)))
+
+    routes = [
+        get(
+            r.list_path,
+            operation_class=operation_with(list_parameters(r.spec)),
+            responses=docs.responses(r.page_schema, 404, 422),
+            summary=f"List {r.spec.noun} (Charter extension)",
+            tags=["administration"],
+            name=r.name("list"),
+        )(list_items),
+        get(
+            r.item_route,
+            operation_class=operation_with([]),
+            responses=docs.responses(r.single_schema, 404),
+            summary=f"One {r.what.lower()} (Charter extension)",
+            tags=["administration"],
+            name=r.name("get"),
+        )(get_item),
+    ]
+    create, update, remove = r.create, r.update, r.remove
+    # handler_name: the function names the handlers had, so the operationIds stay.
+    view = as_one(r.view)
+    item = admin_item(r.what)
+    if create is not None:
+        routes.append(
+            create_endpoint(
+                r.list_path,
+                target=admin_item(r.parent_what) if r.parent_param else admin_only,
+                allowed=r.allowed,
+                required=r.required,
+                types=r.types,
+                create=lambda conn, _user, parent, body: create(conn, parent, body),
+                view=view,
+                codes=(403, 404, 409, 422),
+                name=r.name("create"),
+                handler_name="create_item",
+                summary=f"Create a {r.what.lower()} (site admins; Charter extension)",
+                tag="administration",
+                schema=r.single_schema,
+            )
+        )
+    if update is not None:
+        routes.append(
+            update_endpoint(
+                r.item_route,
+                target=item,
+                allowed=r.allowed,
+                types=r.types,
+                change=lambda conn, _user, item_id, body: update(conn, item_id, body),
+                view=view,
+                codes=(403, 404, 409, 412, 422),
+                name=r.name("update"),
+                handler_name="update_item",
+                summary=r.update_summary or f"Edit a {r.what.lower()} (site admins; If-Match)",
+                tag="administration",
+                schema=r.single_schema,
+            )
+        )
+    if remove is not None:
+        routes.append(
+            delete_endpoint(
+                r.item_route,
+                target=item,
+                current=view,
+                remove=lambda conn, _user, item_id: remove(conn, item_id),
+                codes=(403, 404, 409, 412),
+                name=r.name("delete"),
+                handler_name="delete_item",
+                summary=r.remove_summary or f"Delete a {r.what.lower()} (site admins)",
+                tag="administration",
+            )
+        )
+    return routes
+
+
+def _no_parent(fn: Callable[[Conn, Any], Any]) -> Callable[[Conn, int | None, Any], Any]:
+    return lambda conn, _parent, arg: fn(conn, arg)
+
+
+def _with_parent(fn: Callable[[Conn, int, Any], Any]) -> Callable[[Conn, int | None, Any], Any]:
+    def call(conn: Conn, parent: int | None, arg: Any) -> Any:
+        assert parent is not None
+        return fn(conn, parent, arg)
+
+    return call
+
+
+TEMPLATES = Resource(
+    tag="templates",
+    what="Template",
+    item_path="/api/v1/templates",
+    item_param="template_id",
+    list_path="/api/v1/templates",
+    spec=ListSpec(
+        noun="templates",
+        sorts={"templates:created_at": "created_at", "templates:name": "name"},
+        default_sort="templates:created_at",
+    ),
+    page_schema=catalog_schemas.TemplatePage,
+    single_schema=catalog_schemas.TemplateSingle,
+    allowed=catalog_service.TEMPLATE_FIELDS,
+    listing=_no_parent(catalog_service.list_templates),
+    view=catalog_service.template_view,
+    create=_no_parent(catalog_service.create_template),
+    update=catalog_service.update_template,
+    required=("name",),
+    update_summary="Rename a template or make it the default (site admins; If-Match)",
+)
+
+
+FIELDS = Resource(
+    tag="fields",
+    what="Field",
+    item_path="/api/v1/fields",
+    item_param="field_id",
+    list_path="/api/v1/templates/{template_id:str}/fields",
+    parent_param="template_id",
+    parent_what="Template",
+    spec=ListSpec(
+        noun="the custom fields of a template",
+        sorts={"fields:display_order": "display_order", "fields:name": "name"},
+        default_sort="fields:display_order",
+    ),
+    page_schema=catalog_schemas.TemplateFieldPage,
+    single_schema=catalog_schemas.TemplateFieldSingle,
+    allowed=catalog_service.FIELD_FIELDS,
+    listing=_with_parent(catalog_service.list_fields),
+    view=catalog_service.field_view,
+    create=_with_parent(catalog_service.create_field),
+    update=catalog_service.update_field,
+    required=("name", "system_name", "type"),
+    types={
+        "type": Schema(type=OpenAPIType.STRING, enum=list(FIELD_TYPES)),
+        "scope": Schema(type=OpenAPIType.STRING, enum=list(catalog_service.SCOPES)),
+        "system_name": Schema(type=OpenAPIType.STRING, pattern="^[a-z][a-z0-9_]{0,62}$"),
+    },
+    remove=catalog_service.delete_field,
+    update_summary="Edit a custom field; its type and scope are fixed (site admins; If-Match)",
+    remove_summary="Delete a custom field no session or result holds a value of (site admins)",
+)
+
+
+FIELD_VALUES = Resource(
+    tag="field_values",
+    what="Field value",
+    item_path="/api/v1/fields/values",
+    item_param="value_id",
+    list_path="/api/v1/fields/{field_id:str}/values",
+    parent_param="field_id",
+    parent_what="Field",
+    spec=ListSpec(
+        noun="the values of a dropdown or multi-select field",
+        sorts={"field_values:display_order": "display_order", "field_values:name": "name"},
+        default_sort="field_values:display_order",
+    ),
+    page_schema=catalog_schemas.FieldValuePage,
+    single_schema=catalog_schemas.FieldValueSingle,
+    allowed=catalog_service.VALUE_FIELDS,
+    listing=_with_parent(catalog_service.list_values),
+    view=catalog_service.value_view,
+    create=_with_parent(catalog_service.create_value),
+    update=catalog_service.update_value,
+    required=("name",),
+    remove=catalog_service.delete_value,
+    remove_summary="Delete a field value no session or result uses (site admins)",
+)
+
+
+STATES = Resource(
+    tag="states",
+    what="State",
+    item_path="/api/v1/states",
+    item_param="state_id",
+    list_path="/api/v1/states",
+    spec=ListSpec(
+        noun="workflow states",
+        sorts={"states:display_order": "display_order", "states:name": "name"},
+        default_sort="states:display_order",
+    ),
+    page_schema=catalog_schemas.StatePage,
+    single_schema=catalog_schemas.StateSingle,
+    allowed=catalog_service.STATE_FIELDS,
+    listing=_no_parent(catalog_service.list_states),
+    view=catalog_service.state_view,
+    create=_no_parent(catalog_service.create_state),
+    update=catalog_service.update_state,
+    required=("name",),
+    remove=catalog_service.delete_state,
+    update_summary="Rename, reorder or make a state the default (site admins; If-Match)",
+    remove_summary="Delete a workflow state no session uses, not the default (site admins)",
+)
+
+
+STATUSES = Resource(
+    tag="statuses",
+    what="Status",
+    item_path="/api/v1/statuses",
+    item_param="status_id",
+    list_path="/api/v1/statuses",
+    spec=ListSpec(
+        noun="statuses (all 25)",
+        sorts={"statuses:id": "id"},
+        default_sort="statuses:id",
+        filters=(FilterSpec("is_active", "bool", "is_active", "Enabled (1) or disabled (0)."),),
+    ),
+    page_schema=catalog_schemas.StatusPage,
+    single_schema=catalog_schemas.StatusSingle,
+    allowed=catalog_service.STATUS_FIELDS,
+    listing=_no_parent(catalog_service.list_statuses),
+    view=catalog_service.status_view,
+    update=catalog_service.update_status,
+    types={"system_name": Schema(type=OpenAPIType.STRING, pattern="^[a-z][a-z0-9_]{0,62}$")},
+    update_summary=(
+        "Edit a status; changed flags rebuild the session counters (site admins; If-Match)"
+    ),
+)
+
+
+ISSUES = Resource(
+    tag="issues",
+    what="Issue",
+    item_path="/api/v1/issues",
+    item_param="issue_id",
+    list_path="/api/v1/issues",
+    spec=ListSpec(
+        noun="external issues",
+        sorts={"issues:created_at": "created_at", "issues:display_id": "display_id"},
+        default_sort="issues:created_at",
+        filters=(FilterSpec("type", "ids", "type", "1 custom, 2 GitHub, 3 GitLab, 4 Jira."),),
+    ),
+    page_schema=catalog_schemas.IssuePage,
+    single_schema=catalog_schemas.IssueSingle,
+    allowed=catalog_service.ISSUE_FIELDS,
+    listing=_no_parent(catalog_service.list_issues),
+    view=catalog_service.issue_view,
+    create=_no_parent(catalog_service.create_issue),
+    remove=catalog_service.delete_issue,
+    required=("type", "display_id"),
+    types={"type": Schema(type=OpenAPIType.INTEGER, enum=[1, 2, 3, 4])},
+    remove_summary="Delete an issue nothing links to (site admins)",
+)
+
+
+TAGS = Resource(
+    tag="tags",
+    what="Tag",
+    item_path="/api/v1/tags",
+    item_param="tag_id",
+    list_path="/api/v1/tags",
+    spec=ListSpec(
+        noun="tags with the number of sessions using each",
+        sorts={"tags:name": "name", "tags:id": "id"},
+        default_sort="tags:name",
+    ),
+    page_schema=catalog_schemas.TagPage,
+    single_schema=catalog_schemas.TagSingle,
+    allowed=catalog_service.TAG_FIELDS,
+    listing=_no_parent(catalog_service.list_tags),
+    view=catalog_service.tag_view,
+    update=catalog_service.update_tag,
+    remove=catalog_service.delete_tag,
+    update_summary="Rename a tag (site admins; If-Match)",
+    remove_summary="Delete a tag and take it off every session (site admins)",
+)
+
+
+RESOURCES = (TEMPLATES, FIELDS, FIELD_VALUES, STATES, STATUSES, ISSUES, TAGS)
+
+
+ROUTES = [route for resource in RESOURCES for route in routes_for(resource)]

@@ -1,0 +1,143 @@
+"""Response shapes for the OpenAPI document. Handlers build plain dicts (sessions
+carry one custom_<field> key per template field, which a static type cannot list);
+these Structs describe the fixed part of each shape."""
+
+from __future__ import annotations
+
+import msgspec
+
+from charter.http.schemas import Envelope
+
+
+class FieldValue(msgspec.Struct):
+    id: int
+    field_id: int
+    name: str
+    icon: str | None
+    color: str | None
+    display_order: int
+
+
+class FieldValuePage(Envelope):
+    result: list[FieldValue]
+    expands: dict[str, object]
+
+
+class FieldValueSingle(msgspec.Struct):
+    result: FieldValue
+    expands: dict[str, object]
+
+
+class TemplateField(msgspec.Struct):
+    id: int
+    template_id: int
+    name: str
+    system_name: str
+    type: str
+    scope: str
+    is_required: bool
+    display_order: int
+    values: list[FieldValue]
+
+
+class TemplateFieldPage(Envelope):
+    result: list[TemplateField]
+    expands: dict[str, object]
+
+
+class TemplateFieldSingle(msgspec.Struct):
+    result: TemplateField
+    expands: dict[str, object]
+
+
+class Template(msgspec.Struct):
+    id: int
+    name: str
+    is_default: bool
+    created_at: str
+    fields: list[TemplateField]
+
+
+class TemplatePage(Envelope):
+    result: list[Template]
+    expands: dict[str, object]
+
+
+class TemplateSingle(msgspec.Struct):
+    result: Template
+    expands: dict[str, object]
+
+
+class State(msgspec.Struct):
+    id: int
+    name: str
+    is_default: bool
+    display_order: int
+
+
+class StatePage(Envelope):
+    result: list[State]
+    expands: dict[str, object]
+
+
+class StateSingle(msgspec.Struct):
+    result: State
+    expands: dict[str, object]
+
+
+class Status(msgspec.Struct):
+    id: int
+    name: str
+    system_name: str
+    color: str
+    is_final: bool
+    is_untested: bool
+    is_passed: bool
+    is_failed: bool
+    aliases: list[str]
+    is_active: bool
+
+
+class StatusPage(Envelope):
+    result: list[Status]
+    expands: dict[str, object]
+
+
+class StatusSingle(msgspec.Struct):
+    result: Status
+    expands: dict[str, object]
+
+
+class Issue(msgspec.Struct):
+    id: int
+    type: int
+    display_id: str
+    external_project_id: int | None
+    external_project_key: str | None
+    created_at: str
+
+
+class IssuePage(Envelope):
+    result: list[Issue]
+    expands: dict[str, object]
+
+
+class IssueSingle(msgspec.Struct):
+    result: Issue
+    expands: dict[str, object]
+
+
+class Tag(msgspec.Struct):
+    id: int
+    name: str
+    session_count: int
+
+
+class TagPage(Envelope):
+    result: list[Tag]
+    expands: dict[str, object]
+
+
+class TagSingle(msgspec.Struct):
+    result: Tag
+    expands: dict[str, object]

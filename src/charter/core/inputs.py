@@ -1,0 +1,177 @@
+"""Rules every value from outside obeys, whatever its field: text never holds a NUL
+character, and an id fits the id columns.
+
+PostgreSQL cannot store NUL in text and SQLite can; rejecting it everywhere keeps the
+two databases alike. An id outside the 32-bit id columns names no object, but the
+drivers fail on it (SQLite above 2**63, PostgreSQL above 2**31) before a lookup
+could say so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from charter.core.errors import Invalid
+from charter.core.listing import ListQuery, Page
+from charter.db import listing as db_listing
+from charter.db import rows as db_rows
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
+
+
+NUL_PROBLEM = "Must not contain NUL characters (\\u0000)."
+
+
+def is_id(value: Any) -> bool:
+    """Whether `value` is an integer that an id column can hold (bool is not)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
+
+
+def nul_path(value: Any, path: str) -> str | None:
+    """The path (a.0.b) of the first string in a decoded JSON value that holds NUL;
+    a key that holds one is blamed on its object."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                return path
+            found = nul_path(item, f"{path}.{key}" if path else key)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = nul_path(item, f"{path}.{index}" if path else str(index))
+            if found is not None:
+                return found
+    return None
+
+
+def reject_nul(value: Any, path: str = "") -> None:
+    """422 naming the field when any string in `value` holds NUL (the body itself: "body")."""
+    found = nul_path(value, path)
+    if found is not None:
+        raise Invalid.field(found or "body", NUL_PROBLEM)
+
+
+MAX_NAME = 200
+
+
+MAX_NOTE = 100_000
+
+
+MAX_ORDER = 2**31 - 1
+
+
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+_SYSTEM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+def required(body: Mapping[str, Any], name: str) -> Any:
+    if name not in body:
+        raise Invalid.field(name, f"The {name} is required.")
+    value: Any = body[name]
+    return value
+
+
+def text(name: str, value: Any, max_len: int = MAX_NAME) -> str:
+    """A non-empty string (stripped) of at most `max_len` characters."""
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid.field(name, "Must be a non-empty string.")
+    cleaned = value.strip()
+    if len(cleaned) > max_len:
+        raise Invalid.field(name, f"Must be at most {max_len} characters.")
+    return cleaned
+
+
+def optional_text(name: str, value: Any, max_len: int = MAX_NOTE) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid.field(name, "Must be a string or null.")
+    if len(value) > max_len:
+        raise Invalid.field(name, f"Must be at most {max_len} characters.")
+    return value
+
+
+def system_name(name: str, value: Any) -> str:
+    """Lowercase letters, digits and _, starting with a letter (at most 63)."""
+    if not isinstance(value, str) or not _SYSTEM_NAME.match(value):
+        raise Invalid.field(name, "Lowercase letters, digits and _, starting with a letter.")
+    return value
+
+
+def boolean(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid.field(name, "Must be true or false.")
+    return value
+
+
+def integer(name: str, value: Any, low: int = 0, high: int = MAX_ORDER) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise Invalid.field(name, f"Must be an integer from {low} to {high}.")
+    return value
+
+
+def optional_id(name: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise Invalid.field(name, "Must be an integer id or null.")
+    return value
+
+
+def day(name: str, value: Any) -> date | None:
+    """A date written YYYY-MM-DD, or null."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) != 10:
+        raise Invalid.field(name, "Must be a date (YYYY-MM-DD) or null.")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid.field(name, "Must be a date (YYYY-MM-DD) or null.") from None
+
+
+def color(name: str, value: Any, nullable: bool = True) -> str | None:
+    if value is None and nullable:
+        return None
+    if not isinstance(value, str) or not _COLOR.match(value):
+        raise Invalid.field(name, "Must be a color written #rrggbb.")
+    return value.lower()
+
+
+def paged(
+    conn: Connection,
+    table: sa.Table,
+    base: sa.ColumnElement[bool],
+    query: ListQuery,
+    shape: Callable[[Sequence[RowMapping]], list[dict[str, Any]]],
+) -> Page:
+    """One page of `table` rows matching `base` and the query's filters, shaped."""
+    req = db_listing.PageRequest(
+        query.filters, query.sort, query.descending, query.per_page, query.offset
+    )
+    ids = db_listing.page_ids(conn, table, base, req)
+    total = db_listing.count(conn, table, base, query.filters)
+    return Page(shape(db_rows.rows_by_ids(conn, table, ids)), total, {})
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _required_text(name: str, value: str, max_len: int = 200) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise Invalid.field(name, f"The {name} must not be empty.")
+    if len(value) > max_len:
+        raise Invalid.field(name, f"The {name} must be at most {max_len} characters.")
+    return value

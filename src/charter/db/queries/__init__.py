@@ -1,1 +1,0 @@
-"""SQL, one module per area. Functions take a Connection and return plain values."""

@@ -1,1 +1,0 @@
-"""Business rules, independent of HTTP. Functions take a Connection inside a transaction."""

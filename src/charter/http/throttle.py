@@ -1,0 +1,162 @@
+"""Throttles: at most `limit` events per key in a fixed window of `window_seconds`.
+
+One small interface for any key (a client address, a token id, an email):
+
+    fails = Throttle(limit=20, window_seconds=60)
+    wait = fails.retry_after(key)   # None, or seconds to wait: refuse before any work
+    ...
+    fails.hit(key)                  # count one event (e.g. a failed sign-in)
+
+    rate = Throttle(limit=600, window_seconds=60)
+    wait = rate.hit(key)            # count this request; None, or seconds to wait if over
+
+The API uses two (`Limits`): failed authentications per client address, checked before
+the database is touched, and an optional request rate per token. State lives in memory
+in each worker process, so with N workers a client may get up to N x the limit; that is
+enough for a self-hosted server. Memory stays bounded: at most `max_keys` keys are kept,
+and the oldest windows are dropped first. Each call is O(1) amortised.
+
+The client address is the ASGI client host: behind a reverse proxy every client shares
+the proxy's address (X-Forwarded-For is not trusted).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+
+from charter.http.errors import TooManyRequests
+from charter.settings import Settings
+
+MAX_KEYS = 10_000
+
+
+class Throttle:
+    """A fixed-window counter per key; thread-safe (the DB thread pool calls it too)."""
+
+    def __init__(
+        self,
+        limit: int,
+        window_seconds: float,
+        *,
+        max_keys: int = MAX_KEYS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if limit < 1 or window_seconds <= 0 or max_keys < 1:
+            raise ValueError("a throttle needs limit >= 1, window_seconds > 0, max_keys >= 1")
+        self.limit = limit
+        self.window = float(window_seconds)
+        self.max_keys = max_keys
+        self.clock = clock
+        # key -> [window start, count]. Insertion order is window-start order (a key is
+        # re-inserted when its window restarts), so the oldest windows come first.
+        self._windows: dict[Hashable, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, key: Hashable) -> int | None:
+        """Seconds (>= 1) until `key` may act again if it used up its limit, else None.
+        Counts nothing."""
+        entry = self._windows.get(key)
+        if entry is None:  # the hot path: a key with no recent events, no lock taken
+            return None
+        with self._lock:
+            return self._wait(entry, self.clock())
+
+    def hit(self, key: Hashable) -> int | None:
+        """Count one event for `key`. None if it was within the limit; otherwise (the
+        limit was already used up) the seconds to wait, and nothing is counted."""
+        now = self.clock()
+        with self._lock:
+            entry = self._windows.get(key)
+            if entry is not None and now - entry[0] >= self.window:
+                del self._windows[key]
+                entry = None
+            if entry is None:
+                self._prune(now)
+                self._windows[key] = [now, 1.0]
+                return None
+            wait = self._wait(entry, now)
+            if wait is None:
+                entry[1] += 1
+            return wait
+
+    def __len__(self) -> int:
+        return len(self._windows)
+
+    def _wait(self, entry: list[float], now: float) -> int | None:
+        start, count = entry
+        if count < self.limit or now - start >= self.window:
+            return None
+        return max(1, math.ceil(start + self.window - now))
+
+    def _prune(self, now: float) -> None:
+        """Drop expired windows from the front, then the oldest while over `max_keys`."""
+        windows = self._windows
+        while windows:
+            oldest = next(iter(windows))
+            if now - windows[oldest][0] < self.window and len(windows) < self.max_keys:
+                break
+            del windows[oldest]
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The key failed authentications are counted under: the ASGI client host ("" when
+    the server has none, e.g. on a Unix socket, where every client shares it)."""
+    client = request.scope.get("client")  # not request.client: that builds an object
+    return client[0] if client else ""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The API's throttles, one set per application instance (per worker process)."""
+
+    auth_failures: Throttle | None  # key: client address
+    token_rate: Throttle | None  # key: token id
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        for name in ("auth_fail_limit", "auth_fail_window_seconds", "token_rate_limit"):
+            if getattr(settings, name) < (1 if name == "auth_fail_window_seconds" else 0):
+                raise ValueError(
+                    f"CHARTER_{name.upper()} is out of range: {getattr(settings, name)}"
+                )
+        fails = None
+        if settings.auth_fail_limit > 0:
+            fails = Throttle(settings.auth_fail_limit, settings.auth_fail_window_seconds)
+        rate = None
+        if settings.token_rate_limit > 0:
+            rate = Throttle(settings.token_rate_limit, 60)
+        return cls(auth_failures=fails, token_rate=rate)
+
+    def check_address(self, address: str) -> None:
+        """429 for an address that failed to authenticate too often; before any DB work."""
+        if self.auth_failures is not None:
+            wait = self.auth_failures.retry_after(address)
+            if wait is not None:
+                raise TooManyRequests(
+                    wait, "Too many failed authentications from this address; try again later."
+                )
+
+    def failed(self, address: str) -> None:
+        """Count a failed authentication (missing, malformed, unknown or revoked token)."""
+        if self.auth_failures is not None:
+            self.auth_failures.hit(address)
+
+    def check_token(self, token_id: int) -> None:
+        """Count one request of the token; 429 when it is over its rate."""
+        if self.token_rate is not None:
+            wait = self.token_rate.hit(token_id)
+            if wait is not None:
+                raise TooManyRequests(wait, "Too many requests with this API token; slow down.")
+
+
+def limits_of(request: Request[Any, Any, Any]) -> Limits:
+    """The application's Limits (`create_app` sets them at startup)."""
+    limits: Limits = request.app.state["limits"]  # [] skips a failing attribute lookup
+    return limits

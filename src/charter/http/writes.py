@@ -1,0 +1,150 @@
+"""What every write endpoint shares: the JSON body, its allowed fields, If-Match,
+Idempotency-Key, and running the work in one write transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Collection, Mapping
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from sqlalchemy.exc import IntegrityError
+
+from charter.core import inputs
+from charter.core.clock import utcnow
+from charter.core.errors import Invalid, Unauthenticated
+from charter.db import idempotency
+from charter.http.conventions import encode
+from charter.http.deps import database
+from charter.http.errors import RequestError
+from charter.http.etag import etag_of, matches
+from charter.http.throttle import client_address, limits_of
+from charter.users import auth
+from charter.users.auth import User
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+# What a write's work returns: (status code, JSON body or None for 204).
+Outcome = tuple[int, Any]
+
+
+Work = Callable[[Any, User], Outcome]
+
+
+def parse_json(request: Request[Any, Any, Any], raw: bytes, required: bool = True) -> Any:
+    """The decoded JSON body; 400 for a wrong content type or malformed JSON, 422
+    naming the field for text holding NUL (every write body passes here).
+    Call it after authentication, so a bad token is 401 whatever the body."""
+    if not raw.strip():
+        if required:
+            raise RequestError(400, "A JSON body is required.")
+        return {}
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise RequestError(400, "Send the body as JSON with 'Content-Type: application/json'.")
+    try:
+        body = msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise RequestError(400, f"Malformed JSON body: {exc}.") from None
+    inputs.reject_nul(body)
+    return body
+
+
+def fields(body: Any, allowed: Collection[str], custom: bool = False) -> dict[str, Any]:
+    """The body as a dict of known fields; an unknown field is 422 naming it.
+    With `custom`, `custom_<name>` keys pass through for the template to check."""
+    if not isinstance(body, dict):
+        raise Invalid("The body must be a JSON object.", {"body": ["Must be a JSON object."]})
+    for key in body:
+        if key not in allowed and not (custom and key.startswith("custom_")):
+            raise Invalid(f"Unknown field {key!r}.", {key: ["Unknown field."]})
+    return body
+
+
+def split_custom(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(plain fields, custom_* fields)."""
+    plain = {k: v for k, v in values.items() if not k.startswith("custom_")}
+    custom = {k: v for k, v in values.items() if k.startswith("custom_")}
+    return plain, custom
+
+
+def check_if_match(request: Request[Any, Any, Any], current: Any) -> None:
+    """412 when an If-Match header names another version than `current` (the body
+    GET returns for the object without expands)."""
+    header = request.headers.get("if-match")
+    if header is not None and not matches(header, etag_of(encode(current))):
+        raise RequestError(412, "The object changed since you read it (If-Match failed).")
+
+
+def _request_hash(request: Request[Any, Any, Any], raw: bytes) -> str:
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
+    digest.update(raw)
+    return digest.hexdigest()
+
+
+async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response[Any]:
+    """Authenticate, then run `work` in ONE write transaction (all or nothing).
+
+    A POST with an Idempotency-Key stores its response in the same transaction, and a
+    retry with the same key and request returns that response without writing again.
+    An address that failed to authenticate too often gets 429 before any DB work.
+    """
+    limits, address = limits_of(request), client_address(request)
+    limits.check_address(address)
+    header = request.headers.get("authorization")
+    key = request.headers.get("idempotency-key") if request.method == "POST" else None
+    if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
+        raise Invalid.field("Idempotency-Key", f"Must be 1 to {MAX_IDEMPOTENCY_KEY} characters.")
+    # Read the body even where the route ignores it: an oversized one is 413 on every write.
+    raw = await request.body()
+    request_hash = _request_hash(request, raw) if key else ""
+    db = database(request)
+
+    def attempt() -> tuple[int, bytes | None, int, bool]:
+        secret = auth.parse_authorization(header)
+        with db.write() as conn:
+            user, token_id, touch_due = auth.authenticate(conn, secret)
+            limits.check_token(token_id)
+            if key:
+                stored = idempotency.find(conn, user.id, key)
+                if stored is not None:
+                    if stored[0] != request_hash:
+                        raise Invalid.field(
+                            "Idempotency-Key", "This key was used for a different request."
+                        )
+                    return stored[1], stored[2], token_id, touch_due
+            status, body = work(conn, user)
+            encoded = None if body is None else encode(body)
+            if key:
+                now = utcnow()
+                idempotency.purge_older_than(conn, now - IDEMPOTENCY_TTL)
+                idempotency.store(conn, user.id, key, request_hash, status, encoded or b"", now)
+        return status, encoded, token_id, touch_due
+
+    def job() -> tuple[int, bytes | None]:
+        try:
+            status, encoded, token_id, touch_due = attempt()
+        except IntegrityError:
+            if not key:
+                raise
+            # The same key raced us (PostgreSQL); its response is stored now.
+            status, encoded, token_id, touch_due = attempt()
+        if touch_due:
+            with db.write() as conn:
+                auth.touch_token(conn, token_id)
+        return status, encoded
+
+    try:
+        status, encoded = await db.run(job)
+    except Unauthenticated:
+        limits.failed(address)
+        raise
+    if encoded is None or status == 204:
+        return Response(content=None, status_code=204)
+    return Response(content=encoded, status_code=status, media_type="application/json")

@@ -1,0 +1,225 @@
+"""Administering a project: create, edit, complete and reopen it; its members and
+their roles; its configurations. Callers check permissions (domain/permissions.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Connection, RowMapping
+
+from charter.catalog import service as catalog_service
+from charter.core import inputs
+from charter.core.clock import iso, utcnow
+from charter.core.errors import Conflict, Invalid, NotFound
+from charter.core.inputs import _required_text
+from charter.core.listing import ListQuery, Page
+from charter.db import rows as db_rows
+from charter.db.tables import (
+    ROLE_NAMES,
+    configs,
+    projects,
+    sessions,
+    users,
+)
+from charter.projects import queries as project_queries
+from charter.projects.read import project_dict
+from charter.sessions import queries as session_queries
+from charter.users import queries as user_queries
+from charter.users.auth import User
+
+PROJECT_FIELDS = ("name", "note")
+
+
+MEMBER_FIELDS = ("role",)
+
+
+CONFIG_FIELDS = ("name",)
+
+
+def project_view(conn: Connection, project_id: int) -> dict[str, Any]:
+    """The project as GET /projects/{id} shows it (the If-Match reference)."""
+    row = project_queries.project_by_id(conn, project_id)
+    if row is None:
+        raise NotFound(f"Project {project_id} not found.")
+    return project_dict(row)
+
+
+def project_written(conn: Connection, project_id: int) -> dict[str, Any]:
+    """What a project write answers: the GET shape plus the note (an additive key)."""
+    item = project_view(conn, project_id)
+    row = project_queries.project_by_id(conn, project_id)
+    assert row is not None
+    item["note"] = row["note"]
+    return item
+
+
+def create_project(conn: Connection, user: User, body: Mapping[str, Any]) -> int:
+    """A new project; its creator becomes a manager member."""
+    name = inputs.text("name", inputs.required(body, "name"))
+    note = inputs.optional_text("note", body.get("note"))
+    project_id = new_project(conn, name, user.id, note)
+    add_member(conn, project_id, user.email, "manager")
+    return project_id
+
+
+def update_project(
+    conn: Connection, project_id: int, user_id: int, body: Mapping[str, Any]
+) -> None:
+    values: dict[str, Any] = {}
+    if "name" in body:
+        values["name"] = inputs.text("name", body["name"])
+    if "note" in body:
+        values["note"] = inputs.optional_text("note", body["note"])
+    db_rows.update(conn, projects, project_id, **values, updated_at=utcnow(), updated_by=user_id)
+
+
+def set_project_completed(conn: Connection, project_id: int, user_id: int, done: bool) -> None:
+    """Complete (done) or reopen a project; the same transition twice is a conflict."""
+    row = project_queries.project_by_id(conn, project_id)
+    if row is None:
+        raise NotFound(f"Project {project_id} not found.")
+    if bool(row["is_completed"]) == done:
+        state = "completed" if done else "active"
+        raise Conflict(f"Project {project_id} is {state} already.")
+    now = utcnow()
+    db_rows.update(
+        conn,
+        projects,
+        project_id,
+        is_completed=done,
+        completed_at=now if done else None,
+        updated_at=now,
+        updated_by=user_id,
+    )
+
+
+def _member_dicts(rows: Sequence[RowMapping]) -> list[dict[str, Any]]:
+    return [
+        {"user_id": r["id"], "name": r["name"], "email": r["email"], "role": r["role"]}
+        for r in rows
+    ]
+
+
+def list_members(conn: Connection, project_id: int, query: ListQuery) -> Page:
+    def shape(rows: Sequence[RowMapping]) -> list[dict[str, Any]]:
+        return _member_dicts(
+            project_queries.members_by_ids(conn, project_id, [r["id"] for r in rows])
+        )
+
+    return inputs.paged(conn, users, project_queries.member_condition(project_id), query, shape)
+
+
+def member_view(conn: Connection, project_id: int, user_id: int) -> dict[str, Any]:
+    rows = project_queries.members_by_ids(conn, project_id, [user_id])
+    if not rows:
+        raise NotFound(f"User {user_id} is not a member of project {project_id}.")
+    return _member_dicts(rows)[0]
+
+
+def _check_last_manager(conn: Connection, project_id: int, user_id: int) -> None:
+    """Refuse (409) when `user_id` is the project's only manager."""
+    if project_queries.member_role(conn, project_id, user_id) != "manager":
+        return
+    if project_queries.count_members_with_role(conn, project_id, "manager") <= 1:
+        raise Conflict(f"User {user_id} is the last manager of project {project_id}.")
+
+
+def set_member_role(
+    conn: Connection, project_id: int, user_id: int, body: Mapping[str, Any]
+) -> bool:
+    """Add the user as a member or change their role; True when newly added.
+    Demoting the last manager is refused (409) like removing them."""
+    role = inputs.required(body, "role")
+    if not isinstance(role, str) or role not in ROLE_NAMES:
+        raise Invalid.field("role", f"Must be one of: {', '.join(ROLE_NAMES)}.")
+    user = user_queries.user_by_id(conn, user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} not found.")
+    current = project_queries.member_role(conn, project_id, user_id)
+    if current is not None and role != "manager":
+        _check_last_manager(conn, project_id, user_id)
+    add_member(conn, project_id, user["email"], role)
+    return current is None
+
+
+def remove_member(conn: Connection, project_id: int, user_id: int) -> None:
+    if project_queries.member_role(conn, project_id, user_id) is None:
+        raise NotFound(f"User {user_id} is not a member of project {project_id}.")
+    _check_last_manager(conn, project_id, user_id)
+    project_queries.delete_member_row(conn, project_id, user_id)
+
+
+def config_dict(r: RowMapping) -> dict[str, Any]:
+    return {
+        "id": r["id"],
+        "project_id": r["project_id"],
+        "name": r["name"],
+        "created_at": iso(r["created_at"]),
+    }
+
+
+def list_configs(conn: Connection, project_id: int, query: ListQuery) -> Page:
+    base = configs.c.project_id == project_id
+    return inputs.paged(conn, configs, base, query, lambda rows: [config_dict(r) for r in rows])
+
+
+def config_row(conn: Connection, config_id: int) -> RowMapping:
+    row = db_rows.row_by_id(conn, configs, config_id)
+    if row is None:
+        raise NotFound(f"Configuration {config_id} not found.")
+    return row
+
+
+def config_view(conn: Connection, config_id: int) -> dict[str, Any]:
+    return config_dict(config_row(conn, config_id))
+
+
+def create_config(conn: Connection, project_id: int, body: Mapping[str, Any]) -> int:
+    return catalog_service.new_config(
+        conn, project_id, inputs.text("name", inputs.required(body, "name"))
+    )
+
+
+def update_config(conn: Connection, config_id: int, body: Mapping[str, Any]) -> None:
+    if "name" in body:
+        db_rows.update(conn, configs, config_id, name=inputs.text("name", body["name"]))
+
+
+def delete_config(conn: Connection, config_id: int) -> None:
+    used = session_queries.session_count_using(conn, sessions.c.config_id, config_id)
+    if used:
+        raise Conflict(f"Configuration {config_id} is used by {used} session(s).")
+    db_rows.delete_row(conn, configs, config_id)
+
+
+def new_project(
+    conn: Connection, name: str, created_by: int | None, note: str | None = None
+) -> int:
+    return project_queries.insert_project(
+        conn,
+        name=_required_text("name", name),
+        note=note,
+        is_completed=False,
+        session_count=0,
+        session_active_count=0,
+        session_closed_count=0,
+        milestone_count=0,
+        milestone_active_count=0,
+        milestone_completed_count=0,
+        created_at=utcnow(),
+        created_by=created_by,
+    )
+
+
+def add_member(conn: Connection, project_id: int, email: str, role: str) -> None:
+    if role not in ROLE_NAMES:
+        raise Invalid.field("role", f"Must be one of: {', '.join(ROLE_NAMES)}.")
+    if project_queries.project_by_id(conn, project_id) is None:
+        raise NotFound(f"Project {project_id} not found.")
+    user = user_queries.user_by_email(conn, email)
+    if user is None:
+        raise NotFound(f"No user with email {email!r}.")
+    role_id = user_queries.role_id_by_name(conn, role)
+    assert role_id is not None, "roles are seeded by the first migration"
+    project_queries.upsert_member(conn, project_id, user["id"], role_id)

@@ -1,0 +1,116 @@
+"""Session results (the notes written while testing)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from charter.db.expressions import iso_utc
+from charter.db.tables import result_field_values, result_issues, session_results
+
+_INSERT_RESULTS = sa.insert(session_results).returning(
+    session_results.c.id, sort_by_parameter_order=True
+)
+
+
+def insert_results(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert rows (all with the same keys) and return their ids in the same order,
+    as multi-row INSERT ... RETURNING statements."""
+    if not rows:
+        return []
+    return [int(r[0]) for r in conn.execute(_INSERT_RESULTS, list(rows)).all()]
+
+
+def result_by_id(conn: Connection, result_id: int) -> RowMapping | None:
+    stmt = sa.select(session_results).where(session_results.c.id == result_id)
+    return conn.execute(stmt).mappings().first()
+
+
+def update_result(conn: Connection, result_id: int, **values: Any) -> None:
+    stmt = sa.update(session_results).where(session_results.c.id == result_id).values(**values)
+    conn.execute(stmt)
+
+
+def delete_result(conn: Connection, result_id: int) -> None:
+    conn.execute(sa.delete(result_issues).where(result_issues.c.result_id == result_id))
+    stmt = sa.delete(result_field_values).where(result_field_values.c.result_id == result_id)
+    conn.execute(stmt)
+    conn.execute(sa.delete(session_results).where(session_results.c.id == result_id))
+
+
+def set_result_issues(conn: Connection, result_id: int, issue_ids: Sequence[int]) -> None:
+    conn.execute(sa.delete(result_issues).where(result_issues.c.result_id == result_id))
+    rows = [{"result_id": result_id, "issue_id": i} for i in dict.fromkeys(issue_ids)]
+    if rows:
+        conn.execute(sa.insert(result_issues), rows)
+
+
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+
+
+# What the API shows of a result: every column, timestamps already as API text.
+VIEW_COLUMNS = [
+    iso_utc(c).label(c.name) if isinstance(c.type, sa.DateTime) else c
+    for c in session_results.columns
+]
+
+
+_RESULTS_BY_IDS = sa.select(*VIEW_COLUMNS).where(session_results.c.id.in_(_IDS))
+
+
+_LINKS_OF = sa.union_all(
+    sa.select(
+        sa.literal(0).label("kind"),
+        result_issues.c.result_id,
+        result_issues.c.issue_id.label("key"),
+        sa.null().label("text"),
+    ).where(result_issues.c.result_id.in_(_IDS)),
+    sa.select(
+        sa.literal(1),
+        result_field_values.c.result_id,
+        result_field_values.c.field_id,
+        result_field_values.c.value,
+    ).where(result_field_values.c.result_id.in_(_IDS)),
+).order_by("kind", "result_id", "key")
+
+
+def results_by_ids(conn: Connection, ids: Sequence[int]) -> list[RowMapping]:
+    """Rows of VIEW_COLUMNS in the order of `ids`."""
+    if not ids:
+        return []
+    found = conn.execute(_RESULTS_BY_IDS, {"ids": list(ids)}).mappings().all()
+    rows = {r["id"]: r for r in found}
+    return [rows[i] for i in ids if i in rows]
+
+
+def links_of(
+    conn: Connection, ids: Sequence[int]
+) -> tuple[dict[int, list[int]], dict[int, dict[int, str]]]:
+    """Issue ids and JSON custom values of results, in one query."""
+    issues_by: dict[int, list[int]] = {}
+    values_by: dict[int, dict[int, str]] = {}
+    if ids:
+        for kind, rid, key, text in conn.execute(_LINKS_OF, {"ids": list(ids)}).all():
+            if kind == 0:
+                issues_by.setdefault(rid, []).append(key)
+            else:
+                values_by.setdefault(rid, {})[key] = text
+    return issues_by, values_by
+
+
+def set_field_values(conn: Connection, result_id: int, values: dict[int, str | None]) -> None:
+    """Store JSON-encoded values by field id; None removes the value."""
+    for field_id, encoded in values.items():
+        key = (result_field_values.c.result_id == result_id) & (
+            result_field_values.c.field_id == field_id
+        )
+        conn.execute(sa.delete(result_field_values).where(key))
+        if encoded is not None:
+            conn.execute(
+                sa.insert(result_field_values).values(
+                    result_id=result_id, field_id=field_id, value=encoded
+                )
+            )

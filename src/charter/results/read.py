@@ -1,0 +1,102 @@
+"""Reading session results, in the same list shape as every other namespace."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+from sqlalchemy.engine import Connection, RowMapping
+
+from charter.catalog import custom_fields
+from charter.catalog import queries as catalog_queries
+from charter.core.errors import NotFound
+from charter.core.listing import ListQuery, Page
+from charter.db import listing as db_listing
+from charter.db.tables import session_results
+from charter.projects.permissions import Action, require_project
+from charter.results import queries as result_queries
+from charter.sessions import queries as session_queries
+from charter.users import queries as user_queries
+from charter.users.auth import User
+
+RESULT_EXPANDS = ("issues", "statuses", "users")
+
+
+def session_of_result(conn: Connection, user: User, result_id: int, action: Action) -> RowMapping:
+    """The result's row, once `user` may do `action` in its project."""
+    result = result_queries.result_by_id(conn, result_id)
+    if result is None:
+        raise NotFound(f"Result {result_id} not found.")
+    require_project(conn, user, result["project_id"], action)
+    return result
+
+
+def list_results(conn: Connection, user: User, session_id: int, query: ListQuery) -> Page:
+    session = session_queries.session_by_id(conn, session_id)
+    if session is None:
+        raise NotFound(f"Session {session_id} not found.")
+    require_project(conn, user, session["project_id"], "read")
+    base = session_results.c.session_id == session_id
+    req = db_listing.PageRequest(
+        query.filters, query.sort, query.descending, query.per_page, query.offset
+    )
+    ids = db_listing.page_ids(conn, session_results, base, req)
+    total = db_listing.count(conn, session_results, base, query.filters)
+    return shape(
+        conn, result_queries.results_by_ids(conn, ids), session["template_id"], query.expands, total
+    )
+
+
+def get_results(conn: Connection, ids: Sequence[int]) -> Page:
+    """Results by id (all of one session), e.g. to answer a write."""
+    rows = result_queries.results_by_ids(conn, ids)
+    if not rows:
+        return Page([], 0)
+    session = session_queries.session_by_id(conn, rows[0]["session_id"])
+    assert session is not None
+    return shape(conn, rows, session["template_id"], frozenset(), len(rows))
+
+
+def shape(
+    conn: Connection,
+    rows: Sequence[RowMapping],
+    template_id: int,
+    expands: frozenset[str],
+    total: int,
+) -> Page:
+    ids = [r["id"] for r in rows]
+    issues, values = result_queries.links_of(conn, ids)
+    fields = catalog_queries.fields_of_templates(conn, [template_id], scope="result")
+    out = []
+    for r in rows:
+        item: dict[str, Any] = {
+            "id": r["id"],
+            "session_id": r["session_id"],
+            "project_id": r["project_id"],
+            "status_id": r["status_id"],
+            "note": r["note"],
+            "elapsed": r["elapsed"],
+            "issues": issues.get(r["id"], []),
+            "created_at": r["created_at"],  # API text already (result_queries.VIEW_COLUMNS)
+            "created_by": r["created_by"],
+            "updated_at": r["updated_at"],
+            "updated_by": r["updated_by"],
+        }
+        stored = values.get(r["id"], {})
+        for f in fields:
+            encoded = stored.get(f["id"])
+            item[custom_fields.key_of(f)] = None if encoded is None else msgspec.Raw(encoded)
+        out.append(item)
+    extra: dict[str, list[dict[str, Any]]] = {}
+    if "users" in expands:
+        extra["users"] = user_queries.user_names(
+            conn, {v for r in rows for c in ("created_by", "updated_by") if (v := r[c]) is not None}
+        )
+    if "statuses" in expands:
+        extra["statuses"] = catalog_queries.active_statuses(conn)
+    if "issues" in expands:
+        extra["issues"] = catalog_queries.issue_expands(
+            conn, {i for ids_ in issues.values() for i in ids_}
+        )
+    return Page(out, total, extra)

@@ -1,0 +1,44 @@
+"""Response shapes for the OpenAPI document. Handlers build plain dicts (sessions
+carry one custom_<field> key per template field, which a static type cannot list);
+these Structs describe the fixed part of each shape."""
+
+from __future__ import annotations
+
+import msgspec
+
+from charter.http.schemas import Envelope, IssueExpand, StatusExpand, UserExpand
+
+
+class Result(msgspec.Struct):
+    id: int
+    session_id: int
+    project_id: int
+    status_id: int | None
+    note: str | None
+    elapsed: int | None
+    issues: list[int]
+    created_at: str
+    created_by: int
+    updated_at: str | None
+    updated_by: int | None
+
+
+class ResultExpands(msgspec.Struct, omit_defaults=True):
+    issues: list[IssueExpand] | None = None
+    statuses: list[StatusExpand] | None = None
+    users: list[UserExpand] | None = None
+
+
+class ResultPage(Envelope):
+    result: list[Result]
+    expands: ResultExpands
+
+
+class ResultSingle(msgspec.Struct):
+    result: Result
+
+
+class ResultCreated(msgspec.Struct):
+    """One Result, or a list of them for a bulk add."""
+
+    result: Result | list[Result]

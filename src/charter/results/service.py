@@ -1,0 +1,196 @@
+"""Session results: every add, edit and delete changes the session's counters in the
+same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection, RowMapping
+
+from charter.catalog import custom_fields
+from charter.catalog import queries as catalog_queries
+from charter.core.clock import utcnow
+from charter.core.errors import Conflict, Invalid, NotFound
+from charter.core.inputs import is_id
+from charter.db import rows as db_rows
+from charter.db.tables import issues
+from charter.results import queries as result_queries
+from charter.sessions import counters
+from charter.sessions import queries as session_queries
+from charter.sessions.timer import elapsed_at
+
+MAX_BULK = 1000
+
+
+MAX_NOTE = 100_000
+
+
+RESULT_FIELDS = ("status_id", "note", "elapsed", "issues")
+
+
+def _check_status(flags: counters.StatusFlags, status_id: Any) -> int | None:
+    if status_id is None:
+        return None
+    if isinstance(status_id, bool) or not isinstance(status_id, int) or status_id not in flags:
+        raise Invalid.field("status_id", "Must be a status id from 1 to 25.")
+    if not flags[status_id]["is_active"]:
+        raise Invalid.field("status_id", f"Status {status_id} is disabled.")
+    return status_id
+
+
+def _check_note(note: Any) -> str | None:
+    if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
+        raise Invalid.field("note", f"Must be text of at most {MAX_NOTE} characters.")
+    return note
+
+
+def _check_elapsed(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**62:
+        raise Invalid.field("elapsed", "Must be a non-negative integer (microseconds).")
+    return value
+
+
+def _check_issues(conn: Connection, value: Any) -> list[int]:
+    if not isinstance(value, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in value
+    ):
+        raise Invalid.field("issues", "Must be a list of issue ids.")
+    missing = set(value) - db_rows.existing_ids(conn, issues, filter(is_id, value))
+    if missing:
+        raise Invalid.field("issues", f"Unknown issue ids: {sorted(missing)}.")
+    return list(dict.fromkeys(value))
+
+
+def _result_fields(conn: Connection, template_id: int) -> dict[str, RowMapping]:
+    fields = catalog_queries.fields_of_templates(conn, [template_id], scope="result")
+    return {custom_fields.key_of(f): f for f in fields}
+
+
+def _encode_custom(
+    conn: Connection, fields: Mapping[str, RowMapping], item: Mapping[str, Any]
+) -> dict[int, str | None]:
+    out: dict[int, str | None] = {}
+    for key, value in item.items():
+        if not key.startswith("custom_"):
+            continue
+        if key not in fields:
+            raise Invalid.field(key, "Not a result field of the session's template.")
+        out[fields[key]["id"]] = custom_fields.validate(conn, fields[key], value)
+    return out
+
+
+def _writable_session(conn: Connection, session_id: int) -> RowMapping:
+    session = session_queries.session_for_update(conn, session_id)
+    if session is None:
+        raise NotFound(f"Session {session_id} not found.")
+    if session["is_closed"]:
+        raise Conflict(f"Session {session_id} is closed; reopen it to change its results.")
+    return session
+
+
+def add_results(
+    conn: Connection,
+    session_id: int,
+    user_id: int,
+    items: Sequence[Mapping[str, Any]],
+    created_at: datetime | None = None,
+    label_items: bool = False,
+) -> list[int]:
+    """Add results, all or nothing; returns their ids in order.
+
+    Each item: status_id (None = a plain note), note, elapsed (default: the time
+    into the session), issues, custom_<field> for the template's result fields.
+    With `label_items`, errors name the item: results.<index>.<field>.
+    """
+    if len(items) > MAX_BULK:
+        raise Invalid.field("results", f"At most {MAX_BULK} results per request.")
+    session = _writable_session(conn, session_id)
+    flags = catalog_queries.status_flags(conn)
+    fields = _result_fields(conn, session["template_id"])
+    now = created_at or utcnow()
+    # The default elapsed marker of a new result: the time into the session.
+    default_elapsed = elapsed_at(session["elapsed"], session["running_since"], now)
+    rows: list[dict[str, Any]] = []
+    extras: list[tuple[list[int], dict[int, str | None]]] = []
+    total: dict[str, int] = {}
+    for index, item in enumerate(items):
+        try:
+            row, extra = _new_row(conn, session, fields, flags, item, default_elapsed)
+        except Invalid as exc:
+            raise (exc.within(f"results.{index}") if label_items else exc) from None
+        row.update(created_at=now, created_by=user_id)
+        rows.append(row)
+        extras.append(extra)
+        counters.merge(total, counters.deltas_for(row["status_id"], flags))
+    ids = result_queries.insert_results(conn, rows)
+    for result_id, (issue_ids, encoded) in zip(ids, extras, strict=True):
+        if issue_ids:
+            result_queries.set_result_issues(conn, result_id, issue_ids)
+        if encoded:
+            result_queries.set_field_values(conn, result_id, encoded)
+    session_queries.bump_counters(conn, session_id, total)
+    return ids
+
+
+def _new_row(
+    conn: Connection,
+    session: RowMapping,
+    fields: Mapping[str, RowMapping],
+    flags: counters.StatusFlags,
+    item: Mapping[str, Any],
+    default_elapsed: int | None,
+) -> tuple[dict[str, Any], tuple[list[int], dict[int, str | None]]]:
+    """A validated result row, plus its issue ids and encoded custom values."""
+    row = {
+        "session_id": session["id"],
+        "project_id": session["project_id"],
+        "status_id": _check_status(flags, item.get("status_id")),
+        "note": _check_note(item.get("note")),
+        "elapsed": _check_elapsed(item["elapsed"]) if "elapsed" in item else default_elapsed,
+    }
+    extra = (_check_issues(conn, item.get("issues", [])), _encode_custom(conn, fields, item))
+    return row, extra
+
+
+def edit_result(conn: Connection, result_id: int, user_id: int, changes: Mapping[str, Any]) -> None:
+    """Change status_id, note, elapsed, issues or custom_* values of one result."""
+    result = result_queries.result_by_id(conn, result_id)
+    if result is None:
+        raise NotFound(f"Result {result_id} not found.")
+    session = _writable_session(conn, result["session_id"])
+    flags = catalog_queries.status_flags(conn)
+    values: dict[str, Any] = {"updated_at": utcnow(), "updated_by": user_id}
+    delta: dict[str, int] = {}
+    if "status_id" in changes:
+        values["status_id"] = _check_status(flags, changes["status_id"])
+        counters.merge(delta, counters.deltas_for(result["status_id"], flags, -1))
+        counters.merge(delta, counters.deltas_for(values["status_id"], flags, 1))
+    if "note" in changes:
+        values["note"] = _check_note(changes["note"])
+    if "elapsed" in changes:
+        values["elapsed"] = _check_elapsed(changes["elapsed"])
+    issue_ids = _check_issues(conn, changes["issues"]) if "issues" in changes else None
+    encoded = _encode_custom(conn, _result_fields(conn, session["template_id"]), changes)
+
+    result_queries.update_result(conn, result_id, **values)
+    if issue_ids is not None:
+        result_queries.set_result_issues(conn, result_id, issue_ids)
+    if encoded:
+        result_queries.set_field_values(conn, result_id, encoded)
+    session_queries.bump_counters(conn, session["id"], delta)
+
+
+def delete_result(conn: Connection, result_id: int) -> None:
+    result = result_queries.result_by_id(conn, result_id)
+    if result is None:
+        raise NotFound(f"Result {result_id} not found.")
+    session = _writable_session(conn, result["session_id"])
+    flags = catalog_queries.status_flags(conn)
+    result_queries.delete_result(conn, result_id)
+    session_queries.bump_counters(
+        conn, session["id"], counters.deltas_for(result["status_id"], flags, -1)
+    )

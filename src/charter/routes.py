@@ -1,0 +1,25 @@
+"""Every route handler of the API, gathered from the resource packages. The order is
+the order of the OpenAPI document's paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from charter.catalog import routes as catalog
+from charter.milestones import routes as milestones
+from charter.projects import routes as projects
+from charter.results import routes as results
+from charter.sessions import routes as sessions
+from charter.users import routes as users
+
+ROUTES: list[Any] = [
+    *sessions.ROUTES,
+    *results.ROUTES,
+    *projects.READ_ROUTES,
+    *projects.ADMIN_ROUTES,
+    *milestones.ADMIN_ROUTES,
+    *catalog.ROUTES,
+    *milestones.READ_ROUTES,
+    *users.READ_ROUTES,
+    *users.ACCOUNT_ROUTES,
+]

@@ -1,0 +1,121 @@
+"""What the web UI's session pages need beyond the API's views: the choices a session
+form and the list filters offer, whether the user may run sessions, and a session's
+live timer. Reads only; the writes go through domain/sessions.py and results.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from charter.catalog import queries as catalog_queries
+from charter.catalog import service as catalog_service
+from charter.core.clock import utcnow
+from charter.core.errors import Forbidden, NotFound
+from charter.core.listing import ListQuery
+from charter.milestones import read as milestone_read
+from charter.projects import service as project_service
+from charter.projects.permissions import Action, require_access, require_project
+from charter.sessions import queries as session_queries
+from charter.sessions.timer import elapsed_at
+from charter.users import queries as user_queries
+from charter.users import read as user_read
+from charter.users.auth import User
+
+# Reference lists are small (site-wide templates, states and issues; a project's
+# configs, milestones and members); a form offers at most this many of each.
+MAX_CHOICES = 1000
+
+
+@dataclass(frozen=True)
+class Choices:
+    """Options of the session form and filters, each a list of dicts with id and name.
+    `templates` carry their session-scope `fields`, each with its dropdown `values`."""
+
+    templates: list[dict[str, Any]]
+    states: list[dict[str, Any]]
+    configs: list[dict[str, Any]]
+    milestones: list[dict[str, Any]]
+    members: list[dict[str, Any]]
+    issues: list[dict[str, Any]]
+    statuses: list[dict[str, Any]]
+
+    def template(self, template_id: int | None) -> dict[str, Any] | None:
+        """The template with this id, or the default one for None."""
+        for t in self.templates:
+            if t["id"] == template_id or (template_id is None and t["is_default"]):
+                return t
+        return None
+
+
+def _all(sort: str = "id") -> ListQuery:
+    return ListQuery(per_page=MAX_CHOICES, sort=sort, descending=False)
+
+
+def form_choices(
+    conn: Connection, user: User, project_id: int, *, with_issues: bool = True
+) -> Choices:
+    """Everything a session form of `project_id` offers (Forbidden unless `user` may
+    read the project)."""
+    require_project(conn, user, project_id, "read")
+    templates = catalog_service.list_templates(conn, _all()).rows
+    for t in templates:
+        t["fields"] = [f for f in t["fields"] if f["scope"] == "session"]
+    issues = issue_choices(conn) if with_issues else []
+    return Choices(
+        templates=templates,
+        states=catalog_service.list_states(conn, _all("display_order")).rows,
+        configs=project_service.list_configs(conn, project_id, _all()).rows,
+        milestones=milestone_read.list_milestones(conn, user, project_id, _all()).rows,
+        members=user_read.list_project_users(conn, user, project_id, _all()).rows,
+        issues=issues,
+        statuses=catalog_queries.active_statuses(conn),
+    )
+
+
+def issue_choices(conn: Connection) -> list[dict[str, Any]]:
+    """The external issues a session or a note can link (site-wide)."""
+    return catalog_service.list_issues(conn, _all()).rows
+
+
+def user_names(conn: Connection, ids: set[int]) -> dict[int, str]:
+    """Names of users by id (note authors), whatever their membership."""
+    return {u["id"]: u["name"] for u in user_queries.user_names(conn, ids)}
+
+
+def may(conn: Connection, user: User, project_id: int, action: Action) -> bool:
+    """Whether `user` may do `action` in the project (which is known to exist)."""
+    try:
+        require_access(conn, user, project_id, action)
+    except Forbidden:
+        return False
+    return True
+
+
+def project_of_session(conn: Connection, user: User, session_id: int, action: Action) -> int:
+    """The session's project id, once `user` may do `action` there."""
+    row = session_queries.session_by_id(conn, session_id)
+    if row is None:
+        raise NotFound(f"Session {session_id} not found.")
+    project_id = int(row["project_id"])
+    require_project(conn, user, project_id, action)
+    return project_id
+
+
+@dataclass(frozen=True)
+class Extras:
+    """What a session page shows that the API's session object does not carry: the
+    charter text and the timer now (microseconds run so far, and whether it runs)."""
+
+    charter: str | None
+    elapsed: int
+    running: bool
+
+
+def extras_of(conn: Connection, session_id: int) -> Extras:
+    row = session_queries.session_by_id(conn, session_id)
+    if row is None:
+        raise NotFound(f"Session {session_id} not found.")
+    elapsed = elapsed_at(row["elapsed"], row["running_since"], utcnow()) or 0
+    return Extras(row["charter"], elapsed, row["running_since"] is not None)

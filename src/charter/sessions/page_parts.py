@@ -1,0 +1,136 @@
+"""What the session pages share: durations, status counters and their pictures, the
+charter's markdown, and reading posted forms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import FormMultiDict
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from charter.core.errors import Invalid
+from charter.sessions.counters import slot_column
+from charter.web import charts
+
+SECOND = 1_000_000
+
+
+MINUTE = 60 * SECOND
+
+
+# A posted text value longer than this is cut to it: well above every domain limit
+# (charter and note: 100,000 characters), so the domain still names the field.
+MAX_POSTED = 200_000
+
+
+# A safe markdown subset: raw HTML is escaped (html=False), links with javascript: and
+# similar schemes are refused by markdown-it's validateLink, and images are off (a
+# charter should not load remote content into the page).
+_markdown = MarkdownIt("commonmark", {"html": False}).disable("image")
+
+
+def markdown(text: str | None) -> Markup:
+    """The charter as HTML: markdown-it escapes every text it outputs."""
+    return Markup(_markdown.render(text)) if text else Markup("")
+
+
+def duration(us: int | None) -> str:
+    """Microseconds as h:mm:ss (or m:ss under an hour); an em dash for None."""
+    if us is None:
+        return "—"
+    seconds = max(us, 0) // SECOND
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+_HM = re.compile(r"^(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?$")
+
+
+_CLOCK = re.compile(r"^(\d+):([0-5]\d)$")
+
+
+def parse_estimate(raw: str) -> int | None:
+    """An estimate as typed: minutes (`90`, `7.5`), `1:30` or `1h 30m`; None when empty.
+    Invalid names the field `estimate`."""
+    text = raw.strip().lower()
+    if not text:
+        return None
+    minutes: float | None = None
+    if re.fullmatch(r"\d{1,7}(\.\d{1,3})?", text):
+        minutes = float(text)
+    elif m := _CLOCK.match(text):
+        minutes = int(m.group(1)) * 60 + int(m.group(2))
+    elif (m := _HM.match(text)) and (m.group(1) or m.group(2)):
+        minutes = int(m.group(1) or 0) * 60 + int(m.group(2) or 0)
+    if minutes is None or minutes > 10_000_000:
+        raise Invalid.field("estimate", "Type minutes (90), hours:minutes (1:30) or 1h 30m.")
+    return round(minutes * MINUTE)
+
+
+def estimate_text(us: int | None) -> str:
+    """An estimate as the form shows it: whole minutes when it is whole."""
+    if us is None:
+        return ""
+    minutes = us / MINUTE
+    return str(int(minutes)) if minutes.is_integer() else f"{minutes:.2f}".rstrip("0")
+
+
+def status_counts(
+    session: Mapping[str, Any], statuses: Sequence[Mapping[str, Any]]
+) -> list[tuple[Mapping[str, Any], int]]:
+    """(status, count) for every active status, from the session's stored counters."""
+    return [(s, int(session[slot_column(s["id"])])) for s in statuses]
+
+
+def counts_summary(counts: Sequence[tuple[Mapping[str, Any], int]]) -> str:
+    """e.g. "2 Passed, 1 Failed" (statuses with results only)."""
+    return ", ".join(f"{n} {s['name']}" for s, n in counts if n)
+
+
+def status_bar(counts: Sequence[tuple[Mapping[str, Any], int]], width: float = 120) -> Markup:
+    """The small bar of a list row: one segment per status (charts.status_bar escapes
+    every label and lets only hex colours into `fill`)."""
+    bars = [charts.Bar(s["name"], n, s["color"]) for s, n in counts if n]
+    title = counts_summary(counts) or "No results yet"
+    return Markup(charts.status_bar(bars, f"Results: {title}", width=width))
+
+
+def breakdown(counts: Sequence[tuple[Mapping[str, Any], int]]) -> Markup:
+    """The session page's status breakdown: one horizontal bar per status."""
+    bars = [charts.Bar(s["name"], n, s["color"]) for s, n in counts]
+    return Markup(charts.bar_chart(bars, "Results by status", width=340, label_width=110))
+
+
+def swatch(color: str | None) -> str:
+    """A colour that may go into an SVG `fill` attribute (hex only)."""
+    return charts.colour_of(color)
+
+
+async def posted(request: Request[Any, Any, Any]) -> FormMultiDict:
+    form: FormMultiDict = await request.form()
+    return form
+
+
+def text_of(form: FormMultiDict, name: str) -> str:
+    """The last posted text value of `name` ('' when absent), at most MAX_POSTED."""
+    values = [v for v in form.getall(name, []) if isinstance(v, str)]
+    return values[-1][:MAX_POSTED] if values else ""
+
+
+def texts_of(form: FormMultiDict, name: str) -> list[str]:
+    """Every posted text value of `name` (multi-selects, checkbox groups)."""
+    return [v[:MAX_POSTED] for v in form.getall(name, []) if isinstance(v, str)]
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def raise_if(errors: dict[str, list[str]]) -> None:
+    if errors:
+        raise Invalid("Please correct the marked fields.", errors)

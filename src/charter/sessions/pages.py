@@ -1,0 +1,143 @@
+"""A project's sessions list: the API's filters, sorting and pagination, parsed by the
+same code (api/conventions.parse_list with the API's ListSpec) and answered by the same
+domain listing (session_read.list_sessions), so the same indexes serve both. The
+query string is the API's, so a filtered view is a shareable URL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, Response, get
+from litestar.params import FromPath
+from sqlalchemy.engine import Connection
+
+from charter.core.errors import Invalid
+from charter.core.listing import ListQuery, Page
+from charter.http.conventions import PER_PAGE_CHOICES, Params, parse_list
+from charter.http.deps import path_id
+from charter.projects.permissions import require_project
+from charter.sessions import forms as session_forms
+from charter.sessions import read as session_read
+from charter.sessions.page_parts import counts_summary, duration, status_bar, status_counts
+from charter.sessions.routes import SESSIONS
+from charter.users.auth import User
+from charter.web.guard import web_read
+from charter.web.render import render
+
+DEFAULT_PER_PAGE = 25  # a calmer first page than the API's 100; ?per_page= changes it
+
+
+LIST_EXPANDS = frozenset({"users", "states", "statuses"})
+
+
+# Filter parameters that take ids: a form may repeat them (?state_id=1&state_id=2),
+# the API takes them comma-separated; both mean "any of".
+_ID_PARAMS = tuple(f.param for f in SESSIONS.filters if f.kind == "ids")
+
+
+KNOWN_PARAMS = ("page", "per_page", "sort", "order", *(f.param for f in SESSIONS.filters))
+
+
+def list_params(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The list's query parameters, repeated id parameters joined with commas."""
+    out: dict[str, str] = {}
+    for name in KNOWN_PARAMS:
+        values = [v.strip() for v in request.query_params.getall(name, []) if v.strip()]
+        if values:
+            out[name] = ",".join(values) if name in _ID_PARAMS else values[0]
+    return out
+
+
+def list_query(params: dict[str, str]) -> ListQuery:
+    """The API's ListQuery for these parameters (Invalid naming a bad one)."""
+    with_default = {"per_page": str(DEFAULT_PER_PAGE), **params}
+    query = parse_list(Params(with_default), SESSIONS)
+    return replace(query, expands=LIST_EXPANDS)
+
+
+def _rows(page: Page) -> list[dict[str, Any]]:
+    """What each table row shows, computed once here so the template stays cheap."""
+    users = {u["id"]: u["name"] for u in page.expands.get("users", [])}
+    states = {s["id"]: s["name"] for s in page.expands.get("states", [])}
+    statuses = page.expands.get("statuses", [])
+    rows = []
+    for s in session_read.as_dicts(page.rows):
+        counts = status_counts(s, statuses)
+        elapsed, estimate = s["elapsed"], s["estimate"]
+        rows.append(
+            {
+                "id": s["id"],
+                "name": s["name"],
+                "assignee": users.get(s["assignee_id"], "") if s["assignee_id"] else "",
+                "state": states.get(s["state_id"], ""),
+                "is_closed": s["is_closed"],
+                "is_started": s["is_started"],
+                "elapsed": duration(elapsed) if elapsed is not None else "—",
+                "estimate": duration(estimate) if estimate is not None else "—",
+                "over": estimate is not None and (elapsed or 0) > estimate,
+                "bar": status_bar(counts),
+                "summary": counts_summary(counts),
+                "total": s["total_count"],
+                "created": s["created_at"][:10],
+            }
+        )
+    return rows
+
+
+def page_url(project_id: int, params: dict[str, str], **changes: Any) -> str:
+    merged = {**params, **{k: str(v) for k, v in changes.items()}}
+    return f"/projects/{project_id}/sessions?{urlencode(merged)}"
+
+
+@get("/projects/{project_id:str}/sessions", name="web_sessions")
+async def sessions_page(
+    request: Request[Any, Any, Any], project_id: FromPath[str]
+) -> Response[str]:
+    pid = path_id(project_id, "Project")
+    params = list_params(request)
+
+    def work(conn: Connection, user: User) -> dict[str, Any]:
+        project = require_project(conn, user, pid, "read")
+        found: dict[str, Any] = {
+            "project": dict(project),
+            "choices": session_forms.form_choices(conn, user, pid, with_issues=False),
+            "can_run": session_forms.may(conn, user, pid, "run"),
+        }
+        try:
+            query = list_query(params)
+        except Invalid as exc:
+            found["errors"] = exc.errors or {}
+            return found
+        found["query"] = query
+        found["page"] = session_read.list_sessions(conn, user, pid, query)
+        return found
+
+    found = await web_read(request, work)
+    query: ListQuery | None = found.get("query")
+    page: Page | None = found.get("page")
+    pages = 0
+    if page is not None and query is not None:
+        pages = -(-page.total // query.per_page)
+    return render(
+        request,
+        "sessions/list.html",
+        status=200 if page is not None else 422,
+        title=f"Sessions · {found['project']['name']}",
+        project=found["project"],
+        choices=found["choices"],
+        can_run=found["can_run"],
+        errors=found.get("errors", {}),
+        params=params,
+        query=query,
+        rows=_rows(page) if page is not None else [],
+        total=page.total if page is not None else 0,
+        pages=pages,
+        per_page_choices=PER_PAGE_CHOICES,
+        sorts=SESSIONS.sorts,
+        page_url=lambda **changes: page_url(pid, params, **changes),
+    )
+
+
+ROUTES: list[Any] = [sessions_page]

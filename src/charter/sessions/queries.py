@@ -1,0 +1,397 @@
+"""SQL for the administration API: members, milestone trees, usage checks of
+configs, templates, fields, values, states, statuses, issues and tags."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Row, RowMapping
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from charter.db import listing as db_listing
+from charter.db.expressions import iso_utc
+from charter.db.tables import (
+    COUNTER_COLUMNS,
+    projects,
+    result_field_values,
+    result_issues,
+    session_field_values,
+    session_issues,
+    session_results,
+    session_tags,
+    sessions,
+    template_fields,
+)
+
+
+def sessions_with_status(conn: Connection, status_id: int) -> list[int]:
+    stmt = (
+        sa.select(session_results.c.session_id)
+        .where(session_results.c.status_id == status_id)
+        .distinct()
+        .order_by(session_results.c.session_id)
+    )
+    return [r[0] for r in conn.execute(stmt)]
+
+
+def session_count_using(conn: Connection, column: sa.Column[Any], value: Any) -> int:
+    stmt = sa.select(sa.func.count()).select_from(sessions).where(column == value)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def insert_session(conn: Connection, **values: Any) -> int:
+    stmt = sa.insert(sessions).values(**values).returning(sessions.c.id)
+    session_id = int(conn.execute(stmt).scalar_one())
+    _bump_version(conn, session_id)
+    return session_id
+
+
+def _bump_version(conn: Connection, session_id: int) -> None:
+    """Every change to which sessions a list filter matches bumps the project's
+    session_version in the same transaction (cached totals are keyed by it)."""
+    project = sa.select(sessions.c.project_id).where(sessions.c.id == session_id)
+    stmt = (
+        sa.update(projects)
+        .where(projects.c.id == project.scalar_subquery())
+        .values(session_version=projects.c.session_version + 1)
+    )
+    conn.execute(stmt)
+
+
+def session_by_id(conn: Connection, session_id: int) -> RowMapping | None:
+    stmt = sa.select(sessions).where(sessions.c.id == session_id)
+    return conn.execute(stmt).mappings().first()
+
+
+def session_for_update(conn: Connection, session_id: int) -> RowMapping | None:
+    """The row, locked until the transaction ends (PostgreSQL; SQLite holds the
+    database write lock already)."""
+    stmt = sa.select(sessions).where(sessions.c.id == session_id)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return conn.execute(stmt).mappings().first()
+
+
+# Page reads run on every list request: statements are built once, with an expanding
+# parameter for the ids, and rows are fetched all at once.
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+
+
+_FIELD_VALUES_OF = sa.select(
+    session_field_values.c.session_id,
+    session_field_values.c.field_id,
+    session_field_values.c.value,
+).where(session_field_values.c.session_id.in_(_IDS))
+
+
+# The keys of a session object, in the API's order; custom field values follow.
+HEAD_KEYS = (
+    "id",
+    "project_id",
+    "template_id",
+    "name",
+    "config_id",
+    "milestone_id",
+    "state_id",
+    "assignee_id",
+    "estimate",
+    "forecast",
+    # Time run up to the last pause or close: a running timer does not change the
+    # representation every microsecond (that would defeat ETags and If-Match).
+    "elapsed",
+    "is_started",
+    "is_closed",
+)
+
+
+TAIL_KEYS = (
+    *COUNTER_COLUMNS,
+    "started_at",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "closed_at",
+    "closed_by",  # last, and never an object: see _sqlite_json
+)
+
+
+class session_json(FunctionElement[str]):
+    """One session as the API's JSON object (text), with its issue ids, tag names and
+    custom field values, built by the database from the outer query's `sessions` row.
+    A page is then a list of ready JSON texts: no per-row, per-key work in Python,
+    which was most of a list request's time on SQLite (bench/RESULTS.md)."""
+
+    type = sa.String()
+    inherit_cache = True
+    name = "session_json"
+
+
+_DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}  # type: ignore[no-untyped-call]
+
+
+def _value(dialect: str, column: str) -> str:
+    ref = f"sessions.{column}"
+    if isinstance(sessions.c[column].type, sa.DateTime):
+        return str(iso_utc(sessions.c[column]).compile(dialect=_DIALECTS[dialect]))
+    if isinstance(sessions.c[column].type, sa.Boolean) and dialect == "sqlite":
+        return f"json(CASE WHEN {ref} THEN 'true' ELSE 'false' END)"  # stored as 0/1
+    return ref
+
+
+def _pairs(dialect: str, keys: Iterable[str]) -> str:
+    return ", ".join(f"'{key}', {_value(dialect, key)}" for key in keys)
+
+
+_SQLITE_ISSUES = (
+    "json((SELECT json_group_array(issue_id) FROM (SELECT issue_id FROM session_issues"
+    " WHERE session_id = sessions.id ORDER BY issue_id)))"
+)
+
+
+_SQLITE_TAGS = (
+    "json((SELECT json_group_array(name) FROM (SELECT tags.name FROM session_tags"
+    " JOIN tags ON tags.id = session_tags.tag_id"
+    " WHERE session_tags.session_id = sessions.id ORDER BY tags.name)))"
+)
+
+
+# "custom_<name>":<stored JSON> for each session field of the template, in display
+# order (an ordered subquery under an aggregate is not flattened, so its order holds).
+_SQLITE_CUSTOM = (
+    "(SELECT group_concat(json_quote('custom_' || f.system_name) || ':'"
+    " || coalesce(v.value, 'null'), ',')"
+    " FROM (SELECT id, system_name FROM template_fields"
+    " WHERE template_id = sessions.template_id AND scope = 'session'"
+    " ORDER BY display_order, id) AS f"
+    " LEFT JOIN session_field_values AS v ON v.session_id = sessions.id AND v.field_id = f.id)"
+)
+
+
+def _sqlite_json() -> str:
+    obj = (
+        f"json_object({_pairs('sqlite', HEAD_KEYS)}, 'issues', {_SQLITE_ISSUES},"
+        f" 'tags', {_SQLITE_TAGS}, {_pairs('sqlite', TAIL_KEYS)})"
+    )
+    # The object ends with closed_by (a number or null), so rtrim drops exactly its
+    # closing brace; the custom members go in before a new one.
+    return f"(rtrim({obj}, '}}') || coalesce(',' || {_SQLITE_CUSTOM}, '') || '}}')"
+
+
+_PG_ISSUES = (
+    "(SELECT coalesce(json_agg(issue_id ORDER BY issue_id), '[]'::json) FROM session_issues"
+    " WHERE session_id = sessions.id)"
+)
+
+
+_PG_TAGS = (
+    "(SELECT coalesce(json_agg(tags.name ORDER BY tags.name), '[]'::json) FROM session_tags"
+    " JOIN tags ON tags.id = session_tags.tag_id WHERE session_tags.session_id = sessions.id)"
+)
+
+
+_PG_CUSTOM = (
+    "(SELECT string_agg(to_json('custom_' || f.system_name)::text || ': '"
+    " || coalesce(v.value, 'null'), ', ' ORDER BY f.display_order, f.id)"
+    " FROM template_fields AS f"
+    " LEFT JOIN session_field_values AS v ON v.session_id = sessions.id AND v.field_id = f.id"
+    " WHERE f.template_id = sessions.template_id AND f.scope = 'session')"
+)
+
+
+def _postgresql_json() -> str:
+    # json_build_object takes at most 100 arguments: two objects, spliced as text.
+    head = _pairs("postgresql", HEAD_KEYS)
+    first = f"json_build_object({head}, 'issues', {_PG_ISSUES}, 'tags', {_PG_TAGS})::text"
+    rest = f"json_build_object({_pairs('postgresql', TAIL_KEYS)})::text"
+    return (
+        f"(left({first}, -1) || ', ' || left(substr({rest}, 2), -1)"
+        f" || coalesce(', ' || {_PG_CUSTOM}, '') || '}}')"
+    )
+
+
+_SESSION_JSON_SQL = {"sqlite": _sqlite_json(), "postgresql": _postgresql_json()}
+
+
+@compiles(session_json, "sqlite")
+@compiles(session_json, "postgresql")
+def _compile_session_json(element: session_json, compiler: Any, **kw: Any) -> str:
+    return _SESSION_JSON_SQL[compiler.dialect.name]
+
+
+# What the domain needs beside the JSON: ids for expands and permission checks.
+_JSON_VIEW = sa.select(
+    session_json().label("json"),
+    sessions.c.id,
+    sessions.c.project_id,
+    sessions.c.template_id,
+    sessions.c.config_id,
+    sessions.c.milestone_id,
+    sessions.c.state_id,
+    sessions.c.assignee_id,
+    sessions.c.created_by,
+    sessions.c.updated_by,
+    sessions.c.closed_by,
+)
+
+
+JSON_VIEW_POSITION = {c.name: i for i, c in enumerate(_JSON_VIEW.selected_columns)}
+
+
+USER_COLUMNS = ("assignee_id", "created_by", "updated_by", "closed_by")
+
+
+_JSON_BY_ID = _JSON_VIEW.where(sessions.c.id == sa.bindparam("id"))
+
+
+def session_json_by_id(conn: Connection, session_id: int) -> Row[Any] | None:
+    """One session's JSON row (see `_JSON_VIEW`), or None."""
+    return conn.execute(_JSON_BY_ID, {"id": session_id}).first()
+
+
+@dataclass
+class Refs:
+    """What a page's sessions refer to, for the issues and field_values expands."""
+
+    issue_ids: set[int] = field(default_factory=set)
+    # (field type, stored JSON) of the dropdown and multi-select values.
+    choices: list[tuple[str, str]] = field(default_factory=list)
+
+
+_REFS_OF = sa.union_all(
+    sa.select(sa.literal("issue"), sa.cast(session_issues.c.issue_id, sa.Text)).where(
+        session_issues.c.session_id.in_(_IDS)
+    ),
+    sa.select(template_fields.c.type, session_field_values.c.value)
+    .join(template_fields, template_fields.c.id == session_field_values.c.field_id)
+    .where(
+        session_field_values.c.session_id.in_(_IDS),
+        template_fields.c.type.in_(("dropdown", "multiselect")),
+    ),
+)
+
+
+def refs_of(conn: Connection, ids: Sequence[int]) -> Refs:
+    """The issue ids and choice values of sessions `ids`, in one statement."""
+    out = Refs()
+    if ids:
+        for kind, value in conn.execute(_REFS_OF, {"ids": list(ids)}).all():
+            if kind == "issue":
+                out.issue_ids.add(int(value))
+            else:
+                out.choices.append((kind, value))
+    return out
+
+
+def page_of_session_json(
+    conn: Connection, project_id: int, req: db_listing.PageRequest
+) -> list[Row[Any]]:
+    """One page of a project's sessions as JSON rows (see `_JSON_VIEW`), in one statement."""
+    return db_listing.page_rows(
+        conn, sessions, _JSON_VIEW, lambda s: s.c.project_id == project_id, req
+    )
+
+
+def update_session(conn: Connection, session_id: int, **values: Any) -> None:
+    conn.execute(sa.update(sessions).where(sessions.c.id == session_id).values(**values))
+    _bump_version(conn, session_id)
+
+
+def delete_session(conn: Connection, session_id: int) -> None:
+    _bump_version(conn, session_id)
+    # Children first: SQLite cascades only with foreign_keys=ON, PostgreSQL always.
+    for table in (session_tags, session_issues, session_field_values):
+        conn.execute(sa.delete(table).where(table.c.session_id == session_id))
+    result_ids = sa.select(session_results.c.id).where(session_results.c.session_id == session_id)
+    for table in (result_issues, result_field_values):
+        conn.execute(sa.delete(table).where(table.c.result_id.in_(result_ids)))
+    conn.execute(sa.delete(session_results).where(session_results.c.session_id == session_id))
+    conn.execute(sa.delete(sessions).where(sessions.c.id == session_id))
+
+
+def set_tags(conn: Connection, session_id: int, tag_ids: Iterable[int]) -> None:
+    _bump_version(conn, session_id)
+    conn.execute(sa.delete(session_tags).where(session_tags.c.session_id == session_id))
+    rows = [{"session_id": session_id, "tag_id": t} for t in dict.fromkeys(tag_ids)]
+    if rows:
+        conn.execute(sa.insert(session_tags), rows)
+
+
+def set_issues(conn: Connection, session_id: int, issue_ids: Iterable[int]) -> None:
+    conn.execute(sa.delete(session_issues).where(session_issues.c.session_id == session_id))
+    rows = [{"session_id": session_id, "issue_id": i} for i in dict.fromkeys(issue_ids)]
+    if rows:
+        conn.execute(sa.insert(session_issues), rows)
+
+
+def set_field_values(conn: Connection, session_id: int, values: dict[int, str | None]) -> None:
+    """Store JSON-encoded values by field id; None removes the value."""
+    for field_id, encoded in values.items():
+        key = (session_field_values.c.session_id == session_id) & (
+            session_field_values.c.field_id == field_id
+        )
+        conn.execute(sa.delete(session_field_values).where(key))
+        if encoded is not None:
+            conn.execute(
+                sa.insert(session_field_values).values(
+                    session_id=session_id, field_id=field_id, value=encoded
+                )
+            )
+
+
+def field_values_of(conn: Connection, ids: Sequence[int]) -> dict[int, dict[int, str]]:
+    """JSON-encoded custom field values: {session_id: {field_id: value}}."""
+    out: dict[int, dict[int, str]] = defaultdict(dict)
+    if ids:
+        for sid, fid, value in conn.execute(_FIELD_VALUES_OF, {"ids": list(ids)}).all():
+            out[sid][fid] = value
+    return out
+
+
+def bump_counters(conn: Connection, session_id: int, deltas: dict[str, int]) -> None:
+    values = {name: sessions.c[name] + delta for name, delta in deltas.items() if delta}
+    if values:
+        conn.execute(sa.update(sessions).where(sessions.c.id == session_id).values(**values))
+
+
+def stored_counters(
+    conn: Connection, session_ids: Sequence[int] | None = None
+) -> dict[int, dict[str, int]]:
+    stmt = sa.select(sessions.c.id, *(sessions.c[c] for c in COUNTER_COLUMNS))
+    if session_ids is not None:
+        stmt = stmt.where(sessions.c.id.in_(session_ids))
+    return {r[0]: dict(zip(COUNTER_COLUMNS, r[1:], strict=True)) for r in conn.execute(stmt)}
+
+
+def result_status_histogram(
+    conn: Connection, session_ids: Sequence[int] | None = None
+) -> dict[int, dict[int | None, int]]:
+    """{session_id: {status_id or None: number of results}} straight from the results."""
+    stmt = sa.select(
+        session_results.c.session_id, session_results.c.status_id, sa.func.count()
+    ).group_by(session_results.c.session_id, session_results.c.status_id)
+    if session_ids is not None:
+        stmt = stmt.where(session_results.c.session_id.in_(session_ids))
+    out: dict[int, dict[int | None, int]] = defaultdict(dict)
+    for sid, status_id, n in conn.execute(stmt):
+        out[sid][status_id] = int(n)
+    return out
+
+
+def project_session_counts(conn: Connection, project_id: int) -> dict[str, int]:
+    stmt = sa.select(
+        sa.func.count(),
+        sa.func.coalesce(sa.func.sum(sa.case((sessions.c.is_closed.is_(True), 1), else_=0)), 0),
+    ).where(sessions.c.project_id == project_id)
+    total, closed = conn.execute(stmt).one()
+    return {
+        "session_count": int(total),
+        "session_closed_count": int(closed),
+        "session_active_count": int(total) - int(closed),
+    }

@@ -1,0 +1,480 @@
+"""Running a session: the session page (timer, note box, timeline, counters, charter
+and details), the start/pause/resume/close/reopen buttons and the notes (results).
+
+Buttons and forms are plain POST forms that htmx enhances: with htmx they answer
+with fragments (the controls, a timeline item, and the counters as an out-of-band
+swap); without it, with a redirect back to the page. Every write checks the user's
+role in the domain (`run`): a viewer's forged POST gets the 403 page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import FormMultiDict
+from litestar.params import FromPath
+from sqlalchemy.engine import Connection
+
+from charter.catalog.custom_fields import key_of
+from charter.core.errors import Invalid
+from charter.core.inputs import NUL_PROBLEM, is_id
+from charter.core.listing import ListQuery
+from charter.http.deps import path_id
+from charter.projects.permissions import require_project
+from charter.results import read as result_read
+from charter.results import service as result_service
+from charter.sessions import forms as session_forms
+from charter.sessions import read as session_read
+from charter.sessions import service as session_service
+from charter.sessions.page_parts import (
+    SECOND,
+    breakdown,
+    duration,
+    is_htmx,
+    markdown,
+    posted,
+    raise_if,
+    status_counts,
+    swatch,
+    text_of,
+    texts_of,
+)
+from charter.users.auth import User
+from charter.web.guard import web_read, web_write
+from charter.web.render import redirect, render
+
+MAX_NOTES = 1000  # notes shown on the page, oldest first
+
+
+SESSION_EXPANDS = frozenset(
+    {"users", "states", "statuses", "templates", "configs", "milestones", "issues"}
+)
+
+
+def _session_data(conn: Connection, user: User, sid: int) -> dict[str, Any]:
+    """Everything the session page shows, read in one transaction."""
+    page = session_read.get_session(conn, user, sid, SESSION_EXPANDS)
+    session = session_read.as_dicts(page.rows)[0]
+    pid = session["project_id"]
+    extras = session_forms.extras_of(conn, sid)
+    choices = session_forms.form_choices(conn, user, pid)
+    notes = result_read.list_results(
+        conn,
+        user,
+        sid,
+        ListQuery(
+            per_page=MAX_NOTES,
+            sort="created_at",
+            descending=False,
+            expands=frozenset({"users", "issues"}),
+        ),
+    )
+    return {
+        "session": session,
+        "expands": page.expands,
+        "extras": extras,
+        "choices": choices,
+        "notes": notes,
+        "can_run": session_forms.may(conn, user, pid, "run"),
+        "project": dict(require_project(conn, user, pid, "read")),
+    }
+
+
+def _names(items: list[dict[str, Any]], key: str = "name") -> dict[int, str]:
+    return {i["id"]: i[key] for i in items}
+
+
+def _issue_label(issue: Mapping[str, Any]) -> str:
+    key = issue.get("external_project_key")
+    return f"{issue['display_id']} ({key})" if key else str(issue["display_id"])
+
+
+def _status_view(statuses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Active statuses with their shortcut number (Alt+1 ... Alt+9)."""
+    return [dict(s, key=i + 1 if i < 9 else None) for i, s in enumerate(statuses)]
+
+
+def _note_view(
+    note: Mapping[str, Any],
+    statuses: Mapping[int, Mapping[str, Any]],
+    users: Mapping[int, str],
+    issues: Mapping[int, str],
+) -> dict[str, Any]:
+    status = statuses.get(note["status_id"]) if note["status_id"] is not None else None
+    return {
+        "id": note["id"],
+        "session_id": note["session_id"],
+        "status": status,
+        "status_id": note["status_id"],
+        "note": note["note"] or "",
+        "at": duration(note["elapsed"]) if note["elapsed"] is not None else "—",
+        "author": users.get(note["created_by"], "") if note["created_by"] else "",
+        "issues": [{"id": i, "label": issues.get(i, f"#{i}")} for i in note["issues"]],
+        "issue_ids": [str(i) for i in note["issues"]],
+        "created_at": note["created_at"],
+    }
+
+
+def _counters_context(session: Mapping[str, Any], statuses: list[dict[str, Any]]) -> dict[str, Any]:
+    counts = status_counts(session, statuses)
+    with_status = sum(n for _s, n in counts)
+    return {
+        "counts": counts,
+        "total": session["total_count"],
+        "plain": session["total_count"] - with_status,
+        "breakdown": breakdown(counts),
+    }
+
+
+def _details(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The session's attributes as (label, text) rows, custom fields included."""
+    s, ex, choices = data["session"], data["expands"], data["choices"]
+    users = _names(ex.get("users", []))
+    values = {v["id"]: v for t in choices.templates for f in t["fields"] for v in f["values"]}
+    rows: list[tuple[str, Any]] = [
+        ("Template", _names(ex.get("templates", [])).get(s["template_id"], "")),
+        ("State", _names(ex.get("states", [])).get(s["state_id"], "")),
+        ("Assignee", users.get(s["assignee_id"], "—") if s["assignee_id"] else "—"),
+        ("Configuration", _names(ex.get("configs", [])).get(s["config_id"], "—")),
+        ("Milestone", _names(ex.get("milestones", [])).get(s["milestone_id"], "—")),
+        ("Estimate", duration(s["estimate"])),
+        ("Tags", ", ".join(s["tags"]) or "—"),
+        (
+            "Linked issues",
+            ", ".join(_issue_label(i) for i in ex.get("issues", [])) or "—",
+        ),
+    ]
+    template = choices.template(s["template_id"])
+    for f in template["fields"] if template else ():
+        value = s.get(key_of(f))
+        if value is None or value == []:
+            text: Any = "—"
+        elif f["type"] == "dropdown":
+            v = values.get(value)
+            text = {"chips": [v]} if v else str(value)
+        elif f["type"] == "multiselect":
+            text = {"chips": [values[i] for i in value if i in values]}
+        elif f["type"] == "checkbox":
+            text = "Yes" if value else "No"
+        else:
+            text = str(value)
+        if isinstance(text, dict):
+            text["chips"] = [dict(c, swatch=swatch(c["color"])) for c in text["chips"]]
+        rows.append((f["name"], text))
+    return rows
+
+
+def _timer_view(session: Mapping[str, Any], extras: session_forms.Extras) -> dict[str, Any]:
+    """The timer as the page first shows it; static/run.js ticks it from the data-*."""
+    elapsed, estimate = extras.elapsed, session["estimate"]
+    if session["is_closed"]:
+        state = "Closed"
+    elif extras.running:
+        state = "Running"
+    else:
+        state = "Paused" if session["is_started"] else "Not started"
+    return {
+        "elapsed_us": elapsed,
+        "elapsed_text": duration(elapsed),
+        "running": extras.running and not session["is_closed"],
+        "estimate_us": estimate,
+        "estimate_text": duration(estimate),
+        "estimate_s": max((estimate or 0) // SECOND, 1),
+        "progress_s": min(elapsed, estimate or 0) // SECOND,
+        "over": estimate is not None and elapsed > estimate,
+        "state": state,
+    }
+
+
+def _page_context(data: dict[str, Any]) -> dict[str, Any]:
+    s = data["session"]
+    statuses = _status_view(data["choices"].statuses)
+    by_id = {st["id"]: st for st in statuses}
+    users = _names(data["notes"].expands.get("users", []))
+    issues = {i["id"]: _issue_label(i) for i in data["choices"].issues}
+    notes = [_note_view(n, by_id, users, issues) for n in data["notes"].rows]
+    return {
+        "session": s,
+        "timer": _timer_view(s, data["extras"]),
+        "statuses": statuses,
+        "issues": data["choices"].issues,
+        "issue_labels": issues,
+        "notes": notes,
+        "can_run": data["can_run"],
+        "editable": data["can_run"] and not s["is_closed"],
+        "charter_html": markdown(data["extras"].charter),
+        "details": _details(data),
+        "project": data["project"],
+        **_counters_context(s, statuses),
+    }
+
+
+@get("/sessions/{session_id:str}", name="web_session")
+async def session_page(request: Request[Any, Any, Any], session_id: FromPath[str]) -> Response[str]:
+    sid = path_id(session_id, "Session")
+    data = await web_read(request, lambda conn, user: _session_data(conn, user, sid))
+    context = _page_context(data)
+    return render(request, "sessions/run.html", title=context["session"]["name"], **context)
+
+
+def _controls_data(conn: Connection, user: User, sid: int) -> dict[str, Any]:
+    page = session_read.get_session(conn, user, sid, frozenset())
+    session = session_read.as_dicts(page.rows)[0]
+    return {
+        "session": session,
+        "timer": _timer_view(session, session_forms.extras_of(conn, sid)),
+        "can_run": True,
+        "editable": not session["is_closed"],
+    }
+
+
+def _transition(action: str, change: Callable[[Connection, int, int], None]) -> Any:
+    async def handler(request: Request[Any, Any, Any], session_id: FromPath[str]) -> Response[Any]:
+        sid = path_id(session_id, "Session")
+
+        def work(conn: Connection, user: User) -> dict[str, Any]:
+            session_forms.project_of_session(conn, user, sid, "run")
+            change(conn, sid, user.id)
+            return _controls_data(conn, user, sid)
+
+        data = await web_write(request, work)
+        if is_htmx(request) and action in ("start", "pause", "resume"):
+            return render(request, "sessions/_controls.html", **data)
+        # Closing or reopening changes the whole page (read-only or not).
+        messages = {"close": "Session closed.", "reopen": "Session reopened."}
+        return redirect(request, f"/sessions/{sid}", messages.get(action))
+
+    handler.__name__ = f"web_{action}_session"
+    return post(
+        f"/sessions/{{session_id:str}}/{action}", status_code=200, name=f"web_{action}_session"
+    )(handler)
+
+
+TRANSITIONS = [
+    _transition("start", session_service.start),
+    _transition("pause", session_service.pause),
+    _transition("resume", session_service.resume),
+    _transition("close", session_service.close),
+    _transition("reopen", session_service.reopen),
+]
+
+
+def _note_item(form: FormMultiDict) -> dict[str, Any]:
+    """A result from the note box: status_id (none for a plain note), note, issues."""
+    errors: dict[str, list[str]] = {}
+    raw_status = text_of(form, "status_id").strip()
+    status_id: int | None = None
+    if raw_status:
+        if not raw_status.isdigit() or len(raw_status) > 3:
+            errors["status_id"] = ["Choose one of the statuses."]
+        else:
+            status_id = int(raw_status)
+    note = text_of(form, "note")
+    if "\x00" in note:
+        errors["note"] = [NUL_PROBLEM]
+    issue_ids = []
+    for raw in texts_of(form, "issues"):
+        if not raw.isdigit() or len(raw) > 12 or not is_id(int(raw)):
+            errors["issues"] = ["Choose issues from the list."]
+        else:
+            issue_ids.append(int(raw))
+    if status_id is None and not note.strip() and not errors:
+        errors["note"] = ["Type a note or choose a status."]
+    raise_if(errors)
+    return {"status_id": status_id, "note": note if note.strip() else None, "issues": issue_ids}
+
+
+def _fragment_data(conn: Connection, user: User, sid: int, note_id: int | None) -> dict[str, Any]:
+    """The counters after a note changed, and the note itself (None once deleted)."""
+    page = session_read.get_session(conn, user, sid, frozenset({"statuses"}))
+    session = session_read.as_dicts(page.rows)[0]
+    statuses = _status_view(page.expands["statuses"])
+    data: dict[str, Any] = {"session": session, "statuses": statuses, "note": None}
+    if note_id is not None:
+        note = result_read.get_results(conn, [note_id]).rows[0]
+        author = {note["created_by"]} - {None}
+        issue_rows = session_forms.issue_choices(conn)
+        issues = {i["id"]: _issue_label(i) for i in issue_rows}
+        names = session_forms.user_names(conn, author)
+        data["note"] = _note_view(note, {s["id"]: s for s in statuses}, names, issues)
+        data["issues"] = issue_rows
+    return data
+
+
+def _note_error(
+    request: Request[Any, Any, Any], exc: Invalid, sid: int, target: str = "note-error"
+) -> Response[Any]:
+    """A note that failed validation: with htmx, the errors go out of band into the
+    form's error box (nothing else is swapped); without, back to the page with a
+    message. Nothing was written either way."""
+    if is_htmx(request):
+        response = render(
+            request,
+            "sessions/_note_error.html",
+            status=422,
+            errors=exc.errors or {"note": [exc.message]},
+            target=target,
+        )
+        response.headers["HX-Reswap"] = "none"
+        return response
+    return redirect(request, f"/sessions/{sid}", _error_text(exc), level="error")
+
+
+def _error_text(exc: Invalid) -> str:
+    problems = [f"{k}: {'; '.join(v)}" for k, v in (exc.errors or {}).items()]
+    return " ".join(problems) or exc.message
+
+
+def _fragments(
+    request: Request[Any, Any, Any], data: dict[str, Any], template: str | None
+) -> Response[str]:
+    """A note fragment (or nothing) plus the counters, swapped out of band."""
+    counters = render(
+        request,
+        "sessions/_counters.html",
+        oob=True,
+        **_counters_context(data["session"], data["statuses"]),
+    )
+    body = counters.content
+    if template is not None:
+        item = render(
+            request,
+            template,
+            n=data["note"],
+            statuses=data["statuses"],
+            issues=data.get("issues", []),
+            editable=True,
+        )
+        body = item.content + body
+    return Response(
+        content=body,
+        status_code=200,
+        media_type="text/html",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@post("/sessions/{session_id:str}/notes", status_code=200, name="web_add_note")
+async def add_note(request: Request[Any, Any, Any], session_id: FromPath[str]) -> Response[Any]:
+    sid = path_id(session_id, "Session")
+    form = await posted(request)
+
+    def work(conn: Connection, user: User) -> dict[str, Any]:
+        session_forms.project_of_session(conn, user, sid, "run")
+        item = _note_item(form)
+        [note_id] = result_service.add_results(conn, sid, user.id, [item])
+        return _fragment_data(conn, user, sid, note_id)
+
+    try:
+        data = await web_write(request, work)
+    except Invalid as exc:
+        return _note_error(request, exc, sid)
+    if not is_htmx(request):
+        return redirect(request, f"/sessions/{sid}#note-{data['note']['id']}")
+    return _fragments(request, data, "sessions/_note.html")
+
+
+def _note_session(conn: Connection, user: User, rid: int) -> int:
+    """The note's session id, once `user` may run sessions in its project."""
+    return int(result_read.session_of_result(conn, user, rid, "run")["session_id"])
+
+
+@get("/notes/{note_id:str}", name="web_note")
+async def note_fragment(request: Request[Any, Any, Any], note_id: FromPath[str]) -> Response[Any]:
+    """One timeline item (htmx: cancel an edit); a browser goes to the session page."""
+    rid = path_id(note_id, "Note")
+
+    def work(conn: Connection, user: User) -> dict[str, Any]:
+        result = result_read.session_of_result(conn, user, rid, "read")
+        sid = int(result["session_id"])
+        data = _fragment_data(conn, user, sid, rid)
+        data["editable"] = (
+            session_forms.may(conn, user, data["session"]["project_id"], "run")
+            and not data["session"]["is_closed"]
+        )
+        return data
+
+    data = await web_read(request, work)
+    if not is_htmx(request):
+        return redirect(request, f"/sessions/{data['session']['id']}#note-{rid}")
+    return render(
+        request,
+        "sessions/_note.html",
+        n=data["note"],
+        statuses=data["statuses"],
+        editable=data["editable"],
+    )
+
+
+@get("/notes/{note_id:str}/edit", name="web_note_edit")
+async def edit_note_page(request: Request[Any, Any, Any], note_id: FromPath[str]) -> Response[str]:
+    rid = path_id(note_id, "Note")
+
+    def work(conn: Connection, user: User) -> dict[str, Any]:
+        sid = _note_session(conn, user, rid)
+        return _fragment_data(conn, user, sid, rid)
+
+    data = await web_read(request, work)
+    template = "sessions/_note_edit.html" if is_htmx(request) else "sessions/note_edit.html"
+    return render(
+        request,
+        template,
+        title="Edit note",
+        n=data["note"],
+        statuses=data["statuses"],
+        issues=data["issues"],
+        session=data["session"],
+        closed=data["session"]["is_closed"],
+    )
+
+
+@post("/notes/{note_id:str}", status_code=200, name="web_note_update")
+async def update_note(request: Request[Any, Any, Any], note_id: FromPath[str]) -> Response[Any]:
+    rid = path_id(note_id, "Note")
+    form = await posted(request)
+    sids: list[int] = []
+
+    def work(conn: Connection, user: User) -> dict[str, Any]:
+        sid = _note_session(conn, user, rid)
+        sids.append(sid)
+        item = _note_item(form)
+        result_service.edit_result(conn, rid, user.id, item)
+        return _fragment_data(conn, user, sid, rid)
+
+    try:
+        data = await web_write(request, work)
+    except Invalid as exc:
+        if not sids:
+            raise
+        return _note_error(request, exc, sids[0], f"note-error-{rid}")
+    if not is_htmx(request):
+        return redirect(request, f"/sessions/{data['session']['id']}#note-{rid}", "Note saved.")
+    return _fragments(request, data, "sessions/_note.html")
+
+
+@post("/notes/{note_id:str}/delete", status_code=200, name="web_note_delete")
+async def delete_note(request: Request[Any, Any, Any], note_id: FromPath[str]) -> Response[Any]:
+    rid = path_id(note_id, "Note")
+
+    def work(conn: Connection, user: User) -> dict[str, Any]:
+        sid = _note_session(conn, user, rid)
+        result_service.delete_result(conn, rid)
+        return _fragment_data(conn, user, sid, None)
+
+    data = await web_write(request, work)
+    if not is_htmx(request):
+        return redirect(request, f"/sessions/{data['session']['id']}", "Note deleted.")
+    return _fragments(request, data, None)
+
+
+ROUTES: list[Any] = [
+    session_page,
+    *TRANSITIONS,
+    add_note,
+    note_fragment,
+    edit_note_page,
+    update_note,
+    delete_note,
+]

@@ -1,0 +1,339 @@
+"""Session writes and lifecycle: create, update, start/pause/resume (the timer),
+close/reopen, delete. Project session counters change in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Connection, RowMapping
+
+from charter.catalog import custom_fields
+from charter.catalog import queries as catalog_queries
+from charter.core.clock import utcnow
+from charter.core.errors import Conflict, Invalid, NotFound
+from charter.core.inputs import is_id
+from charter.db import rows as db_rows
+from charter.db.tables import COUNTER_COLUMNS, configs, issues, milestones, states, templates
+from charter.projects import queries as project_queries
+from charter.sessions import queries as session_queries
+from charter.sessions.timer import elapsed_at
+from charter.users import queries as user_queries
+
+MAX_TAGS = 100
+
+
+MAX_CHARTER = 100_000
+
+
+MAX_TAG_LENGTH = 100
+
+
+def _check_ref(conn: Connection, name: str, table: Any, value: Any, project_id: int | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid.field(name, "Must be an integer id.")
+    row = db_rows.row_by_id(conn, table, value) if is_id(value) else None
+    if row is None:
+        raise Invalid.field(name, f"No such object: {value}.")
+    if project_id is not None and row["project_id"] != project_id:
+        raise Invalid.field(name, f"{value} belongs to another project.")
+
+
+def _clean_tags(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise Invalid.field("tags", "Must be a list of tag names.")
+    names = list(dict.fromkeys(t.strip() for t in value if t.strip()))
+    if len(names) > MAX_TAGS:
+        raise Invalid.field("tags", f"At most {MAX_TAGS} tags.")
+    if any(len(t) > MAX_TAG_LENGTH or "," in t for t in names):
+        raise Invalid.field(
+            "tags", f"Tag names are at most {MAX_TAG_LENGTH} characters, no commas."
+        )
+    return names
+
+
+def _clean_issue_ids(conn: Connection, value: Any) -> list[int]:
+    if not isinstance(value, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in value
+    ):
+        raise Invalid.field("issues", "Must be a list of issue ids.")
+    missing = set(value) - db_rows.existing_ids(conn, issues, filter(is_id, value))
+    if missing:
+        raise Invalid.field("issues", f"Unknown issue ids: {sorted(missing)}.")
+    return list(dict.fromkeys(value))
+
+
+def _duration(name: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**62:
+        raise Invalid.field(name, "Must be a non-negative integer (microseconds).")
+    return value
+
+
+def create_session(
+    conn: Connection,
+    project_id: int,
+    created_by: int,
+    name: str,
+    template_id: int | None = None,
+    state_id: int | None = None,
+    config_id: int | None = None,
+    milestone_id: int | None = None,
+    assignee_id: int | None = None,
+    estimate: int | None = None,
+    tags: Sequence[str] = (),
+    issue_ids: Sequence[int] = (),
+    charter: str | None = None,
+    custom: Mapping[str, Any] | None = None,
+) -> int:
+    """Create a session; defaults are the default template and workflow state."""
+    if project_queries.project_by_id(conn, project_id) is None:
+        raise NotFound(f"Project {project_id} not found.")
+    name = _clean_name(name)
+    template_id = template_id if template_id is not None else db_rows.default_id(conn, templates)
+    state_id = state_id if state_id is not None else db_rows.default_id(conn, states)
+    _check_ref(conn, "template_id", templates, template_id, None)
+    _check_ref(conn, "state_id", states, state_id, None)
+    _check_ref(conn, "config_id", configs, config_id, project_id)
+    _check_ref(conn, "milestone_id", milestones, milestone_id, project_id)
+    _check_assignee(conn, assignee_id)
+    tag_names = _clean_tags(list(tags) if isinstance(tags, list | tuple) else tags)
+    issue_list = _clean_issue_ids(
+        conn, list(issue_ids) if isinstance(issue_ids, list | tuple) else issue_ids
+    )
+    charter = _clean_charter(charter)
+    encoded = _encode_custom(conn, template_id, custom or {})  # type: ignore[arg-type]
+
+    session_id = session_queries.insert_session(
+        conn,
+        project_id=project_id,
+        template_id=template_id,
+        name=name,
+        config_id=config_id,
+        milestone_id=milestone_id,
+        state_id=state_id,
+        assignee_id=assignee_id,
+        estimate=_duration("estimate", estimate),
+        forecast=None,
+        elapsed=None,
+        is_started=False,
+        is_closed=False,
+        charter=charter,
+        created_at=utcnow(),
+        created_by=created_by,
+        **dict.fromkeys(COUNTER_COLUMNS, 0),
+    )
+    session_queries.set_tags(
+        conn, session_id, catalog_queries.ensure_tags(conn, tag_names).values()
+    )
+    session_queries.set_issues(conn, session_id, issue_list)
+    session_queries.set_field_values(conn, session_id, encoded)
+    project_queries.bump_counters(conn, project_id, {"session_count": 1, "session_active_count": 1})
+    return session_id
+
+
+UPDATABLE = (
+    "name",
+    "template_id",
+    "config_id",
+    "milestone_id",
+    "state_id",
+    "assignee_id",
+    "estimate",
+    "tags",
+    "issues",
+    "charter",
+)
+
+
+def update_session(
+    conn: Connection,
+    session_id: int,
+    user_id: int,
+    changes: Mapping[str, Any],
+    custom: Mapping[str, Any] | None = None,
+) -> None:
+    """Change any of UPDATABLE and custom_* values; a closed session refuses (409).
+
+    Changing the template drops the values of fields the new template lacks.
+    """
+    row = _open_session(conn, session_id)
+    project_id = row["project_id"]
+    values: dict[str, Any] = {}
+    if "name" in changes:
+        values["name"] = _clean_name(changes["name"])
+    for name, table, scoped in (
+        ("template_id", templates, False),
+        ("state_id", states, False),
+        ("config_id", configs, True),
+        ("milestone_id", milestones, True),
+    ):
+        if name in changes:
+            if changes[name] is None and name in ("template_id", "state_id"):
+                raise Invalid.field(name, "Must be an id; it cannot be removed.")
+            _check_ref(conn, name, table, changes[name], project_id if scoped else None)
+            values[name] = changes[name]
+    if "assignee_id" in changes:
+        _check_assignee(conn, changes["assignee_id"])
+        values["assignee_id"] = changes["assignee_id"]
+    if "estimate" in changes:
+        values["estimate"] = _duration("estimate", changes["estimate"])
+    if "charter" in changes:
+        values["charter"] = _clean_charter(changes["charter"])
+    tag_names = _clean_tags(changes["tags"]) if "tags" in changes else None
+    issue_list = _clean_issue_ids(conn, changes["issues"]) if "issues" in changes else None
+    template_id = values.get("template_id", row["template_id"])
+    encoded = _encode_custom(conn, template_id, custom or {})
+    if template_id != row["template_id"]:
+        kept = {f["id"] for f in catalog_queries.fields_of_templates(conn, [template_id])}
+        stale = set(session_queries.field_values_of(conn, [session_id]).get(session_id, {})) - kept
+        encoded.update(dict.fromkeys(stale))
+
+    now = utcnow()
+    session_queries.update_session(conn, session_id, **values, updated_at=now, updated_by=user_id)
+    if tag_names is not None:
+        session_queries.set_tags(
+            conn, session_id, catalog_queries.ensure_tags(conn, tag_names).values()
+        )
+    if issue_list is not None:
+        session_queries.set_issues(conn, session_id, issue_list)
+    session_queries.set_field_values(conn, session_id, encoded)
+
+
+def _clean_name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid.field("name", "The name must not be empty.")
+    if len(value) > 500:
+        raise Invalid.field("name", "The name must be at most 500 characters.")
+    return value.strip()
+
+
+def _clean_charter(value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or len(value) > MAX_CHARTER):
+        raise Invalid.field("charter", f"Must be text of at most {MAX_CHARTER} characters.")
+    return value
+
+
+def _check_assignee(conn: Connection, value: Any) -> None:
+    if value is None:
+        return
+    if not is_id(value) or user_queries.user_by_id(conn, value) is None:
+        raise Invalid.field("assignee_id", f"No such user: {value}.")
+
+
+def _encode_custom(
+    conn: Connection, template_id: int, custom: Mapping[str, Any]
+) -> dict[int, str | None]:
+    fields = {
+        custom_fields.key_of(f): f for f in catalog_queries.fields_of_templates(conn, [template_id])
+    }
+    unknown = set(custom) - set(fields)
+    if unknown:
+        key = sorted(unknown)[0]
+        raise Invalid.field(key, "Not a field of the session's template.")
+    return {fields[k]["id"]: custom_fields.validate(conn, fields[k], v) for k, v in custom.items()}
+
+
+def _open_session(conn: Connection, session_id: int) -> RowMapping:
+    row = session_queries.session_for_update(conn, session_id)
+    if row is None:
+        raise NotFound(f"Session {session_id} not found.")
+    if row["is_closed"]:
+        raise Conflict(f"Session {session_id} is closed; reopen it to change it.")
+    return row
+
+
+def start(conn: Connection, session_id: int, user_id: int) -> None:
+    row = _open_session(conn, session_id)
+    if row["is_started"]:
+        raise Conflict(f"Session {session_id} was started already; use resume.")
+    now = utcnow()
+    session_queries.update_session(
+        conn,
+        session_id,
+        is_started=True,
+        started_at=now,
+        running_since=now,
+        elapsed=row["elapsed"] or 0,
+        updated_at=now,
+        updated_by=user_id,
+    )
+
+
+def pause(conn: Connection, session_id: int, user_id: int) -> None:
+    row = _open_session(conn, session_id)
+    if row["running_since"] is None:
+        raise Conflict(f"Session {session_id} is not running.")
+    now = utcnow()
+    session_queries.update_session(
+        conn,
+        session_id,
+        elapsed=elapsed_at(row["elapsed"], row["running_since"], now),
+        running_since=None,
+        updated_at=now,
+        updated_by=user_id,
+    )
+
+
+def resume(conn: Connection, session_id: int, user_id: int) -> None:
+    row = _open_session(conn, session_id)
+    if not row["is_started"]:
+        raise Conflict(f"Session {session_id} has not been started.")
+    if row["running_since"] is not None:
+        raise Conflict(f"Session {session_id} is running already.")
+    now = utcnow()
+    session_queries.update_session(
+        conn, session_id, running_since=now, updated_at=now, updated_by=user_id
+    )
+
+
+def close(conn: Connection, session_id: int, user_id: int) -> None:
+    row = _open_session(conn, session_id)
+    now = utcnow()
+    session_queries.update_session(
+        conn,
+        session_id,
+        is_closed=True,
+        closed_at=now,
+        closed_by=user_id,
+        elapsed=elapsed_at(row["elapsed"], row["running_since"], now),
+        running_since=None,
+        updated_at=now,
+        updated_by=user_id,
+    )
+    project_queries.bump_counters(
+        conn, row["project_id"], {"session_active_count": -1, "session_closed_count": 1}
+    )
+
+
+def reopen(conn: Connection, session_id: int, user_id: int) -> None:
+    row = session_queries.session_for_update(conn, session_id)
+    if row is None:
+        raise NotFound(f"Session {session_id} not found.")
+    if not row["is_closed"]:
+        raise Conflict(f"Session {session_id} is not closed.")
+    now = utcnow()
+    session_queries.update_session(
+        conn,
+        session_id,
+        is_closed=False,
+        closed_at=None,
+        closed_by=None,
+        updated_at=now,
+        updated_by=user_id,
+    )
+    project_queries.bump_counters(
+        conn, row["project_id"], {"session_active_count": 1, "session_closed_count": -1}
+    )
+
+
+def delete(conn: Connection, session_id: int) -> None:
+    row = session_queries.session_for_update(conn, session_id)
+    if row is None:
+        raise NotFound(f"Session {session_id} not found.")
+    session_queries.delete_session(conn, session_id)
+    state = "session_closed_count" if row["is_closed"] else "session_active_count"
+    project_queries.bump_counters(conn, row["project_id"], {"session_count": -1, state: -1})

@@ -1,0 +1,141 @@
+"""Signing in to the web UI with email and password, and the browser sessions that
+follow: the cookie holds a random secret, the database only its sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.engine import Connection, RowMapping
+
+from charter.catalog import queries as catalog_queries
+from charter.core.clock import utcnow
+from charter.core.errors import NotFound, Unauthenticated
+from charter.signin import queries as signin_queries
+from charter.users import passwords
+from charter.users import queries as user_queries
+from charter.users.auth import User
+
+# One message for an unknown email, a wrong password, a user without a password and a
+# deactivated user: the answer must not tell which emails exist.
+SIGN_IN_FAILED = "Wrong email or password."
+
+
+# last_seen_at is refreshed at most this often, so page views stay reads.
+TOUCH_INTERVAL = timedelta(minutes=5)
+
+
+DEFAULT_LIFETIME = timedelta(hours=12)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def csrf_token(secret: str) -> str:
+    """The CSRF token of a browser: derived from its (HttpOnly) cookie secret, which
+    another site can neither read nor guess, so the token needs no storage."""
+    return hashlib.sha256(b"charter-csrf:" + secret.encode("utf-8")).hexdigest()
+
+
+def user_of(row: RowMapping) -> User:
+    return User(
+        id=row["id"],
+        name=row["name"],
+        email=row["email"],
+        is_admin=bool(row["is_admin"]),
+        timezone=row["timezone"],
+        date_format=row["date_format"],
+        time_format=row["time_format"],
+    )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Who an email names, for checking a password outside any transaction (argon2 is
+    slow on purpose; a write lock must not wait for it)."""
+
+    user_id: int | None
+    password_hash: str | None
+    is_active: bool
+
+
+def lookup(conn: Connection, email: str) -> Candidate:
+    row = signin_queries.password_hash_of(conn, email.strip()) if len(email) <= 320 else None
+    if row is None:
+        return Candidate(None, None, False)
+    return Candidate(int(row["id"]), row["password_hash"], bool(row["is_active"]))
+
+
+def check_password(candidate: Candidate, password: str) -> tuple[int, str | None]:
+    """(user id, a fresh hash if the stored one is outdated else None) when `password`
+    is right for an active user; Unauthenticated with the same message whatever was
+    wrong. Always runs argon2, so an unknown email takes as long as a wrong password."""
+    ok = passwords.verify(candidate.password_hash, password)
+    if not ok or candidate.user_id is None or not candidate.is_active:
+        raise Unauthenticated(SIGN_IN_FAILED)
+    rehash = None
+    if candidate.password_hash is not None and passwords.needs_rehash(candidate.password_hash):
+        rehash = passwords.hash_password(password)
+    return candidate.user_id, rehash
+
+
+def start(
+    conn: Connection,
+    user_id: int,
+    lifetime: timedelta = DEFAULT_LIFETIME,
+    new_hash: str | None = None,
+) -> str:
+    """A new session for `user_id`; returns the cookie secret (only its hash is kept).
+    Stores `new_hash` (a rehashed password) and purges expired sessions on the way."""
+    now = utcnow()
+    if new_hash is not None:
+        signin_queries.set_password_hash(conn, user_id, new_hash)
+    signin_queries.purge_expired(conn, now)
+    secret = secrets.token_urlsafe(32)
+    signin_queries.insert(conn, hash_secret(secret), user_id, now, now + lifetime)
+    return secret
+
+
+def sign_in(
+    conn: Connection, email: str, password: str, lifetime: timedelta = DEFAULT_LIFETIME
+) -> str:
+    """Lookup, check and start in one go (tools and tests; the web page splits them so
+    argon2 runs outside the transaction). Returns the cookie secret."""
+    user_id, new_hash = check_password(lookup(conn, email), password)
+    return start(conn, user_id, lifetime, new_hash)
+
+
+def session_user(conn: Connection, secret: str) -> tuple[User, bool]:
+    """(user, whether last_seen_at is due for a refresh) for a live session of an
+    active user; Unauthenticated otherwise (a deactivated user is signed out at once)."""
+    row = signin_queries.user_for_session(conn, hash_secret(secret), utcnow())
+    if row is None:
+        raise Unauthenticated("Please sign in.")
+    due = utcnow() - row["session_last_seen_at"] > TOUCH_INTERVAL
+    return user_of(row), due
+
+
+def touch(conn: Connection, secret: str) -> None:
+    signin_queries.touch(conn, hash_secret(secret), utcnow())
+
+
+def sign_out(conn: Connection, secret: str) -> None:
+    signin_queries.delete(conn, hash_secret(secret))
+
+
+def set_password(conn: Connection, email: str, password: str) -> None:
+    """Set (or reset) the password of the user with `email`; their browser sessions
+    end, so a reset locks out whoever knew the old one."""
+    row = user_queries.user_by_email(conn, email)
+    if row is None:
+        raise NotFound(f"No user with email {email!r}.")
+    signin_queries.set_password_hash(conn, row["id"], passwords.hash_password(password))
+    signin_queries.delete_of_user(conn, row["id"])
+
+
+def status_colors(conn: Connection) -> dict[int, str]:
+    """{status id: '#rrggbb'} for the web UI's status classes (/static/statuses.css)."""
+    return {i: str(row["color"]) for i, row in catalog_queries.status_flags(conn).items()}

@@ -1,0 +1,236 @@
+"""Users, API tokens and project membership."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, RowMapping
+
+from charter.db.tables import api_tokens, group_members, groups, project_members, roles, users
+
+
+def insert_user(conn: Connection, **values: Any) -> int:
+    return int(conn.execute(sa.insert(users).values(**values).returning(users.c.id)).scalar_one())
+
+
+def user_by_email(conn: Connection, email: str) -> RowMapping | None:
+    stmt = sa.select(users).where(sa.func.lower(users.c.email) == email.lower())
+    return conn.execute(stmt).mappings().first()
+
+
+def user_by_id(conn: Connection, user_id: int) -> RowMapping | None:
+    return conn.execute(sa.select(users).where(users.c.id == user_id)).mappings().first()
+
+
+_USER_FOR_TOKEN = (
+    sa.select(
+        users,
+        api_tokens.c.id.label("token_id"),
+        api_tokens.c.last_used_at,
+        api_tokens.c.token_hash,
+    )
+    .join(api_tokens, api_tokens.c.user_id == users.c.id)
+    .where(
+        api_tokens.c.token_hash == sa.bindparam("token_hash"),
+        api_tokens.c.revoked_at.is_(None),
+        users.c.is_active.is_(True),
+    )
+)
+
+
+def user_for_token_hash(
+    conn: Connection, token_hash: str
+) -> tuple[RowMapping, int, datetime | None] | None:
+    """(user, token id, token last_used_at) for an unrevoked token of an active user;
+    the user row also holds the token's stored `token_hash`."""
+    row = conn.execute(_USER_FOR_TOKEN, {"token_hash": token_hash}).mappings().first()
+    if row is None:
+        return None
+    return row, int(row["token_id"]), row["last_used_at"]
+
+
+def insert_token(conn: Connection, **values: Any) -> int:
+    stmt = sa.insert(api_tokens).values(**values).returning(api_tokens.c.id)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def touch_token(conn: Connection, token_id: int, when: datetime) -> None:
+    conn.execute(sa.update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=when))
+
+
+def revoke_token(conn: Connection, token_id: int, when: datetime) -> int:
+    stmt = (
+        sa.update(api_tokens)
+        .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=when)
+    )
+    return conn.execute(stmt).rowcount
+
+
+def role_id_by_name(conn: Connection, system_name: str) -> int | None:
+    stmt = sa.select(roles.c.id).where(roles.c.system_name == system_name)
+    value = conn.execute(stmt).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+_USER_NAMES = (
+    sa.select(users.c.id, users.c.name)
+    .where(users.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(users.c.id)
+)
+
+
+def user_names(conn: Connection, ids: set[int]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    rows = conn.execute(_USER_NAMES, {"ids": sorted(ids)}).all()
+    return [{"id": r[0], "name": r[1]} for r in rows]
+
+
+def all_users(conn: Connection) -> list[RowMapping]:
+    return list(conn.execute(sa.select(users).order_by(users.c.id)).mappings())
+
+
+def update_user(conn: Connection, user_id: int, **values: Any) -> None:
+    conn.execute(sa.update(users).where(users.c.id == user_id).values(**values))
+
+
+def role_exists(conn: Connection, role_id: int) -> bool:
+    stmt = sa.select(roles.c.id).where(roles.c.id == role_id)
+    return conn.execute(stmt).first() is not None
+
+
+def token_by_id(conn: Connection, token_id: int) -> RowMapping | None:
+    stmt = sa.select(api_tokens).where(api_tokens.c.id == token_id)
+    return conn.execute(stmt).mappings().first()
+
+
+def tokens_by_ids(conn: Connection, ids: list[int]) -> list[RowMapping]:
+    if not ids:
+        return []
+    stmt = sa.select(api_tokens).where(api_tokens.c.id.in_(ids))
+    return list(conn.execute(stmt).mappings())
+
+
+def tokens_of_user(conn: Connection, user_id: int) -> list[RowMapping]:
+    stmt = sa.select(api_tokens).where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.id)
+    return list(conn.execute(stmt).mappings())
+
+
+def tokens_condition(user_id: int) -> sa.ColumnElement[bool]:
+    """The tokens a user owns (the base condition of their token list)."""
+    return api_tokens.c.user_id == user_id
+
+
+def everyone() -> sa.ColumnElement[bool]:
+    """The base condition of a site-wide list (users, roles, groups)."""
+    return sa.true()
+
+
+def members_of(project_id: int) -> sa.ColumnElement[bool]:
+    """The base condition listing the members of a project (on the users table)."""
+    return users.c.id.in_(
+        sa.select(project_members.c.user_id).where(project_members.c.project_id == project_id)
+    )
+
+
+def _by_ids(conn: Connection, table: sa.Table, ids: Sequence[int]) -> list[RowMapping]:
+    """Full rows in the order of `ids`."""
+    if not ids:
+        return []
+    rows = {
+        r["id"]: r for r in conn.execute(sa.select(table).where(table.c.id.in_(ids))).mappings()
+    }
+    return [rows[i] for i in ids if i in rows]
+
+
+def users_by_ids(conn: Connection, ids: Sequence[int]) -> list[RowMapping]:
+    return _by_ids(conn, users, ids)
+
+
+def roles_by_ids(conn: Connection, ids: Sequence[int]) -> list[RowMapping]:
+    return _by_ids(conn, roles, ids)
+
+
+def groups_by_ids(conn: Connection, ids: Sequence[int]) -> list[RowMapping]:
+    return _by_ids(conn, groups, ids)
+
+
+def group_ids_of_users(conn: Connection, user_ids: Sequence[int]) -> dict[int, list[int]]:
+    """{user_id: [group ids, ascending]}."""
+    out: dict[int, list[int]] = defaultdict(list)
+    if user_ids:
+        stmt = (
+            sa.select(group_members.c.user_id, group_members.c.group_id)
+            .where(group_members.c.user_id.in_(user_ids))
+            .order_by(group_members.c.user_id, group_members.c.group_id)
+        )
+        for uid, gid in conn.execute(stmt):
+            out[uid].append(gid)
+    return out
+
+
+def member_ids_of_groups(conn: Connection, group_ids: Sequence[int]) -> dict[int, list[int]]:
+    """{group_id: [user ids, ascending]}."""
+    out: dict[int, list[int]] = defaultdict(list)
+    if group_ids:
+        stmt = (
+            sa.select(group_members.c.group_id, group_members.c.user_id)
+            .where(group_members.c.group_id.in_(group_ids))
+            .order_by(group_members.c.group_id, group_members.c.user_id)
+        )
+        for gid, uid in conn.execute(stmt):
+            out[gid].append(uid)
+    return out
+
+
+def _names(conn: Connection, table: sa.Table, ids: Iterable[int]) -> list[dict[str, Any]]:
+    ids = set(ids)
+    if not ids:
+        return []
+    stmt = sa.select(table.c.id, table.c.name).where(table.c.id.in_(ids)).order_by(table.c.id)
+    return [{"id": r[0], "name": r[1]} for r in conn.execute(stmt)]
+
+
+def group_names(conn: Connection, ids: Iterable[int]) -> list[dict[str, Any]]:
+    return _names(conn, groups, ids)
+
+
+def role_names(conn: Connection, ids: Iterable[int]) -> list[dict[str, Any]]:
+    return _names(conn, roles, ids)
+
+
+def insert_group(conn: Connection, **values: Any) -> int:
+    stmt = sa.insert(groups).values(**values).returning(groups.c.id)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def group_by_name(conn: Connection, name: str) -> RowMapping | None:
+    return conn.execute(sa.select(groups).where(groups.c.name == name)).mappings().first()
+
+
+def add_group_members(conn: Connection, group_id: int, user_ids: Iterable[int]) -> None:
+    """Add users to a group (already present ones are left alone)."""
+    wanted = list(dict.fromkeys(user_ids))
+    if not wanted:
+        return
+    stmt = sa.select(group_members.c.user_id).where(
+        group_members.c.group_id == group_id, group_members.c.user_id.in_(wanted)
+    )
+    present = {r[0] for r in conn.execute(stmt)}
+    rows = [{"group_id": group_id, "user_id": u} for u in wanted if u not in present]
+    if rows:
+        conn.execute(sa.insert(group_members), rows)
+
+
+def insert_role(conn: Connection, **values: Any) -> int:
+    stmt = sa.insert(roles).values(**values).returning(roles.c.id)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def set_user_role(conn: Connection, user_id: int, role_id: int | None) -> None:
+    conn.execute(sa.update(users).where(users.c.id == user_id).values(role_id=role_id))

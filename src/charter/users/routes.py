@@ -1,0 +1,238 @@
+"""Testmo namespaces: users (and the members of a project), roles and groups.
+
+/users, /roles and /groups are for site admins only (403 for everyone else, checked
+before any parameter); a project's members are visible to its members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+
+from charter.core.errors import Invalid
+from charter.http import docs
+from charter.http.conventions import (
+    ListSpec,
+    json_response,
+    list_envelope,
+    list_parameters,
+    operation_with,
+    parse_list,
+    single_envelope,
+)
+from charter.http.deps import path_id, query_params, read_as_user
+from charter.http.read_routes import list_endpoint, single_endpoint
+from charter.http.write_routes import (
+    admin_item,
+    admin_only,
+    create_endpoint,
+    delete_endpoint,
+    update_endpoint,
+)
+from charter.users import auth
+from charter.users import read as user_read
+from charter.users import schemas as user_schemas
+from charter.users import service as user_service
+from charter.users.auth import User
+from charter.users.read import GROUP_EXPANDS, ROLE_EXPANDS, USER_EXPANDS
+
+_USER_SORTS = {"users:created_at": "created_at", "users:name": "name"}
+
+
+PROJECT_USERS = ListSpec(noun="users", sorts=_USER_SORTS, default_sort="users:created_at")
+
+
+USERS = ListSpec(
+    noun="users", sorts=_USER_SORTS, default_sort="users:created_at", expands=USER_EXPANDS
+)
+
+
+ROLES = ListSpec(
+    noun="roles",
+    sorts={"roles:created_at": "created_at", "roles:name": "name"},
+    default_sort="roles:created_at",
+    expands=ROLE_EXPANDS,
+)
+
+
+GROUPS = ListSpec(
+    noun="groups",
+    sorts={"groups:created_at": "created_at", "groups:name": "name"},
+    default_sort="groups:created_at",
+    expands=GROUP_EXPANDS,
+)
+
+
+PROJECT = (("project_id", "Project"),)
+
+
+READ_ROUTES = [
+    list_endpoint(
+        "/api/v1/projects/{project_id:str}/users",
+        PROJECT_USERS,
+        user_read.list_project_users,
+        ids=PROJECT,
+        name="list_project_users",
+        summary="List the members of a project",
+        tag="users",
+        schema=user_schemas.ProjectUserPage,
+    ),
+    list_endpoint(
+        "/api/v1/users",
+        USERS,
+        user_read.list_users,
+        admin_only=True,
+        name="list_users",
+        summary="List all users (site admins only)",
+        tag="users",
+        schema=user_schemas.UserPage,
+    ),
+    single_endpoint(
+        "/api/v1/users/{user_id:str}",
+        USER_EXPANDS,
+        user_read.get_user,
+        ids=(("user_id", "User"),),
+        admin_only=True,
+        name="get_user",
+        summary="Get one user (site admins only)",
+        tag="users",
+        schema=user_schemas.UserSingle,
+    ),
+    list_endpoint(
+        "/api/v1/roles",
+        ROLES,
+        user_read.list_roles,
+        admin_only=True,
+        name="list_roles",
+        summary="List all roles (site admins only)",
+        tag="roles",
+        schema=user_schemas.RolePage,
+    ),
+    single_endpoint(
+        "/api/v1/roles/{role_id:str}",
+        ROLE_EXPANDS,
+        user_read.get_role,
+        ids=(("role_id", "Role"),),
+        admin_only=True,
+        name="get_role",
+        summary="Get one role (site admins only)",
+        tag="roles",
+        schema=user_schemas.RoleSingle,
+    ),
+    list_endpoint(
+        "/api/v1/groups",
+        GROUPS,
+        user_read.list_groups,
+        admin_only=True,
+        name="list_groups",
+        summary="List all groups (site admins only)",
+        tag="groups",
+        schema=user_schemas.GroupPage,
+    ),
+    single_endpoint(
+        "/api/v1/groups/{group_id:str}",
+        GROUP_EXPANDS,
+        user_read.get_group,
+        ids=(("group_id", "Group"),),
+        admin_only=True,
+        name="get_group",
+        summary="Get one group (site admins only)",
+        tag="groups",
+        schema=user_schemas.GroupSingle,
+    ),
+]
+
+
+TOKENS = ListSpec(
+    noun="tokens",
+    sorts={"tokens:created_at": "created_at", "tokens:last_used_at": "last_used_at"},
+    default_sort="tokens:created_at",
+)
+
+
+def _managed_user(conn: Any, user: User, user_id: int) -> dict[str, Any]:
+    """The user as the user writes answer (the GET shape plus `is_admin`)."""
+    return single_envelope(user_service.user_result(conn, user, user_id))
+
+
+create_user = create_endpoint(
+    "/api/v1/users",
+    target=admin_only,
+    allowed=user_service.USER_CREATE_FIELDS,
+    required=("name", "email"),
+    create=lambda conn, user, _parent, body: user_service.create_user(conn, user, body),
+    view=_managed_user,
+    codes=(403, 409, 422),
+    name="create_user",
+    summary="Create a user (Charter extension; site admins)",
+    tag="users",
+    schema=user_schemas.ManagedUserSingle,
+)
+
+
+update_user = update_endpoint(
+    "/api/v1/users/{user_id:str}",
+    target=admin_item("User"),
+    allowed=user_service.USER_UPDATE_FIELDS,
+    current=user_service.user_representation,
+    change=user_service.update_user,
+    view=_managed_user,
+    codes=(403, 404, 409, 412, 422),
+    name="update_user",
+    summary="Update a user: name, email, admin, active, default role (Charter extension; "
+    "site admins; If-Match supported)",
+    tag="users",
+    schema=user_schemas.ManagedUserSingle,
+)
+
+
+@get(
+    "/api/v1/tokens",
+    operation_class=operation_with(list_parameters(TOKENS)),
+    responses=docs.responses(user_schemas.ApiTokenPage, 422),
+    summary="List your own API tokens, revoked ones included (never the secrets)",
+    tags=["tokens"],
+)
+async def list_tokens(request: Request[Any, Any, Any]) -> Response[bytes]:
+    params = query_params(request)
+
+    def work(conn: Any, user: User) -> dict[str, Any]:
+        query = parse_list(params, TOKENS)
+        return list_envelope(user_service.list_tokens(conn, user, query), query)
+
+    return json_response(await read_as_user(request, work))
+
+
+def _create_token(conn: Any, user: User, _parent: None, body: dict[str, Any]) -> tuple[int, str]:
+    if "name" not in body:
+        raise Invalid.field("name", "The name is required.")
+    return auth.create_token_for_user(conn, user.id, body["name"])
+
+
+create_token = create_endpoint(
+    "/api/v1/tokens",
+    target=lambda _conn, _user: None,  # anyone, for themselves
+    allowed=user_service.TOKEN_CREATE_FIELDS,
+    required=("name",),
+    create=_create_token,
+    view=lambda conn, _user, key: single_envelope(user_service.new_token(conn, *key)),
+    codes=(422,),
+    name="create_token",
+    summary="Create an API token for yourself; the secret (`token`) is shown only here",
+    tag="tokens",
+    schema=user_schemas.NewApiTokenSingle,
+)
+
+
+revoke_token = delete_endpoint(
+    "/api/v1/tokens/{token_id:str}",
+    target=lambda _conn, _user, raw_id: path_id(raw_id, "Token"),
+    remove=lambda conn, user, token_id: auth.revoke_own_token(conn, user.id, token_id),
+    codes=(404,),
+    name="revoke_token",
+    summary="Revoke one of your own API tokens (it fails at once)",
+    tag="tokens",
+)
+
+
+ACCOUNT_ROUTES = [create_user, update_user, list_tokens, create_token, revoke_token]

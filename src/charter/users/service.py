@@ -1,0 +1,343 @@
+"""Administration of accounts: users (site admins only), each user's own API tokens,
+and the operator's project and membership commands.
+
+Values arrive as decoded JSON, so every field is type-checked here before use: a
+wrong type is `Invalid` naming the field, never a crash.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.engine import Connection, RowMapping
+
+from charter.core.clock import iso, utcnow
+from charter.core.errors import Conflict, Invalid, NotFound
+from charter.core.inputs import _EMAIL, _required_text
+from charter.core.inputs import _EMAIL as EMAIL_PATTERN
+from charter.core.listing import ListQuery, Page
+from charter.db import listing as db_listing
+from charter.db import rows as db_rows
+from charter.db.tables import (
+    api_tokens,
+    roles,
+    users,
+)
+from charter.projects import queries as project_queries
+from charter.projects import service as project_service
+from charter.projects.permissions import require_admin
+from charter.users import queries as user_queries
+from charter.users import read as user_read
+from charter.users.auth import User
+
+USER_CREATE_FIELDS = ("name", "email", "is_admin", "role_id")
+
+
+USER_UPDATE_FIELDS = ("name", "email", "is_admin", "is_active", "role_id")
+
+
+TOKEN_CREATE_FIELDS = ("name",)
+
+
+MAX_NAME = 200
+
+
+MAX_EMAIL = 320
+
+
+MAX_INT = 2**31 - 1  # ids are 32-bit integer columns
+
+
+def user_result(conn: Connection, actor: User, user_id: int) -> Page:
+    """The user as the write endpoints answer: the Testmo shape GET /users/{id} returns
+    (users/read.py), plus `is_admin`."""
+    row = user_queries.user_by_id(conn, user_id)
+    if row is None:
+        raise NotFound(f"User {user_id} not found.")
+    page = user_read.get_user(conn, actor, user_id, frozenset())
+    return Page([{**page.rows[0], "is_admin": bool(row["is_admin"])}], 1, {})
+
+
+def user_representation(conn: Connection, actor: User, user_id: int) -> dict[str, Any]:
+    """The body of the user's plain GET, which If-Match on PATCH compares with."""
+    page = user_read.get_user(conn, actor, user_id, frozenset())
+    return {"result": page.rows[0], "expands": page.expands}
+
+
+def token_dict(row: RowMapping) -> dict[str, Any]:
+    """A token's public face: never its secret nor its hash."""
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "created_at": iso(row["created_at"]),
+        "last_used_at": iso(row["last_used_at"]),
+        "revoked_at": iso(row["revoked_at"]),
+    }
+
+
+def _text(name: str, value: Any, max_len: int) -> str:
+    if not isinstance(value, str):
+        raise Invalid.field(name, "Must be a string.")
+    text = value.strip()
+    if not text:
+        raise Invalid.field(name, f"The {name} must not be empty.")
+    if len(text) > max_len:
+        raise Invalid.field(name, f"The {name} must be at most {max_len} characters.")
+    return text
+
+
+def _email(value: Any) -> str:
+    email = _text("email", value, MAX_EMAIL)
+    if not EMAIL_PATTERN.match(email):
+        raise Invalid.field("email", "Not a valid email address.")
+    return email
+
+
+def _bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid.field(name, "Must be true or false.")
+    return value
+
+
+def _role_id(conn: Connection, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid.field("role_id", "Must be a role id (an integer) or null.")
+    if not 0 < value <= MAX_INT or not user_queries.role_exists(conn, value):
+        raise Invalid.field("role_id", f"No role with id {value}.")
+    return value
+
+
+def _email_free(conn: Connection, email: str, user_id: int | None = None) -> None:
+    other = user_queries.user_by_email(conn, email)
+    if other is not None and other["id"] != user_id:
+        raise Conflict(f"A user with email {email} exists already.", {"email": ["Already taken."]})
+
+
+def create_user(conn: Connection, actor: User, values: dict[str, Any]) -> int:
+    """Create a user from a body of USER_CREATE_FIELDS (name and email required)."""
+    require_admin(actor)
+    for required in ("name", "email"):
+        if required not in values:
+            raise Invalid.field(required, f"The {required} is required.")
+    name = _text("name", values["name"], MAX_NAME)
+    email = _email(values["email"])
+    is_admin = _bool("is_admin", values.get("is_admin", False))
+    role_id = _role_id(conn, values.get("role_id"))
+    # new_user refuses a taken email (409).
+    user_id = new_user(conn, name, email, is_admin=is_admin, created_by=actor.id)
+    if role_id is not None:
+        user_queries.update_user(conn, user_id, role_id=role_id)
+    return user_id
+
+
+def update_user(conn: Connection, actor: User, user_id: int, values: dict[str, Any]) -> None:
+    """Change any of USER_UPDATE_FIELDS. Deactivating a user stops all their tokens at
+    once (authentication requires an active user). Admins cannot deactivate or demote
+    themselves, so there is always an active admin left."""
+    require_admin(actor)
+    if user_queries.user_by_id(conn, user_id) is None:
+        raise NotFound(f"User {user_id} not found.")
+    changes: dict[str, Any] = {}
+    if "name" in values:
+        changes["name"] = _text("name", values["name"], MAX_NAME)
+    if "email" in values:
+        changes["email"] = _email(values["email"])
+    if "is_admin" in values:
+        changes["is_admin"] = _bool("is_admin", values["is_admin"])
+    if "is_active" in values:
+        changes["is_active"] = _bool("is_active", values["is_active"])
+    if "role_id" in values:
+        changes["role_id"] = _role_id(conn, values["role_id"])
+    if user_id == actor.id and changes.get("is_active") is False:
+        raise Conflict("You cannot deactivate yourself.", {"is_active": ["Not for yourself."]})
+    if user_id == actor.id and changes.get("is_admin") is False:
+        raise Conflict(
+            "You cannot remove your own admin rights.", {"is_admin": ["Not for yourself."]}
+        )
+    if "email" in changes:
+        _email_free(conn, changes["email"], user_id)
+    if changes:
+        user_queries.update_user(conn, user_id, **changes, updated_at=utcnow(), updated_by=actor.id)
+
+
+def all_users(conn: Connection) -> list[RowMapping]:
+    return user_queries.all_users(conn)
+
+
+def set_active(conn: Connection, email: str, active: bool) -> bool:
+    """(De)activate the user with `email` (the operator's command); False when the user
+    was in that state already."""
+    row = user_queries.user_by_email(conn, email)
+    if row is None:
+        raise NotFound(f"No user with email {email!r}.")
+    if bool(row["is_active"]) == active:
+        return False
+    user_queries.update_user(conn, row["id"], is_active=active, updated_at=utcnow())
+    return True
+
+
+def list_tokens(conn: Connection, user: User, query: ListQuery) -> Page:
+    base = user_queries.tokens_condition(user.id)
+    req = db_listing.PageRequest(
+        query.filters, query.sort, query.descending, query.per_page, query.offset
+    )
+    ids = db_listing.page_ids(conn, api_tokens, base, req)
+    total = db_listing.count(conn, api_tokens, base, query.filters)
+    by_id = {r["id"]: r for r in user_queries.tokens_by_ids(conn, ids)}
+    return Page([token_dict(by_id[i]) for i in ids], total)
+
+
+def new_token(conn: Connection, token_id: int, secret: str) -> Page:
+    """The created token, with its secret (the only time it is shown)."""
+    row = user_queries.token_by_id(conn, token_id)
+    assert row is not None
+    return Page([{**token_dict(row), "token": secret}], 1)
+
+
+def tokens_of(conn: Connection, email: str) -> list[dict[str, Any]]:
+    """All tokens of the user with `email`, revoked ones included (the operator's view)."""
+    row = user_queries.user_by_email(conn, email)
+    if row is None:
+        raise NotFound(f"No user with email {email!r}.")
+    return [token_dict(t) for t in user_queries.tokens_of_user(conn, row["id"])]
+
+
+def create_project(conn: Connection, name: str, manager_email: str | None = None) -> int:
+    """Create a project; with `manager_email`, that user manages it (and is its creator)."""
+    manager = None
+    if manager_email is not None:
+        manager = user_queries.user_by_email(conn, manager_email)
+        if manager is None:
+            raise NotFound(f"No user with email {manager_email!r}.")
+    project_id = project_service.new_project(
+        conn, name, created_by=manager["id"] if manager else None
+    )
+    if manager is not None:
+        project_service.add_member(conn, project_id, manager["email"], "manager")
+    return project_id
+
+
+def all_projects(conn: Connection) -> list[RowMapping]:
+    rows = project_queries.projects_by_ids(conn, project_queries.all_project_ids(conn))
+    return sorted(rows, key=lambda r: int(r["id"]))
+
+
+def remove_member(conn: Connection, project_id: int, email: str) -> None:
+    if project_queries.project_by_id(conn, project_id) is None:
+        raise NotFound(f"Project {project_id} not found.")
+    user = user_queries.user_by_email(conn, email)
+    if user is None:
+        raise NotFound(f"No user with email {email!r}.")
+    if not project_queries.delete_member(conn, project_id, user["id"]):
+        raise NotFound(f"{email} is not a member of project {project_id}.")
+
+
+_SYSTEM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+# Bit set of roles.permissions: 1 read, 2 run sessions, 4 manage the project.
+ALL_PERMISSIONS = 7
+
+
+def _name(value: str, max_len: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise Invalid.field("name", "The name must not be empty.")
+    if len(value) > max_len:
+        raise Invalid.field("name", f"The name must be at most {max_len} characters.")
+    return value
+
+
+def _existing_users(conn: Connection, user_ids: Iterable[int]) -> list[int]:
+    wanted = list(dict.fromkeys(user_ids))
+    missing = set(wanted) - db_rows.existing_ids(conn, users, wanted)
+    if missing:
+        raise Invalid.field("members", f"Unknown user ids: {sorted(missing)}.")
+    return wanted
+
+
+def create_group(
+    conn: Connection, name: str, member_ids: Iterable[int] = (), created_by: int | None = None
+) -> int:
+    name = _name(name, 200)
+    if user_queries.group_by_name(conn, name) is not None:
+        raise Conflict(f"A group named {name!r} exists already.", {"name": ["Already taken."]})
+    members = _existing_users(conn, member_ids)
+    group_id = user_queries.insert_group(
+        conn, name=name, created_at=utcnow(), created_by=created_by
+    )
+    user_queries.add_group_members(conn, group_id, members)
+    return group_id
+
+
+def add_group_members(conn: Connection, group_id: int, user_ids: Iterable[int]) -> None:
+    if not user_queries.groups_by_ids(conn, [group_id]):
+        raise NotFound(f"Group {group_id} not found.")
+    user_queries.add_group_members(conn, group_id, _existing_users(conn, user_ids))
+
+
+def create_role(
+    conn: Connection,
+    name: str,
+    system_name: str,
+    permissions: int = 1,
+    is_default: bool = False,
+    created_by: int | None = None,
+) -> int:
+    if not _SYSTEM_NAME.match(system_name):
+        raise Invalid.field(
+            "system_name", "Lowercase letters, digits and _, starting with a letter."
+        )
+    if not 0 <= permissions <= ALL_PERMISSIONS:
+        raise Invalid.field("permissions", f"Must be a bit set from 0 to {ALL_PERMISSIONS}.")
+    return user_queries.insert_role(
+        conn,
+        name=_name(name, 100),
+        system_name=system_name,
+        permissions=permissions,
+        is_default=is_default,
+        created_at=utcnow(),
+        created_by=created_by,
+    )
+
+
+def set_default_role(conn: Connection, user_id: int, role_id: int | None) -> None:
+    """The role a user gets when added to a project without naming one."""
+    if not user_queries.users_by_ids(conn, [user_id]):
+        raise NotFound(f"User {user_id} not found.")
+    if role_id is not None and db_rows.row_by_id(conn, roles, role_id) is None:
+        raise Invalid.field("role_id", f"Unknown role {role_id}.")
+    user_queries.set_user_role(conn, user_id, role_id)
+
+
+def new_user(
+    conn: Connection,
+    name: str,
+    email: str,
+    is_admin: bool = False,
+    password_hash: str | None = None,
+    created_by: int | None = None,
+) -> int:
+    name = _required_text("name", name)
+    email = _required_text("email", email, 320)
+    if not _EMAIL.match(email):
+        raise Invalid.field("email", "Not a valid email address.")
+    if user_queries.user_by_email(conn, email) is not None:
+        raise Conflict(f"A user with email {email} exists already.", {"email": ["Already taken."]})
+    return user_queries.insert_user(
+        conn,
+        name=name,
+        email=email,
+        is_admin=is_admin,
+        is_active=True,
+        password_hash=password_hash,
+        timezone="UTC",
+        date_format="Y-m-d",
+        time_format="H:i",
+        created_at=utcnow(),
+        created_by=created_by,
+    )
