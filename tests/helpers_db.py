@@ -22,10 +22,10 @@ import sqlalchemy as sa
 from litestar.testing import TestClient
 
 from charter.app import create_app
+from charter.auth import service as auth
 from charter.db.engine import Database
 from charter.db.migrate import upgrade
 from charter.settings import Settings
-from charter.users import auth
 
 TEST_DATABASE_ENV = "CHARTER_TEST_DATABASE_URL"
 

@@ -11,9 +11,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from charter.auth import service as auth
 from charter.http.conventions import encode
 from charter.http.etag import etag_of
-from charter.users import auth
 from charter.users import read as user_read
 from charter.users import service as user_service
 from helpers_db import Api, migrate, open_api

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from charter.users import auth
+from charter.auth import service as auth
 from helpers_data import (
     ALPHA,
     BETA_SIZE,

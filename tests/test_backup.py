@@ -23,11 +23,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.engine import make_url
 
+from charter.auth import service as auth
 from charter.cli import main
 from charter.db.engine import Database
 from charter.projects import service as project_service
 from charter.sessions import counters
-from charter.users import auth
 from charter.users import service as user_service
 from helpers_db import backend, migrate
 from live import serving

@@ -7,10 +7,10 @@ import re
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from charter.auth import service as auth
 from charter.cli import main
 from charter.db.engine import Database
 from charter.sessions import counters
-from charter.users import auth
 
 
 def run(url: str, *args: str, ok: bool = True) -> tuple[str, str]:

@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from charter.auth import service as auth
 from charter.cli import main
 from charter.core.errors import Unauthenticated
 from charter.db.engine import Database
-from charter.users import auth
 
 ADA = "ada@example.com"
 BOB = "bob@example.com"

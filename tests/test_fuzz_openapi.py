@@ -37,6 +37,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from charter.app import OPENAPI_PATH, create_app
+from charter.auth import service as auth
 from charter.core.inputs import MAX_ID
 from charter.db.engine import Database
 from charter.db.tables import metadata
@@ -45,7 +46,6 @@ from charter.projects import queries as project_queries
 from charter.sessions import counters
 from charter.sessions import queries as session_queries
 from charter.settings import Settings
-from charter.users import auth
 from helpers_db import migrate
 
 CHECKS = [

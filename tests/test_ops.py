@@ -20,10 +20,10 @@ from litestar.testing import TestClient
 from sqlalchemy.engine import make_url
 
 from charter.app import create_app
+from charter.auth import service as auth
 from charter.db.engine import Database
 from charter.logs import JsonFormatter, TextFormatter, logging_config
 from charter.settings import Settings
-from charter.users import auth
 from charter.users import service as user_service
 from helpers_db import TEST_DATABASE_ENV, _pg_admin_url, backend, migrate
 from live import CHARTER

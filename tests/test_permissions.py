@@ -32,6 +32,7 @@ from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
 from charter.app import create_app
+from charter.auth import service as auth
 from charter.catalog import service as catalog_service
 from charter.db.engine import Database
 from charter.db.tables import metadata, tags
@@ -40,7 +41,6 @@ from charter.projects import service as project_service
 from charter.results import service as result_service
 from charter.sessions import service as session_service
 from charter.settings import Settings
-from charter.users import auth
 from charter.users import service as user_service
 from helpers_db import Api, migrate, open_api
 

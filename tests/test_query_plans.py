@@ -24,6 +24,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from charter.auth.service import User
 from charter.db.engine import Database
 from charter.db.migrate import optimize
 from charter.demo import DEMO_ADMIN_EMAIL, load_demo
@@ -31,7 +32,6 @@ from charter.http.conventions import Params, parse_list
 from charter.sessions import read as session_read
 from charter.sessions import totals
 from charter.sessions.routes import SESSIONS
-from charter.users.auth import User
 from helpers_db import migrate
 
 N_SESSIONS = 3000

@@ -35,14 +35,14 @@ from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
 from charter.app import create_app
+from charter.auth import queries as auth_queries
+from charter.auth import service as auth
 from charter.core.errors import Unauthenticated
 from charter.db import tables
 from charter.db.engine import Database
 from charter.http.throttle import Limits, Throttle
 from charter.projects import service as project_service
 from charter.settings import Settings
-from charter.users import auth
-from charter.users import queries as user_queries
 from charter.users import service as user_service
 from helpers_db import migrate
 from live import charter, serving
@@ -141,7 +141,7 @@ def site(module_database_url: str) -> Iterator[Site]:
 
 def new_token(site: Site, email: str = ADMIN) -> tuple[int, str]:
     with site.db.write() as conn:
-        user = user_queries.user_by_email(conn, email)
+        user = auth_queries.user_by_email(conn, email)
         assert user is not None
         return auth.create_token_for_user(conn, user["id"], "security test")
 
@@ -296,15 +296,15 @@ def test_a_row_found_for_another_hash_is_refused(
     lookup that returned another token's real row does not authenticate."""
     _, mine = new_token(site)
     _, other = new_token(site)
-    real_lookup = user_queries.user_for_token_hash
+    real_lookup = auth_queries.user_for_token_hash
     with site.db.read() as conn:
         assert auth.authenticate(conn, mine)[0].email == ADMIN
         monkeypatch.setattr(
-            user_queries,
+            auth_queries,
             "user_for_token_hash",
             lambda c, _digest: real_lookup(c, auth.hash_token(other)),
         )
-        assert user_queries.user_for_token_hash(conn, "x") is not None  # a real row
+        assert auth_queries.user_for_token_hash(conn, "x") is not None  # a real row
         with pytest.raises(Unauthenticated):
             auth.authenticate(conn, mine)
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import httpx
 
+from charter.auth import service as auth
 from charter.db.engine import Database
 from charter.projects import service as project_service
 from charter.sessions import counters
 from charter.sessions import queries as session_queries
-from charter.users import auth
 from charter.users import service as user_service
 from helpers_db import migrate
 from live import CHARTER, _wait_until_up, free_port

@@ -161,7 +161,7 @@ def user_create(
     ctx: click.Context, name: str, email: str, admin: bool, password: str | None
 ) -> None:
     """Create a user; prints the new user's id."""
-    from charter.users import passwords
+    from charter.auth import passwords
     from charter.users import service as user_service
 
     if password == "-":
@@ -186,13 +186,13 @@ def _prompt_password() -> str:
 @click.pass_context
 def user_password(ctx: click.Context, email: str, password: str | None) -> None:
     """Set or reset a user's web sign-in password; signs out their browser sessions."""
-    from charter.signin import service as signin_service
+    from charter.auth import logins
 
     if password is None:
         password = _prompt_password()
     db = _db(ctx)
     with db.write() as conn:
-        _run(lambda: signin_service.set_password(conn, email, password))
+        _run(lambda: logins.set_password(conn, email, password))
     click.echo(f"Password set for {email}; their browser sessions are signed out.", err=True)
 
 
@@ -325,7 +325,7 @@ def token() -> None:
 @click.pass_context
 def token_create(ctx: click.Context, email: str, name: str) -> None:
     """Create an API token; prints the secret alone (it is not shown again)."""
-    from charter.users import auth
+    from charter.auth import service as auth
 
     db = _db(ctx)
     with db.write() as conn:
@@ -357,7 +357,7 @@ def token_list(ctx: click.Context, email: str) -> None:
 @click.pass_context
 def token_revoke(ctx: click.Context, token_id: int) -> None:
     """Revoke a token: it fails at once."""
-    from charter.users import auth
+    from charter.auth import service as auth
 
     db = _db(ctx)
     with db.write() as conn:

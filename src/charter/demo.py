@@ -22,6 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from charter.auth import passwords
+from charter.auth import service as auth
 from charter.catalog import queries as catalog_queries
 from charter.catalog import service as catalog_service
 from charter.db import rows as db_rows
@@ -41,8 +43,6 @@ from charter.projects import queries as project_queries
 from charter.projects import service as project_service
 from charter.sessions import counters
 from charter.sessions import queries as session_queries
-from charter.users import passwords
-from charter.users import queries as user_queries
 from charter.users import service as user_service
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
@@ -179,7 +179,7 @@ def load_demo(
     """Load the demo; None when it is loaded already."""
     started = time.monotonic()
     with db.write() as conn:
-        if user_queries.user_by_email(conn, DEMO_ADMIN_EMAIL) is not None:
+        if auth.user_by_email(conn, DEMO_ADMIN_EMAIL) is not None:
             return None
         refs = _reference_data(conn)
     rng = random.Random(seed)

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from charter.auth import service as auth
 from charter.catalog import service as catalog_service
 from charter.db import rows as db_rows
 from charter.db.engine import Database
 from charter.db.tables import COUNTER_COLUMNS, milestones, project_members, users
 from charter.milestones import queries as milestone_queries
-from charter.users import auth
 from charter.users import service as user_service
 
 from .conftest import Driver, LiveServer

@@ -14,10 +14,10 @@ from helpers_web import CHROMIUM, ROLE_EMAILS, csrf_of, prepare_web_demo, sign_i
 from litestar.testing import TestClient
 
 from charter.app import create_app
+from charter.auth import service as auth
 from charter.db.engine import Database
 from charter.demo import DEMO_ADMIN_EMAIL
 from charter.settings import Settings
-from charter.users import auth
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from litestar.testing import TestClient
 
+from charter.auth import logins
 from charter.demo import DEMO_ADMIN_EMAIL, load_demo
-from charter.signin import service as signin_service
 from charter.users import service as user_service
 from helpers_db import DEMO_SESSIONS, migrate
 
@@ -47,7 +47,7 @@ def prepare_web_demo(url: str, n_sessions: int = DEMO_SESSIONS) -> None:
         user_service.new_user(conn, "Olive Outsider", OUTSIDER_EMAIL)
         emails = [row[0] for row in conn.execute(sa.text("SELECT email FROM users"))]
         for email in emails:
-            signin_service.set_password(conn, email, WEB_PASSWORD)
+            logins.set_password(conn, email, WEB_PASSWORD)
     db.close()
 
 
@@ -55,7 +55,7 @@ def csrf_of(client: TestClient[Any]) -> str:
     """The CSRF token a page would embed for this client's cookies."""
     secret = client.cookies.get("charter_session") or client.cookies.get("charter_csrf")
     assert secret, "no session or CSRF cookie yet: GET a page first"
-    return signin_service.csrf_token(secret)
+    return logins.csrf_token(secret)
 
 
 def sign_in_client(client: TestClient[Any], email: str, password: str = WEB_PASSWORD) -> None:

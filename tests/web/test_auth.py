@@ -18,6 +18,7 @@ from litestar import Litestar, Router, get
 from litestar.testing import TestClient
 
 from charter.app import create_app
+from charter.auth import logins
 from charter.cli import main
 from charter.core.clock import utcnow
 from charter.core.errors import Unauthenticated
@@ -26,7 +27,6 @@ from charter.db.migrate import upgrade
 from charter.db.tables import web_sessions as web_sessions_table
 from charter.demo import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, load_demo
 from charter.settings import Settings
-from charter.signin import service as signin_service
 from charter.signin.pages import EMAIL_FAILURES
 from charter.users import service as user_service
 from charter.web.errors import EXCEPTION_HANDLERS
@@ -130,9 +130,9 @@ def test_failures_all_say_the_same(web_demo_url: str) -> None:
                 assert resp.status_code == 401
                 assert "charter_session" not in resp.headers.get("set-cookie", "")
                 answers.append(re.sub(r'value="[^"]*"', "", resp.text))
-                assert signin_service.SIGN_IN_FAILED in resp.text
+                assert logins.SIGN_IN_FAILED in resp.text
             # Only the echoed email differs; the message is identical for every case.
-            assert len({a.count(signin_service.SIGN_IN_FAILED) for a in answers}) == 1
+            assert len({a.count(logins.SIGN_IN_FAILED) for a in answers}) == 1
     finally:
         with db.write() as conn:
             user_service.set_active(conn, "edsger@example.com", True)
@@ -394,9 +394,9 @@ def test_demo_admin_signs_in_with_the_printed_password(fresh_database_url: str) 
     upgrade(db)
     load_demo(db, n_sessions=0, progress=False)
     with db.read() as conn:
-        candidate = signin_service.lookup(conn, DEMO_ADMIN_EMAIL)
+        candidate = logins.lookup(conn, DEMO_ADMIN_EMAIL)
     db.close()
-    user_id, _ = signin_service.check_password(candidate, DEMO_ADMIN_PASSWORD)
+    user_id, _ = logins.check_password(candidate, DEMO_ADMIN_PASSWORD)
     assert user_id == candidate.user_id
     with pytest.raises(Unauthenticated):
-        signin_service.check_password(candidate, "charter-demo-wrong")
+        logins.check_password(candidate, "charter-demo-wrong")

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from helpers_web import prepare_web_demo
 from sqlalchemy.engine import Connection
 
+from charter.auth import service as auth
+from charter.auth.service import User
 from charter.core.clock import utcnow
 from charter.core.errors import Forbidden, Invalid, NotFound
 from charter.dashboard import read as dashboard_read
@@ -22,9 +24,7 @@ from charter.db.engine import Database
 from charter.db.migrate import optimize
 from charter.demo import DEMO_ADMIN_EMAIL
 from charter.projects import service as project_service
-from charter.users import auth
 from charter.users import service as user_service
-from charter.users.auth import User
 
 N_SESSIONS = 1500
 

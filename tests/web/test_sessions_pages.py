@@ -17,10 +17,10 @@ import sqlalchemy as sa
 from helpers_web import ROLE_EMAILS
 from litestar.testing import TestClient
 
+from charter.auth import service as auth
 from charter.catalog import service as catalog_service
 from charter.db.engine import Database
 from charter.sessions import counters
-from charter.users import auth
 
 Client = Callable[[str], TestClient[Any]]
 HTMX = {"HX-Request": "true"}

@@ -10,8 +10,8 @@ from typing import Any
 
 from litestar import Request, Response, get
 
+from charter.catalog import read as catalog_read
 from charter.http.deps import database
-from charter.signin import service as signin_service
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -37,7 +37,7 @@ async def statuses_css(request: Request[Any, Any, Any]) -> Response[str]:
 
     def colors() -> dict[int, str]:
         with db.read() as conn:
-            return signin_service.status_colors(conn)
+            return catalog_read.status_colors(conn)
 
     css = status_css(await db.run(colors))
     return Response(

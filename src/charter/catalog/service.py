@@ -12,6 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from charter.catalog import queries as catalog_queries
+
+# Lookups other packages use (they never import this package's queries).
+from charter.catalog.queries import ensure_tags as ensure_tags
 from charter.core import inputs
 from charter.core.clock import iso, utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
@@ -31,7 +34,7 @@ from charter.db.tables import (
     templates,
 )
 from charter.sessions import counters
-from charter.sessions import queries as session_queries
+from charter.sessions import read as session_read
 
 TEMPLATE_FIELDS = ("name", "is_default")
 
@@ -358,7 +361,7 @@ def delete_state(conn: Connection, state_id: int) -> None:
     row = _row(conn, states, state_id, "State")
     if row["is_default"]:
         raise Conflict(f"State {state_id} is the default; make another state the default first.")
-    used = session_queries.session_count_using(conn, sessions.c.state_id, state_id)
+    used = session_read.session_count_using(conn, sessions.c.state_id, state_id)
     if used:
         raise Conflict(f"State {state_id} is used by {used} session(s).")
     db_rows.delete_row(conn, states, state_id)
@@ -427,7 +430,7 @@ def update_status(conn: Connection, status_id: int, body: Mapping[str, Any]) -> 
     if values:
         db_rows.update(conn, statuses, status_id, **values)
     if any(flag in values and values[flag] != bool(row[flag]) for flag in STATUS_FLAGS):
-        affected = session_queries.sessions_with_status(conn, status_id)
+        affected = session_read.sessions_with_status(conn, status_id)
         if affected:
             counters.recount(conn, affected)
 

@@ -13,9 +13,9 @@ from litestar.params import FromPath, FromQuery
 from markupsafe import Markup
 from sqlalchemy.engine import Connection
 
+from charter.auth.service import User
 from charter.dashboard import read as dashboard_read
 from charter.http.deps import path_id
-from charter.users.auth import User
 from charter.web.charts import Bar, Series, bar_chart, stacked_bar_chart
 from charter.web.guard import web_read
 from charter.web.render import render

@@ -17,14 +17,14 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from charter.catalog import queries as catalog_queries
+from charter.auth.permissions import require_project
+from charter.auth.service import User
+from charter.catalog import read as catalog_read
 from charter.core.clock import utcnow
 from charter.core.errors import Invalid
 from charter.dashboard import queries as dashboard_queries
-from charter.projects.permissions import require_project
 from charter.sessions.counters import slot_column
-from charter.users import queries as user_queries
-from charter.users.auth import User
+from charter.users import read as user_read
 
 # The window sums the stored counters of the sessions created in it: at 1,000,000
 # sessions a week is ~25 ms on SQLite, 30 days ~150 ms (bench/RESULTS.md), so the
@@ -149,7 +149,7 @@ def project_dashboard(
         raise Invalid.field("days", f"Must be a whole number from 1 to {MAX_DAYS}.")
     latest = None if until else dashboard_queries.latest_created_at(conn, project_id)
     window = window_for(days, until, latest, utcnow().date())
-    statuses = catalog_queries.active_statuses(conn)
+    statuses = catalog_read.active_statuses(conn)
     slots = [slot_column(int(s["id"])) for s in statuses]
     since = datetime.combine(window.first, datetime.min.time())
     end = datetime.combine(window.last + timedelta(days=1), datetime.min.time())
@@ -177,7 +177,7 @@ def project_dashboard(
         StateCount(s["id"], s["name"], by_state.get(s["id"], 0))
         for s in dashboard_queries.all_states(conn)
     ]
-    names = {u["id"]: u["name"] for u in user_queries.user_names(conn, {k for k in by_tester if k})}
+    names = {u["id"]: u["name"] for u in user_read.user_names(conn, {k for k in by_tester if k})}
     testers = sorted(
         (
             TesterTime(uid, names.get(uid, f"User {uid}") if uid else "Unassigned", e, n)

@@ -9,13 +9,13 @@ from typing import Any, TypeVar
 from litestar import Request
 from sqlalchemy.engine import Connection
 
+from charter.auth import service as auth
+from charter.auth.service import User
 from charter.core.errors import NotFound, Unauthenticated
 from charter.core.inputs import is_id
 from charter.db.engine import Database
 from charter.http.conventions import Params
 from charter.http.throttle import client_address, limits_of
-from charter.users import auth
-from charter.users.auth import User
 
 T = TypeVar("T")
 

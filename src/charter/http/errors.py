@@ -8,10 +8,10 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
+from charter.auth.service import redact_secrets
 from charter.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthenticated
 from charter.http.conventions import json_response
 from charter.http.request_id import new_request_id, request_id_of
-from charter.users.auth import redact_secrets
 
 log = logging.getLogger("charter.api")
 

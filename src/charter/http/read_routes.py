@@ -15,6 +15,8 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.handlers import HTTPRouteHandler
 
+from charter.auth.permissions import require_admin
+from charter.auth.service import User
 from charter.core.listing import Page
 from charter.http import docs
 from charter.http.conventions import (
@@ -31,8 +33,6 @@ from charter.http.conventions import (
 from charter.http.deps import path_id, query_params, read_as_user
 from charter.http.write_routes import View
 from charter.http.writes import fields, parse_json
-from charter.projects.permissions import require_admin
-from charter.users.auth import User
 
 # (path parameter, the noun its 404 names), e.g. ("project_id", "Project")
 PathIds = Sequence[tuple[str, str]]

@@ -23,12 +23,12 @@ from litestar import Request, Response, delete, patch, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import Operation, Parameter, Schema
 
+from charter.auth.permissions import Action, require_admin, require_project
+from charter.auth.service import User
 from charter.http import docs
 from charter.http.conventions import operation_with
 from charter.http.deps import path_id
 from charter.http.writes import Outcome, check_if_match, fields, parse_json, write_as_user
-from charter.projects.permissions import Action, require_admin, require_project
-from charter.users.auth import User
 
 Conn = Any
 

@@ -12,6 +12,8 @@ import msgspec
 from litestar import Request, Response
 from sqlalchemy.exc import IntegrityError
 
+from charter.auth import service as auth
+from charter.auth.service import User
 from charter.core import inputs
 from charter.core.clock import utcnow
 from charter.core.errors import Invalid, Unauthenticated
@@ -21,8 +23,6 @@ from charter.http.deps import database
 from charter.http.errors import RequestError
 from charter.http.etag import etag_of, matches
 from charter.http.throttle import client_address, limits_of
-from charter.users import auth
-from charter.users.auth import User
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 

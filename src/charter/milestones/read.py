@@ -8,16 +8,19 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
 
-from charter.catalog import queries as catalog_queries
+from charter.auth.permissions import require_project
+from charter.auth.service import User
+from charter.catalog import read as catalog_read
 from charter.core.clock import iso
 from charter.core.errors import Forbidden, NotFound
 from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
 from charter.db.tables import COUNTER_COLUMNS, milestones
 from charter.milestones import queries as milestone_queries
-from charter.projects.permissions import require_project
-from charter.users import queries as user_queries
-from charter.users.auth import User
+
+# Lookups other packages use (they never import this package's queries).
+from charter.milestones.queries import milestone_names as milestone_names
+from charter.users import read as user_read
 
 MILESTONE_EXPANDS = (
     "issues",
@@ -110,7 +113,7 @@ def _expands(
     out: dict[str, list[dict[str, Any]]] = {}
     for name in sorted(wanted):
         if name == "issues":
-            out[name] = catalog_queries.issue_expands(
+            out[name] = catalog_read.issue_expands(
                 conn, {i for item in items for i in item["issues"]}
             )
         elif name == "milestone_stats":
@@ -120,9 +123,9 @@ def _expands(
         elif name == "milestones":
             out[name] = milestone_queries.milestone_names(conn, _ids(items, "root_id", "parent_id"))
         elif name == "statuses":
-            out[name] = catalog_queries.active_statuses(conn)
+            out[name] = catalog_read.active_statuses(conn)
         elif name == "users":
-            out[name] = user_queries.user_names(conn, _ids(items, "created_by", "updated_by"))
+            out[name] = user_read.user_names(conn, _ids(items, "created_by", "updated_by"))
     return out
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from charter.auth.permissions import require_project
+from charter.auth.service import User
 from charter.http.conventions import FilterSpec, ListSpec
 from charter.http.deps import path_id
 from charter.http.read_routes import as_one, list_endpoint, single_endpoint
@@ -17,9 +19,7 @@ from charter.milestones import read as milestone_read
 from charter.milestones import schemas as milestone_schemas
 from charter.milestones import service as milestone_service
 from charter.milestones.read import MILESTONE_EXPANDS
-from charter.projects.permissions import require_project
 from charter.projects.routes import managed_project
-from charter.users.auth import User
 
 MILESTONES = ListSpec(
     noun="milestones",

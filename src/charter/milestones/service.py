@@ -23,8 +23,8 @@ from charter.db.tables import (
     sessions,
 )
 from charter.milestones import queries as milestone_queries
-from charter.projects import queries as project_queries
-from charter.sessions import queries as session_queries
+from charter.projects import service as project_service
+from charter.sessions import read as session_read
 
 MILESTONE_FIELDS = ("name", "parent_id", "type_id", "start_date", "due_date", "note")
 
@@ -172,7 +172,7 @@ def set_milestone_completed(conn: Connection, milestone_id: int, user_id: int, d
         updated_by=user_id,
     )
     step = 1 if done else -1
-    project_queries.bump_counters(
+    project_service.bump_counters(
         conn,
         row["project_id"],
         {"milestone_completed_count": step, "milestone_active_count": -step},
@@ -182,14 +182,14 @@ def set_milestone_completed(conn: Connection, milestone_id: int, user_id: int, d
 def delete_milestone(conn: Connection, milestone_id: int) -> None:
     """Delete a milestone nothing refers to (409 while sessions or children do)."""
     row = milestone_row(conn, milestone_id)
-    used = session_queries.session_count_using(conn, sessions.c.milestone_id, milestone_id)
+    used = session_read.session_count_using(conn, sessions.c.milestone_id, milestone_id)
     if used:
         raise Conflict(f"Milestone {milestone_id} is used by {used} session(s).")
     if db_rows.is_used(conn, milestones.c.parent_id, milestone_id):
         raise Conflict(f"Milestone {milestone_id} has child milestones.")
     milestone_queries.delete_milestone(conn, milestone_id)
     done = bool(row["is_completed"])
-    project_queries.bump_counters(
+    project_service.bump_counters(
         conn,
         row["project_id"],
         {
@@ -242,7 +242,7 @@ def new_milestone(
     )
     if root_id is None:
         db_rows.update(conn, milestones, milestone_id, root_id=milestone_id)
-    project_queries.bump_counters(
+    project_service.bump_counters(
         conn,
         project_id,
         {

@@ -9,14 +9,14 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from sqlalchemy.engine import Connection
 
+from charter.auth.permissions import require_access, require_project
+from charter.auth.service import User
 from charter.core.errors import Conflict, Forbidden, Invalid, NotFound
 from charter.core.listing import ListQuery
 from charter.db.tables import ROLE_NAMES
 from charter.http.deps import path_id
 from charter.projects import service as project_service
-from charter.projects.permissions import require_access, require_project
 from charter.users import service as user_service
-from charter.users.auth import User
 from charter.web.forms import form_of
 from charter.web.guard import web_read, web_write
 from charter.web.render import redirect, render

@@ -8,9 +8,9 @@ from litestar import Request, Response, get
 from litestar.params import FromQuery
 from sqlalchemy.engine import Connection
 
+from charter.auth.service import User
 from charter.core.listing import ListQuery, Page
 from charter.projects import read as project_read
-from charter.users.auth import User
 from charter.web.guard import web_read
 from charter.web.render import render
 

@@ -73,22 +73,6 @@ def upsert_member(conn: Connection, project_id: int, user_id: int, role_id: int)
         )
 
 
-_MEMBER_ROLE = (
-    sa.select(roles.c.system_name)
-    .join(project_members, project_members.c.role_id == roles.c.id)
-    .where(
-        project_members.c.project_id == sa.bindparam("project_id"),
-        project_members.c.user_id == sa.bindparam("user_id"),
-    )
-)
-
-
-def member_role(conn: Connection, project_id: int, user_id: int) -> str | None:
-    params = {"project_id": project_id, "user_id": user_id}
-    value = conn.execute(_MEMBER_ROLE, params).scalar_one_or_none()
-    return None if value is None else str(value)
-
-
 def delete_member(conn: Connection, project_id: int, user_id: int) -> int:
     key = (project_members.c.project_id == project_id) & (project_members.c.user_id == user_id)
     return conn.execute(sa.delete(project_members).where(key)).rowcount

@@ -6,14 +6,22 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.auth.permissions import require_project
+from charter.auth.service import User
 from charter.core.clock import iso
 from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
 from charter.db.tables import projects
 from charter.projects import queries as project_queries
-from charter.projects.permissions import require_project
-from charter.users import queries as user_queries
-from charter.users.auth import User
+
+# Lookups other packages use (they never import this package's queries).
+from charter.projects.queries import all_project_ids as all_project_ids
+from charter.projects.queries import config_names as config_names
+from charter.projects.queries import project_by_id as project_by_id
+from charter.projects.queries import projects_by_ids as projects_by_ids
+
+# Lookups other packages use (they never import this package's queries).
+from charter.users import read as user_read
 
 PROJECT_EXPANDS = ("users",)
 
@@ -62,7 +70,7 @@ def _expands(conn: Connection, rows: list[RowMapping], wanted: frozenset[str]) -
     out: dict[str, Any] = {}
     if "users" in wanted:
         ids = {r[c] for r in rows for c in ("created_by", "updated_by") if r[c] is not None}
-        out["users"] = user_queries.user_names(conn, ids)
+        out["users"] = user_read.user_names(conn, ids)
     return out
 
 

@@ -9,6 +9,8 @@ from litestar import Request, Response, get, put
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath
 
+from charter.auth.permissions import Action, require_project
+from charter.auth.service import User
 from charter.core.errors import NotFound
 from charter.core.listing import Page
 from charter.db.tables import ROLE_NAMES
@@ -42,10 +44,8 @@ from charter.http.writes import Outcome, check_if_match, write_as_user
 from charter.projects import read as project_read
 from charter.projects import schemas as project_schemas
 from charter.projects import service as project_service
-from charter.projects.permissions import Action, require_project
 from charter.projects.read import PROJECT_EXPANDS
 from charter.users import schemas as user_schemas
-from charter.users.auth import User
 
 managed_project = project_target("manage")
 

@@ -8,6 +8,9 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.auth import permissions
+from charter.auth import service as auth
+from charter.auth.service import User
 from charter.catalog import service as catalog_service
 from charter.core import inputs
 from charter.core.clock import iso, utcnow
@@ -23,10 +26,16 @@ from charter.db.tables import (
     users,
 )
 from charter.projects import queries as project_queries
+
+# Lookups other packages use (they never import this package's queries).
+from charter.projects.queries import bump_counters as bump_counters
+from charter.projects.queries import delete_member as delete_member
+from charter.projects.queries import set_counters as set_counters
+
+# Lookups other packages use (they never import this package's queries).
 from charter.projects.read import project_dict
-from charter.sessions import queries as session_queries
-from charter.users import queries as user_queries
-from charter.users.auth import User
+from charter.sessions import read as session_read
+from charter.users import read as user_read
 
 PROJECT_FIELDS = ("name", "note")
 
@@ -119,7 +128,7 @@ def member_view(conn: Connection, project_id: int, user_id: int) -> dict[str, An
 
 def _check_last_manager(conn: Connection, project_id: int, user_id: int) -> None:
     """Refuse (409) when `user_id` is the project's only manager."""
-    if project_queries.member_role(conn, project_id, user_id) != "manager":
+    if permissions.member_role(conn, project_id, user_id) != "manager":
         return
     if project_queries.count_members_with_role(conn, project_id, "manager") <= 1:
         raise Conflict(f"User {user_id} is the last manager of project {project_id}.")
@@ -133,10 +142,10 @@ def set_member_role(
     role = inputs.required(body, "role")
     if not isinstance(role, str) or role not in ROLE_NAMES:
         raise Invalid.field("role", f"Must be one of: {', '.join(ROLE_NAMES)}.")
-    user = user_queries.user_by_id(conn, user_id)
+    user = auth.user_by_id(conn, user_id)
     if user is None:
         raise NotFound(f"User {user_id} not found.")
-    current = project_queries.member_role(conn, project_id, user_id)
+    current = permissions.member_role(conn, project_id, user_id)
     if current is not None and role != "manager":
         _check_last_manager(conn, project_id, user_id)
     add_member(conn, project_id, user["email"], role)
@@ -144,7 +153,7 @@ def set_member_role(
 
 
 def remove_member(conn: Connection, project_id: int, user_id: int) -> None:
-    if project_queries.member_role(conn, project_id, user_id) is None:
+    if permissions.member_role(conn, project_id, user_id) is None:
         raise NotFound(f"User {user_id} is not a member of project {project_id}.")
     _check_last_manager(conn, project_id, user_id)
     project_queries.delete_member_row(conn, project_id, user_id)
@@ -187,7 +196,7 @@ def update_config(conn: Connection, config_id: int, body: Mapping[str, Any]) -> 
 
 
 def delete_config(conn: Connection, config_id: int) -> None:
-    used = session_queries.session_count_using(conn, sessions.c.config_id, config_id)
+    used = session_read.session_count_using(conn, sessions.c.config_id, config_id)
     if used:
         raise Conflict(f"Configuration {config_id} is used by {used} session(s).")
     db_rows.delete_row(conn, configs, config_id)
@@ -217,9 +226,9 @@ def add_member(conn: Connection, project_id: int, email: str, role: str) -> None
         raise Invalid.field("role", f"Must be one of: {', '.join(ROLE_NAMES)}.")
     if project_queries.project_by_id(conn, project_id) is None:
         raise NotFound(f"Project {project_id} not found.")
-    user = user_queries.user_by_email(conn, email)
+    user = auth.user_by_email(conn, email)
     if user is None:
         raise NotFound(f"No user with email {email!r}.")
-    role_id = user_queries.role_id_by_name(conn, role)
+    role_id = user_read.role_id_by_name(conn, role)
     assert role_id is not None, "roles are seeded by the first migration"
     project_queries.upsert_member(conn, project_id, user["id"], role_id)

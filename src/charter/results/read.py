@@ -8,17 +8,17 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.auth.permissions import Action, require_project
+from charter.auth.service import User
 from charter.catalog import custom_fields
-from charter.catalog import queries as catalog_queries
+from charter.catalog import read as catalog_read
 from charter.core.errors import NotFound
 from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
 from charter.db.tables import session_results
-from charter.projects.permissions import Action, require_project
 from charter.results import queries as result_queries
-from charter.sessions import queries as session_queries
-from charter.users import queries as user_queries
-from charter.users.auth import User
+from charter.sessions import read as session_read
+from charter.users import read as user_read
 
 RESULT_EXPANDS = ("issues", "statuses", "users")
 
@@ -33,7 +33,7 @@ def session_of_result(conn: Connection, user: User, result_id: int, action: Acti
 
 
 def list_results(conn: Connection, user: User, session_id: int, query: ListQuery) -> Page:
-    session = session_queries.session_by_id(conn, session_id)
+    session = session_read.session_by_id(conn, session_id)
     if session is None:
         raise NotFound(f"Session {session_id} not found.")
     require_project(conn, user, session["project_id"], "read")
@@ -53,7 +53,7 @@ def get_results(conn: Connection, ids: Sequence[int]) -> Page:
     rows = result_queries.results_by_ids(conn, ids)
     if not rows:
         return Page([], 0)
-    session = session_queries.session_by_id(conn, rows[0]["session_id"])
+    session = session_read.session_by_id(conn, rows[0]["session_id"])
     assert session is not None
     return shape(conn, rows, session["template_id"], frozenset(), len(rows))
 
@@ -67,7 +67,7 @@ def shape(
 ) -> Page:
     ids = [r["id"] for r in rows]
     issues, values = result_queries.links_of(conn, ids)
-    fields = catalog_queries.fields_of_templates(conn, [template_id], scope="result")
+    fields = catalog_read.fields_of_templates(conn, [template_id], scope="result")
     out = []
     for r in rows:
         item: dict[str, Any] = {
@@ -90,13 +90,13 @@ def shape(
         out.append(item)
     extra: dict[str, list[dict[str, Any]]] = {}
     if "users" in expands:
-        extra["users"] = user_queries.user_names(
+        extra["users"] = user_read.user_names(
             conn, {v for r in rows for c in ("created_by", "updated_by") if (v := r[c]) is not None}
         )
     if "statuses" in expands:
-        extra["statuses"] = catalog_queries.active_statuses(conn)
+        extra["statuses"] = catalog_read.active_statuses(conn)
     if "issues" in expands:
-        extra["issues"] = catalog_queries.issue_expands(
+        extra["issues"] = catalog_read.issue_expands(
             conn, {i for ids_ in issues.values() for i in ids_}
         )
     return Page(out, total, extra)

@@ -8,6 +8,8 @@ from litestar import Request, Response, post
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath
 
+from charter.auth.permissions import require_project
+from charter.auth.service import User
 from charter.core.errors import Invalid, NotFound
 from charter.http import docs
 from charter.http.conventions import FilterSpec, ListSpec
@@ -15,13 +17,11 @@ from charter.http.deps import path_id
 from charter.http.read_routes import list_endpoint
 from charter.http.write_routes import delete_endpoint, update_endpoint
 from charter.http.writes import Outcome, fields, parse_json, write_as_user
-from charter.projects.permissions import require_project
 from charter.results import read as result_read
 from charter.results import schemas as result_schemas
 from charter.results import service as result_service
 from charter.results.read import RESULT_EXPANDS
-from charter.sessions.queries import session_by_id
-from charter.users.auth import User
+from charter.sessions.read import session_by_id
 
 RESULTS = ListSpec(
     noun="results",

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.engine import Connection, RowMapping
 
 from charter.catalog import custom_fields
-from charter.catalog import queries as catalog_queries
+from charter.catalog import read as catalog_read
 from charter.core.clock import utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
 from charter.core.inputs import is_id
@@ -18,7 +18,7 @@ from charter.db import rows as db_rows
 from charter.db.tables import issues
 from charter.results import queries as result_queries
 from charter.sessions import counters
-from charter.sessions import queries as session_queries
+from charter.sessions import service as session_service
 from charter.sessions.timer import elapsed_at
 
 MAX_BULK = 1000
@@ -66,7 +66,7 @@ def _check_issues(conn: Connection, value: Any) -> list[int]:
 
 
 def _result_fields(conn: Connection, template_id: int) -> dict[str, RowMapping]:
-    fields = catalog_queries.fields_of_templates(conn, [template_id], scope="result")
+    fields = catalog_read.fields_of_templates(conn, [template_id], scope="result")
     return {custom_fields.key_of(f): f for f in fields}
 
 
@@ -84,7 +84,7 @@ def _encode_custom(
 
 
 def _writable_session(conn: Connection, session_id: int) -> RowMapping:
-    session = session_queries.session_for_update(conn, session_id)
+    session = session_service.session_for_update(conn, session_id)
     if session is None:
         raise NotFound(f"Session {session_id} not found.")
     if session["is_closed"]:
@@ -109,7 +109,7 @@ def add_results(
     if len(items) > MAX_BULK:
         raise Invalid.field("results", f"At most {MAX_BULK} results per request.")
     session = _writable_session(conn, session_id)
-    flags = catalog_queries.status_flags(conn)
+    flags = catalog_read.status_flags(conn)
     fields = _result_fields(conn, session["template_id"])
     now = created_at or utcnow()
     # The default elapsed marker of a new result: the time into the session.
@@ -132,7 +132,7 @@ def add_results(
             result_queries.set_result_issues(conn, result_id, issue_ids)
         if encoded:
             result_queries.set_field_values(conn, result_id, encoded)
-    session_queries.bump_counters(conn, session_id, total)
+    session_service.bump_counters(conn, session_id, total)
     return ids
 
 
@@ -162,7 +162,7 @@ def edit_result(conn: Connection, result_id: int, user_id: int, changes: Mapping
     if result is None:
         raise NotFound(f"Result {result_id} not found.")
     session = _writable_session(conn, result["session_id"])
-    flags = catalog_queries.status_flags(conn)
+    flags = catalog_read.status_flags(conn)
     values: dict[str, Any] = {"updated_at": utcnow(), "updated_by": user_id}
     delta: dict[str, int] = {}
     if "status_id" in changes:
@@ -181,7 +181,7 @@ def edit_result(conn: Connection, result_id: int, user_id: int, changes: Mapping
         result_queries.set_result_issues(conn, result_id, issue_ids)
     if encoded:
         result_queries.set_field_values(conn, result_id, encoded)
-    session_queries.bump_counters(conn, session["id"], delta)
+    session_service.bump_counters(conn, session["id"], delta)
 
 
 def delete_result(conn: Connection, result_id: int) -> None:
@@ -189,8 +189,8 @@ def delete_result(conn: Connection, result_id: int) -> None:
     if result is None:
         raise NotFound(f"Result {result_id} not found.")
     session = _writable_session(conn, result["session_id"])
-    flags = catalog_queries.status_flags(conn)
+    flags = catalog_read.status_flags(conn)
     result_queries.delete_result(conn, result_id)
-    session_queries.bump_counters(
+    session_service.bump_counters(
         conn, session["id"], counters.deltas_for(result["status_id"], flags, -1)
     )

@@ -9,12 +9,12 @@ from typing import Any
 from litestar import Request, Response, get
 from litestar.params import FromPath
 
+from charter.auth.permissions import require_project
+from charter.auth.service import User
 from charter.core.listing import ListQuery
 from charter.http.conventions import encode, list_envelope
 from charter.http.deps import path_id, read_as_user
-from charter.projects.permissions import require_project
 from charter.sessions import read as session_read
-from charter.users.auth import User
 
 _encoded: dict[tuple[str, int], bytes] = {}
 

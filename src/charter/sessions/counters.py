@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from charter.catalog import queries as catalog_queries
+from charter.catalog import read as catalog_read
 from charter.db.tables import COUNTER_COLUMNS, STATUS_SLOT_COLUMNS
-from charter.projects import queries as project_queries
+from charter.projects import read as project_read
+from charter.projects import service as project_service
 from charter.sessions import queries as session_queries
 
 StatusFlags = Mapping[int, Mapping[str, Any]]
@@ -55,7 +56,7 @@ def counters_from_histogram(
 def recount(conn: Connection, session_ids: list[int] | None = None) -> int:
     """Rebuild session counters from their results (and project session counters).
     Returns how many sessions had drifted."""
-    flags = catalog_queries.status_flags(conn)
+    flags = catalog_read.status_flags(conn)
     histograms = session_queries.result_status_histogram(conn, session_ids)
     stored = session_queries.stored_counters(conn, session_ids)
     drifted = 0
@@ -65,8 +66,8 @@ def recount(conn: Connection, session_ids: list[int] | None = None) -> int:
             drifted += 1
             session_queries.update_session(conn, session_id, **wanted)
     if session_ids is None:
-        for project_id in project_queries.all_project_ids(conn):
-            project_queries.set_counters(
+        for project_id in project_read.all_project_ids(conn):
+            project_service.set_counters(
                 conn, project_id, session_queries.project_session_counts(conn, project_id)
             )
     return drifted
@@ -74,7 +75,7 @@ def recount(conn: Connection, session_ids: list[int] | None = None) -> int:
 
 def verify(conn: Connection) -> list[int]:
     """Ids of sessions whose stored counters differ from a recount (for tests and ops)."""
-    flags = catalog_queries.status_flags(conn)
+    flags = catalog_read.status_flags(conn)
     histograms = session_queries.result_status_histogram(conn)
     return [
         sid

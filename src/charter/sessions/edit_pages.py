@@ -17,11 +17,12 @@ from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
 from sqlalchemy.engine import Connection
 
+from charter.auth.permissions import require_project
+from charter.auth.service import User
 from charter.catalog import custom_fields
 from charter.core.errors import Invalid
 from charter.core.inputs import NUL_PROBLEM, is_id
 from charter.http.deps import path_id
-from charter.projects.permissions import require_project
 from charter.sessions import forms as session_forms
 from charter.sessions import read as session_read
 from charter.sessions import service as session_service
@@ -34,7 +35,6 @@ from charter.sessions.page_parts import (
     text_of,
     texts_of,
 )
-from charter.users.auth import User
 from charter.web.guard import web_read, web_write
 from charter.web.render import redirect, render
 

@@ -9,19 +9,18 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from charter.catalog import queries as catalog_queries
+from charter.auth.permissions import Action, require_access, require_project
+from charter.auth.service import User
+from charter.catalog import read as catalog_read
 from charter.catalog import service as catalog_service
 from charter.core.clock import utcnow
 from charter.core.errors import Forbidden, NotFound
 from charter.core.listing import ListQuery
 from charter.milestones import read as milestone_read
 from charter.projects import service as project_service
-from charter.projects.permissions import Action, require_access, require_project
 from charter.sessions import queries as session_queries
 from charter.sessions.timer import elapsed_at
-from charter.users import queries as user_queries
 from charter.users import read as user_read
-from charter.users.auth import User
 
 # Reference lists are small (site-wide templates, states and issues; a project's
 # configs, milestones and members); a form offers at most this many of each.
@@ -70,7 +69,7 @@ def form_choices(
         milestones=milestone_read.list_milestones(conn, user, project_id, _all()).rows,
         members=user_read.list_project_users(conn, user, project_id, _all()).rows,
         issues=issues,
-        statuses=catalog_queries.active_statuses(conn),
+        statuses=catalog_read.active_statuses(conn),
     )
 
 
@@ -81,7 +80,7 @@ def issue_choices(conn: Connection) -> list[dict[str, Any]]:
 
 def user_names(conn: Connection, ids: set[int]) -> dict[int, str]:
     """Names of users by id (note authors), whatever their membership."""
-    return {u["id"]: u["name"] for u in user_queries.user_names(conn, ids)}
+    return {u["id"]: u["name"] for u in user_read.user_names(conn, ids)}
 
 
 def may(conn: Connection, user: User, project_id: int, action: Action) -> bool:

@@ -13,16 +13,16 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 from sqlalchemy.engine import Connection
 
+from charter.auth.permissions import require_project
+from charter.auth.service import User
 from charter.core.errors import Invalid
 from charter.core.listing import ListQuery, Page
 from charter.http.conventions import PER_PAGE_CHOICES, Params, parse_list
 from charter.http.deps import path_id
-from charter.projects.permissions import require_project
 from charter.sessions import forms as session_forms
 from charter.sessions import read as session_read
 from charter.sessions.page_parts import counts_summary, duration, status_bar, status_counts
-from charter.sessions.routes import SESSIONS
-from charter.users.auth import User
+from charter.sessions.schemas import SESSIONS
 from charter.web.guard import web_read
 from charter.web.render import render
 

@@ -10,19 +10,24 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection, Row
 
+from charter.auth.permissions import require_access, require_project
+from charter.auth.service import User
 from charter.catalog import custom_fields
-from charter.catalog import queries as catalog_queries
+from charter.catalog import read as catalog_read
 from charter.core.errors import Forbidden, NotFound
 from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
 from charter.db.tables import session_tags, sessions
-from charter.milestones import queries as milestone_queries
-from charter.projects import queries as project_queries
-from charter.projects.permissions import require_access, require_project
+from charter.milestones import read as milestone_read
+from charter.projects import read as project_read
 from charter.sessions import queries as session_queries
 from charter.sessions import seek, totals
-from charter.users import queries as user_queries
-from charter.users.auth import User
+
+# Lookups other packages use (they never import this package's queries).
+from charter.sessions.queries import session_by_id as session_by_id
+from charter.sessions.queries import session_count_using as session_count_using
+from charter.sessions.queries import sessions_with_status as sessions_with_status
+from charter.users import read as user_read
 
 SESSION_EXPANDS = (
     "configs",
@@ -47,7 +52,7 @@ def _resolve_tags(
     out = []
     for f in filters:
         if f.op == "tags":
-            ids = list(catalog_queries.tag_ids_by_names(conn, f.value).values())  # type: ignore[arg-type]
+            ids = list(catalog_read.tag_ids_by_names(conn, f.value).values())  # type: ignore[arg-type]
             f = db_listing.Filter("link", "tag_id", ids or [-1], session_tags, "session_id")
         out.append(f)
     return tuple(out)
@@ -219,19 +224,19 @@ def _expands(
         refs = session_queries.refs_of(conn, [r.id for r in rows])
     for name in sorted(wanted):
         if name == "users":
-            out[name] = user_queries.user_names(conn, _user_ids(rows))
+            out[name] = user_read.user_names(conn, _user_ids(rows))
         elif name == "configs":
-            out[name] = project_queries.config_names(conn, _ids(rows, "config_id"))
+            out[name] = project_read.config_names(conn, _ids(rows, "config_id"))
         elif name == "milestones":
-            out[name] = milestone_queries.milestone_names(conn, _ids(rows, "milestone_id"))
+            out[name] = milestone_read.milestone_names(conn, _ids(rows, "milestone_id"))
         elif name == "templates":
-            out[name] = catalog_queries.template_expands(conn, _ids(rows, "template_id"))
+            out[name] = catalog_read.template_expands(conn, _ids(rows, "template_id"))
         elif name == "states":
-            out[name] = catalog_queries.state_expands(conn, _ids(rows, "state_id"))
+            out[name] = catalog_read.state_expands(conn, _ids(rows, "state_id"))
         elif name == "statuses":
-            out[name] = catalog_queries.active_statuses(conn)
+            out[name] = catalog_read.active_statuses(conn)
         elif name == "issues":
-            out[name] = catalog_queries.issue_expands(conn, refs.issue_ids)
+            out[name] = catalog_read.issue_expands(conn, refs.issue_ids)
         elif name == "field_values":
-            out[name] = catalog_queries.field_value_expands(conn, _value_ids(refs))
+            out[name] = catalog_read.field_value_expands(conn, _value_ids(refs))
     return out

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from charter.auth.permissions import Action, require_project
+from charter.auth.service import User
 from charter.core.errors import Invalid, NotFound
-from charter.http.conventions import FilterSpec, ListSpec, single_envelope
+from charter.http.conventions import single_envelope
 from charter.http.deps import path_id
 from charter.http.read_routes import list_endpoint, single_endpoint
 from charter.http.write_routes import (
@@ -17,35 +19,11 @@ from charter.http.write_routes import (
     update_endpoint,
 )
 from charter.http.writes import split_custom
-from charter.projects.permissions import Action, require_project
 from charter.sessions import read as session_read
 from charter.sessions import schemas as session_schemas
 from charter.sessions import service as session_service
-from charter.sessions.queries import session_by_id
-from charter.sessions.read import SESSION_EXPANDS
-from charter.users.auth import User
-
-SESSIONS = ListSpec(
-    noun="sessions",
-    sorts={"sessions:created_at": "created_at", "sessions:closed_at": "closed_at"},
-    default_sort="sessions:created_at",
-    filters=(
-        FilterSpec("assignee_id", "ids", "assignee_id"),
-        FilterSpec("config_id", "ids", "config_id"),
-        FilterSpec("created_by", "ids", "created_by"),
-        FilterSpec("milestone_id", "ids", "milestone_id"),
-        FilterSpec("state_id", "ids", "state_id"),
-        FilterSpec("template_id", "ids", "template_id"),
-        FilterSpec("tags", "tags", "tags"),
-        FilterSpec("is_closed", "bool", "is_closed", "Active (0) or closed (1) sessions only."),
-        FilterSpec("created_after", "after", "created_at"),
-        FilterSpec("created_before", "before", "created_at"),
-        FilterSpec("closed_after", "after", "closed_at"),
-        FilterSpec("closed_before", "before", "closed_at"),
-    ),
-    expands=SESSION_EXPANDS,
-)
-
+from charter.sessions.read import SESSION_EXPANDS, session_by_id
+from charter.sessions.schemas import SESSIONS
 
 ROUTES = [
     list_endpoint(

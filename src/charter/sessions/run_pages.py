@@ -17,12 +17,13 @@ from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
 from sqlalchemy.engine import Connection
 
+from charter.auth.permissions import require_project
+from charter.auth.service import User
 from charter.catalog.custom_fields import key_of
 from charter.core.errors import Invalid
 from charter.core.inputs import NUL_PROBLEM, is_id
 from charter.core.listing import ListQuery
 from charter.http.deps import path_id
-from charter.projects.permissions import require_project
 from charter.results import read as result_read
 from charter.results import service as result_service
 from charter.sessions import forms as session_forms
@@ -41,7 +42,6 @@ from charter.sessions.page_parts import (
     text_of,
     texts_of,
 )
-from charter.users.auth import User
 from charter.web.guard import web_read, web_write
 from charter.web.render import redirect, render
 

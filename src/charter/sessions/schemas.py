@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import msgspec
 
+from charter.http.conventions import FilterSpec, ListSpec
 from charter.http.schemas import (
     STATUS_COUNTS,
     DefaultableExpand,
@@ -16,6 +17,7 @@ from charter.http.schemas import (
     StatusExpand,
     UserExpand,
 )
+from charter.sessions.read import SESSION_EXPANDS
 
 
 class SessionExpands(msgspec.Struct, omit_defaults=True):
@@ -67,3 +69,27 @@ class SessionPage(Envelope):
 class SessionSingle(msgspec.Struct):
     result: Session  # type: ignore[valid-type]
     expands: SessionExpands
+
+
+# The list's sorts, filters and expands: the API route and the web list parse the
+# same parameters with it, and the OpenAPI document lists them from it.
+SESSIONS = ListSpec(
+    noun="sessions",
+    sorts={"sessions:created_at": "created_at", "sessions:closed_at": "closed_at"},
+    default_sort="sessions:created_at",
+    filters=(
+        FilterSpec("assignee_id", "ids", "assignee_id"),
+        FilterSpec("config_id", "ids", "config_id"),
+        FilterSpec("created_by", "ids", "created_by"),
+        FilterSpec("milestone_id", "ids", "milestone_id"),
+        FilterSpec("state_id", "ids", "state_id"),
+        FilterSpec("template_id", "ids", "template_id"),
+        FilterSpec("tags", "tags", "tags"),
+        FilterSpec("is_closed", "bool", "is_closed", "Active (0) or closed (1) sessions only."),
+        FilterSpec("created_after", "after", "created_at"),
+        FilterSpec("created_before", "before", "created_at"),
+        FilterSpec("closed_after", "after", "closed_at"),
+        FilterSpec("closed_before", "before", "closed_at"),
+    ),
+    expands=SESSION_EXPANDS,
+)

@@ -8,17 +8,23 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.auth import service as auth
 from charter.catalog import custom_fields
-from charter.catalog import queries as catalog_queries
+from charter.catalog import read as catalog_read
+from charter.catalog import service as catalog_service
 from charter.core.clock import utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
 from charter.core.inputs import is_id
 from charter.db import rows as db_rows
 from charter.db.tables import COUNTER_COLUMNS, configs, issues, milestones, states, templates
-from charter.projects import queries as project_queries
+from charter.projects import read as project_read
+from charter.projects import service as project_service
 from charter.sessions import queries as session_queries
+
+# Lookups other packages use (they never import this package's queries).
+from charter.sessions.queries import bump_counters as bump_counters
+from charter.sessions.queries import session_for_update as session_for_update
 from charter.sessions.timer import elapsed_at
-from charter.users import queries as user_queries
 
 MAX_TAGS = 100
 
@@ -90,7 +96,7 @@ def create_session(
     custom: Mapping[str, Any] | None = None,
 ) -> int:
     """Create a session; defaults are the default template and workflow state."""
-    if project_queries.project_by_id(conn, project_id) is None:
+    if project_read.project_by_id(conn, project_id) is None:
         raise NotFound(f"Project {project_id} not found.")
     name = _clean_name(name)
     template_id = template_id if template_id is not None else db_rows.default_id(conn, templates)
@@ -127,11 +133,11 @@ def create_session(
         **dict.fromkeys(COUNTER_COLUMNS, 0),
     )
     session_queries.set_tags(
-        conn, session_id, catalog_queries.ensure_tags(conn, tag_names).values()
+        conn, session_id, catalog_service.ensure_tags(conn, tag_names).values()
     )
     session_queries.set_issues(conn, session_id, issue_list)
     session_queries.set_field_values(conn, session_id, encoded)
-    project_queries.bump_counters(conn, project_id, {"session_count": 1, "session_active_count": 1})
+    project_service.bump_counters(conn, project_id, {"session_count": 1, "session_active_count": 1})
     return session_id
 
 
@@ -188,7 +194,7 @@ def update_session(
     template_id = values.get("template_id", row["template_id"])
     encoded = _encode_custom(conn, template_id, custom or {})
     if template_id != row["template_id"]:
-        kept = {f["id"] for f in catalog_queries.fields_of_templates(conn, [template_id])}
+        kept = {f["id"] for f in catalog_read.fields_of_templates(conn, [template_id])}
         stale = set(session_queries.field_values_of(conn, [session_id]).get(session_id, {})) - kept
         encoded.update(dict.fromkeys(stale))
 
@@ -196,7 +202,7 @@ def update_session(
     session_queries.update_session(conn, session_id, **values, updated_at=now, updated_by=user_id)
     if tag_names is not None:
         session_queries.set_tags(
-            conn, session_id, catalog_queries.ensure_tags(conn, tag_names).values()
+            conn, session_id, catalog_service.ensure_tags(conn, tag_names).values()
         )
     if issue_list is not None:
         session_queries.set_issues(conn, session_id, issue_list)
@@ -220,7 +226,7 @@ def _clean_charter(value: Any) -> str | None:
 def _check_assignee(conn: Connection, value: Any) -> None:
     if value is None:
         return
-    if not is_id(value) or user_queries.user_by_id(conn, value) is None:
+    if not is_id(value) or auth.user_by_id(conn, value) is None:
         raise Invalid.field("assignee_id", f"No such user: {value}.")
 
 
@@ -228,7 +234,7 @@ def _encode_custom(
     conn: Connection, template_id: int, custom: Mapping[str, Any]
 ) -> dict[int, str | None]:
     fields = {
-        custom_fields.key_of(f): f for f in catalog_queries.fields_of_templates(conn, [template_id])
+        custom_fields.key_of(f): f for f in catalog_read.fields_of_templates(conn, [template_id])
     }
     unknown = set(custom) - set(fields)
     if unknown:
@@ -304,7 +310,7 @@ def close(conn: Connection, session_id: int, user_id: int) -> None:
         updated_at=now,
         updated_by=user_id,
     )
-    project_queries.bump_counters(
+    project_service.bump_counters(
         conn, row["project_id"], {"session_active_count": -1, "session_closed_count": 1}
     )
 
@@ -325,7 +331,7 @@ def reopen(conn: Connection, session_id: int, user_id: int) -> None:
         updated_at=now,
         updated_by=user_id,
     )
-    project_queries.bump_counters(
+    project_service.bump_counters(
         conn, row["project_id"], {"session_active_count": 1, "session_closed_count": -1}
     )
 
@@ -336,4 +342,4 @@ def delete(conn: Connection, session_id: int) -> None:
         raise NotFound(f"Session {session_id} not found.")
     session_queries.delete_session(conn, session_id)
     state = "session_closed_count" if row["is_closed"] else "session_active_count"
-    project_queries.bump_counters(conn, row["project_id"], {"session_count": -1, state: -1})
+    project_service.bump_counters(conn, row["project_id"], {"session_count": -1, state: -1})

@@ -10,10 +10,10 @@ import anyio.to_thread
 from litestar import Request, Response, get, post
 from litestar.params import FromQuery
 
+from charter.auth import logins
 from charter.core.errors import Unauthenticated
 from charter.http.deps import database
 from charter.http.throttle import Throttle, client_address
-from charter.signin import service as signin_service
 from charter.web import cookies
 from charter.web.errors import error_page
 from charter.web.forms import form_of
@@ -77,7 +77,7 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     try:
         # argon2 takes tens of milliseconds on purpose: not on the DB thread.
         user_id, new_hash = await anyio.to_thread.run_sync(
-            signin_service.check_password, candidate, password
+            logins.check_password, candidate, password
         )
     except Unauthenticated as exc:
         by_email.hit(email_key)
@@ -96,7 +96,7 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
 
     def start() -> str:
         with db.write() as conn:
-            return signin_service.start(conn, user_id, lifetime, new_hash)
+            return logins.start(conn, user_id, lifetime, new_hash)
 
     secret = await db.run(start)
     response = redirect(request, target)
@@ -105,9 +105,9 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     return response
 
 
-def _lookup(db: Any, email: str) -> signin_service.Candidate:
+def _lookup(db: Any, email: str) -> logins.Candidate:
     with db.read() as conn:
-        return signin_service.lookup(conn, email)
+        return logins.lookup(conn, email)
 
 
 @post("/logout", status_code=303)
@@ -118,7 +118,7 @@ async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
 
         def end() -> None:
             with db.write() as conn:
-                signin_service.sign_out(conn, secret)
+                logins.sign_out(conn, secret)
 
         await db.run(end)
     response = redirect(request, "/login", "You are signed out.")

@@ -9,12 +9,12 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from sqlalchemy.engine import Connection
 
+from charter.auth import service as auth
+from charter.auth.service import User
 from charter.core.errors import Invalid
 from charter.core.listing import ListQuery, Page
 from charter.http.deps import path_id
-from charter.users import auth
 from charter.users import service as user_service
-from charter.users.auth import User
 from charter.web.forms import form_of
 from charter.web.guard import web_read, web_write
 from charter.web.render import redirect, render

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,60 +14,6 @@ from charter.db.tables import api_tokens, group_members, groups, project_members
 
 def insert_user(conn: Connection, **values: Any) -> int:
     return int(conn.execute(sa.insert(users).values(**values).returning(users.c.id)).scalar_one())
-
-
-def user_by_email(conn: Connection, email: str) -> RowMapping | None:
-    stmt = sa.select(users).where(sa.func.lower(users.c.email) == email.lower())
-    return conn.execute(stmt).mappings().first()
-
-
-def user_by_id(conn: Connection, user_id: int) -> RowMapping | None:
-    return conn.execute(sa.select(users).where(users.c.id == user_id)).mappings().first()
-
-
-_USER_FOR_TOKEN = (
-    sa.select(
-        users,
-        api_tokens.c.id.label("token_id"),
-        api_tokens.c.last_used_at,
-        api_tokens.c.token_hash,
-    )
-    .join(api_tokens, api_tokens.c.user_id == users.c.id)
-    .where(
-        api_tokens.c.token_hash == sa.bindparam("token_hash"),
-        api_tokens.c.revoked_at.is_(None),
-        users.c.is_active.is_(True),
-    )
-)
-
-
-def user_for_token_hash(
-    conn: Connection, token_hash: str
-) -> tuple[RowMapping, int, datetime | None] | None:
-    """(user, token id, token last_used_at) for an unrevoked token of an active user;
-    the user row also holds the token's stored `token_hash`."""
-    row = conn.execute(_USER_FOR_TOKEN, {"token_hash": token_hash}).mappings().first()
-    if row is None:
-        return None
-    return row, int(row["token_id"]), row["last_used_at"]
-
-
-def insert_token(conn: Connection, **values: Any) -> int:
-    stmt = sa.insert(api_tokens).values(**values).returning(api_tokens.c.id)
-    return int(conn.execute(stmt).scalar_one())
-
-
-def touch_token(conn: Connection, token_id: int, when: datetime) -> None:
-    conn.execute(sa.update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=when))
-
-
-def revoke_token(conn: Connection, token_id: int, when: datetime) -> int:
-    stmt = (
-        sa.update(api_tokens)
-        .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
-        .values(revoked_at=when)
-    )
-    return conn.execute(stmt).rowcount
 
 
 def role_id_by_name(conn: Connection, system_name: str) -> int | None:
@@ -102,11 +47,6 @@ def update_user(conn: Connection, user_id: int, **values: Any) -> None:
 def role_exists(conn: Connection, role_id: int) -> bool:
     stmt = sa.select(roles.c.id).where(roles.c.id == role_id)
     return conn.execute(stmt).first() is not None
-
-
-def token_by_id(conn: Connection, token_id: int) -> RowMapping | None:
-    stmt = sa.select(api_tokens).where(api_tokens.c.id == token_id)
-    return conn.execute(stmt).mappings().first()
 
 
 def tokens_by_ids(conn: Connection, ids: list[int]) -> list[RowMapping]:

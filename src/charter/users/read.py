@@ -9,14 +9,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.auth.permissions import require_admin, require_project
+from charter.auth.service import User
 from charter.core.clock import iso
 from charter.core.errors import NotFound
 from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
 from charter.db.tables import groups, roles, users
-from charter.projects.permissions import require_admin, require_project
 from charter.users import queries as user_queries
-from charter.users.auth import User
+
+# Lookups other packages use (they never import this package's queries).
+from charter.users.queries import role_id_by_name as role_id_by_name
+from charter.users.queries import user_names as user_names
+
+# Lookups other packages use (they never import this package's queries).
 
 USER_EXPANDS = ("groups", "roles", "users")
 

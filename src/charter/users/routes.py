@@ -9,6 +9,8 @@ from typing import Any
 
 from litestar import Request, Response, get
 
+from charter.auth import service as auth
+from charter.auth.service import User
 from charter.core.errors import Invalid
 from charter.http import docs
 from charter.http.conventions import (
@@ -29,11 +31,9 @@ from charter.http.write_routes import (
     delete_endpoint,
     update_endpoint,
 )
-from charter.users import auth
 from charter.users import read as user_read
 from charter.users import schemas as user_schemas
 from charter.users import service as user_service
-from charter.users.auth import User
 from charter.users.read import GROUP_EXPANDS, ROLE_EXPANDS, USER_EXPANDS
 
 _USER_SORTS = {"users:created_at": "created_at", "users:name": "name"}

@@ -13,6 +13,9 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.auth import service as auth
+from charter.auth.permissions import require_admin
+from charter.auth.service import User
 from charter.core.clock import iso, utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
 from charter.core.inputs import _EMAIL, _required_text
@@ -25,12 +28,10 @@ from charter.db.tables import (
     roles,
     users,
 )
-from charter.projects import queries as project_queries
+from charter.projects import read as project_read
 from charter.projects import service as project_service
-from charter.projects.permissions import require_admin
 from charter.users import queries as user_queries
 from charter.users import read as user_read
-from charter.users.auth import User
 
 USER_CREATE_FIELDS = ("name", "email", "is_admin", "role_id")
 
@@ -53,7 +54,7 @@ MAX_INT = 2**31 - 1  # ids are 32-bit integer columns
 def user_result(conn: Connection, actor: User, user_id: int) -> Page:
     """The user as the write endpoints answer: the Testmo shape GET /users/{id} returns
     (users/read.py), plus `is_admin`."""
-    row = user_queries.user_by_id(conn, user_id)
+    row = auth.user_by_id(conn, user_id)
     if row is None:
         raise NotFound(f"User {user_id} not found.")
     page = user_read.get_user(conn, actor, user_id, frozenset())
@@ -112,7 +113,7 @@ def _role_id(conn: Connection, value: Any) -> int | None:
 
 
 def _email_free(conn: Connection, email: str, user_id: int | None = None) -> None:
-    other = user_queries.user_by_email(conn, email)
+    other = auth.user_by_email(conn, email)
     if other is not None and other["id"] != user_id:
         raise Conflict(f"A user with email {email} exists already.", {"email": ["Already taken."]})
 
@@ -139,7 +140,7 @@ def update_user(conn: Connection, actor: User, user_id: int, values: dict[str, A
     once (authentication requires an active user). Admins cannot deactivate or demote
     themselves, so there is always an active admin left."""
     require_admin(actor)
-    if user_queries.user_by_id(conn, user_id) is None:
+    if auth.user_by_id(conn, user_id) is None:
         raise NotFound(f"User {user_id} not found.")
     changes: dict[str, Any] = {}
     if "name" in values:
@@ -171,7 +172,7 @@ def all_users(conn: Connection) -> list[RowMapping]:
 def set_active(conn: Connection, email: str, active: bool) -> bool:
     """(De)activate the user with `email` (the operator's command); False when the user
     was in that state already."""
-    row = user_queries.user_by_email(conn, email)
+    row = auth.user_by_email(conn, email)
     if row is None:
         raise NotFound(f"No user with email {email!r}.")
     if bool(row["is_active"]) == active:
@@ -193,14 +194,14 @@ def list_tokens(conn: Connection, user: User, query: ListQuery) -> Page:
 
 def new_token(conn: Connection, token_id: int, secret: str) -> Page:
     """The created token, with its secret (the only time it is shown)."""
-    row = user_queries.token_by_id(conn, token_id)
+    row = auth.token_by_id(conn, token_id)
     assert row is not None
     return Page([{**token_dict(row), "token": secret}], 1)
 
 
 def tokens_of(conn: Connection, email: str) -> list[dict[str, Any]]:
     """All tokens of the user with `email`, revoked ones included (the operator's view)."""
-    row = user_queries.user_by_email(conn, email)
+    row = auth.user_by_email(conn, email)
     if row is None:
         raise NotFound(f"No user with email {email!r}.")
     return [token_dict(t) for t in user_queries.tokens_of_user(conn, row["id"])]
@@ -210,7 +211,7 @@ def create_project(conn: Connection, name: str, manager_email: str | None = None
     """Create a project; with `manager_email`, that user manages it (and is its creator)."""
     manager = None
     if manager_email is not None:
-        manager = user_queries.user_by_email(conn, manager_email)
+        manager = auth.user_by_email(conn, manager_email)
         if manager is None:
             raise NotFound(f"No user with email {manager_email!r}.")
     project_id = project_service.new_project(
@@ -222,17 +223,17 @@ def create_project(conn: Connection, name: str, manager_email: str | None = None
 
 
 def all_projects(conn: Connection) -> list[RowMapping]:
-    rows = project_queries.projects_by_ids(conn, project_queries.all_project_ids(conn))
+    rows = project_read.projects_by_ids(conn, project_read.all_project_ids(conn))
     return sorted(rows, key=lambda r: int(r["id"]))
 
 
 def remove_member(conn: Connection, project_id: int, email: str) -> None:
-    if project_queries.project_by_id(conn, project_id) is None:
+    if project_read.project_by_id(conn, project_id) is None:
         raise NotFound(f"Project {project_id} not found.")
-    user = user_queries.user_by_email(conn, email)
+    user = auth.user_by_email(conn, email)
     if user is None:
         raise NotFound(f"No user with email {email!r}.")
-    if not project_queries.delete_member(conn, project_id, user["id"]):
+    if not project_service.delete_member(conn, project_id, user["id"]):
         raise NotFound(f"{email} is not a member of project {project_id}.")
 
 
@@ -326,7 +327,7 @@ def new_user(
     email = _required_text("email", email, 320)
     if not _EMAIL.match(email):
         raise Invalid.field("email", "Not a valid email address.")
-    if user_queries.user_by_email(conn, email) is not None:
+    if auth.user_by_email(conn, email) is not None:
         raise Conflict(f"A user with email {email} exists already.", {"email": ["Already taken."]})
     return user_queries.insert_user(
         conn,

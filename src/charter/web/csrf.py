@@ -15,7 +15,7 @@ from typing import Any
 
 from litestar import Request
 
-from charter.signin.service import csrf_token
+from charter.auth.logins import csrf_token
 from charter.web import cookies
 
 FIELD = "csrf_token"

@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 from litestar import Request
 from sqlalchemy.engine import Connection
 
+from charter.auth import logins
+from charter.auth.service import User
 from charter.core.errors import Unauthenticated
 from charter.http.deps import database
-from charter.signin import service as signin_service
-from charter.users.auth import User
 from charter.web import cookies
 
 T = TypeVar("T")
@@ -39,17 +39,17 @@ async def _run(
     def job() -> T:
         with db.write() if write else db.read() as conn:
             try:
-                user, touch_due = signin_service.session_user(conn, secret)
+                user, touch_due = logins.session_user(conn, secret)
             except Unauthenticated:
                 raise SignInRequired() from None
             state.web_user = user  # for the page chrome, even if `work` fails
             if touch_due and write:
-                signin_service.touch(conn, secret)
+                logins.touch(conn, secret)
                 touch_due = False
             result = work(conn, user)
         if touch_due:
             with db.write() as conn:
-                signin_service.touch(conn, secret)
+                logins.touch(conn, secret)
         return result
 
     return await db.run(job)

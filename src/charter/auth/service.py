@@ -11,9 +11,14 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Connection
 
+from charter.auth import queries as auth_queries
+from charter.auth.queries import token_by_id as token_by_id
+
+# Identity lookups every package may use (auth.queries stays private to auth).
+from charter.auth.queries import user_by_email as user_by_email
+from charter.auth.queries import user_by_id as user_by_id
 from charter.core.clock import utcnow
 from charter.core.errors import Invalid, NotFound, Unauthenticated
-from charter.users import queries as user_queries
 
 TOKEN_PREFIX = "charter_"
 
@@ -66,7 +71,7 @@ def parse_authorization(header: str | None) -> str:
 def authenticate(conn: Connection, secret: str) -> tuple[User, int, bool]:
     """(user, token id, whether last_used_at is due for a refresh)."""
     digest = hash_token(secret)
-    found = user_queries.user_for_token_hash(conn, digest)
+    found = auth_queries.user_for_token_hash(conn, digest)
     # The index lookup compares sha256 digests, not secrets: its timing can only tell
     # how much of a digest matched, and steering a digest needs a sha256 preimage. The
     # row is still accepted only after a constant-time comparison of the stored hash,
@@ -88,12 +93,12 @@ def authenticate(conn: Connection, secret: str) -> tuple[User, int, bool]:
 
 
 def touch_token(conn: Connection, token_id: int) -> None:
-    user_queries.touch_token(conn, token_id, utcnow())
+    auth_queries.touch_token(conn, token_id, utcnow())
 
 
 def create_token(conn: Connection, email: str, name: str = "API token") -> str:
     """Create a token for the user with `email`; returns the secret (shown once)."""
-    user = user_queries.user_by_email(conn, email)
+    user = auth_queries.user_by_email(conn, email)
     if user is None:
         raise NotFound(f"No user with email {email!r}.")
     return create_token_for_user(conn, user["id"], name)[1]
@@ -110,7 +115,7 @@ def create_token_for_user(conn: Connection, user_id: int, name: object) -> tuple
     if len(name) > MAX_TOKEN_NAME:
         raise Invalid.field("name", f"The token name must be at most {MAX_TOKEN_NAME} characters.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token_id = user_queries.insert_token(
+    token_id = auth_queries.insert_token(
         conn,
         user_id=user_id,
         name=name,
@@ -121,14 +126,14 @@ def create_token_for_user(conn: Connection, user_id: int, name: object) -> tuple
 
 
 def revoke_token(conn: Connection, token_id: int) -> None:
-    if not user_queries.revoke_token(conn, token_id, utcnow()):
+    if not auth_queries.revoke_token(conn, token_id, utcnow()):
         raise NotFound(f"No active token {token_id}.")
 
 
 def revoke_own_token(conn: Connection, user_id: int, token_id: int) -> None:
     """Revoke one of the user's own active tokens; another user's token, an unknown
     or an already revoked one is NotFound (its existence is not disclosed)."""
-    row = user_queries.token_by_id(conn, token_id)
+    row = auth_queries.token_by_id(conn, token_id)
     if row is None or row["user_id"] != user_id or row["revoked_at"] is not None:
         raise NotFound(f"Token {token_id} not found.")
     revoke_token(conn, token_id)

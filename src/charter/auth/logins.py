@@ -10,13 +10,11 @@ from datetime import timedelta
 
 from sqlalchemy.engine import Connection, RowMapping
 
-from charter.catalog import queries as catalog_queries
+from charter.auth import passwords
+from charter.auth import queries as auth_queries
+from charter.auth.service import User
 from charter.core.clock import utcnow
 from charter.core.errors import NotFound, Unauthenticated
-from charter.signin import queries as signin_queries
-from charter.users import passwords
-from charter.users import queries as user_queries
-from charter.users.auth import User
 
 # One message for an unknown email, a wrong password, a user without a password and a
 # deactivated user: the answer must not tell which emails exist.
@@ -63,7 +61,7 @@ class Candidate:
 
 
 def lookup(conn: Connection, email: str) -> Candidate:
-    row = signin_queries.password_hash_of(conn, email.strip()) if len(email) <= 320 else None
+    row = auth_queries.password_hash_of(conn, email.strip()) if len(email) <= 320 else None
     if row is None:
         return Candidate(None, None, False)
     return Candidate(int(row["id"]), row["password_hash"], bool(row["is_active"]))
@@ -92,10 +90,10 @@ def start(
     Stores `new_hash` (a rehashed password) and purges expired sessions on the way."""
     now = utcnow()
     if new_hash is not None:
-        signin_queries.set_password_hash(conn, user_id, new_hash)
-    signin_queries.purge_expired(conn, now)
+        auth_queries.set_password_hash(conn, user_id, new_hash)
+    auth_queries.purge_expired(conn, now)
     secret = secrets.token_urlsafe(32)
-    signin_queries.insert(conn, hash_secret(secret), user_id, now, now + lifetime)
+    auth_queries.insert(conn, hash_secret(secret), user_id, now, now + lifetime)
     return secret
 
 
@@ -111,7 +109,7 @@ def sign_in(
 def session_user(conn: Connection, secret: str) -> tuple[User, bool]:
     """(user, whether last_seen_at is due for a refresh) for a live session of an
     active user; Unauthenticated otherwise (a deactivated user is signed out at once)."""
-    row = signin_queries.user_for_session(conn, hash_secret(secret), utcnow())
+    row = auth_queries.user_for_session(conn, hash_secret(secret), utcnow())
     if row is None:
         raise Unauthenticated("Please sign in.")
     due = utcnow() - row["session_last_seen_at"] > TOUCH_INTERVAL
@@ -119,23 +117,18 @@ def session_user(conn: Connection, secret: str) -> tuple[User, bool]:
 
 
 def touch(conn: Connection, secret: str) -> None:
-    signin_queries.touch(conn, hash_secret(secret), utcnow())
+    auth_queries.touch(conn, hash_secret(secret), utcnow())
 
 
 def sign_out(conn: Connection, secret: str) -> None:
-    signin_queries.delete(conn, hash_secret(secret))
+    auth_queries.delete(conn, hash_secret(secret))
 
 
 def set_password(conn: Connection, email: str, password: str) -> None:
     """Set (or reset) the password of the user with `email`; their browser sessions
     end, so a reset locks out whoever knew the old one."""
-    row = user_queries.user_by_email(conn, email)
+    row = auth_queries.user_by_email(conn, email)
     if row is None:
         raise NotFound(f"No user with email {email!r}.")
-    signin_queries.set_password_hash(conn, row["id"], passwords.hash_password(password))
-    signin_queries.delete_of_user(conn, row["id"])
-
-
-def status_colors(conn: Connection) -> dict[int, str]:
-    """{status id: '#rrggbb'} for the web UI's status classes (/static/statuses.css)."""
-    return {i: str(row["color"]) for i, row in catalog_queries.status_flags(conn).items()}
+    auth_queries.set_password_hash(conn, row["id"], passwords.hash_password(password))
+    auth_queries.delete_of_user(conn, row["id"])

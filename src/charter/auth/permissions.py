@@ -10,9 +10,12 @@ from typing import Literal
 
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.auth import queries as auth_queries
+from charter.auth.service import User
 from charter.core.errors import Forbidden, NotFound
-from charter.projects import queries as project_queries
-from charter.users.auth import User
+
+# The role lookup other packages use (auth.queries stays private to auth).
+member_role = auth_queries.member_role
 
 Action = Literal["read", "run", "manage"]
 
@@ -29,7 +32,7 @@ _VERB = {"read": "see", "run": "run sessions in", "manage": "manage"}
 
 def require_project(conn: Connection, user: User, project_id: int, action: Action) -> RowMapping:
     """The project row if `user` may do `action` in it; NotFound / Forbidden otherwise."""
-    project = project_queries.project_by_id(conn, project_id)
+    project = auth_queries.project_row(conn, project_id)
     if project is None:
         raise NotFound(f"Project {project_id} not found.")
     require_access(conn, user, project_id, action)
@@ -41,7 +44,7 @@ def require_access(conn: Connection, user: User, project_id: int, action: Action
     through a session's foreign key): the project row itself is not read."""
     if user.is_admin:
         return
-    role = project_queries.member_role(conn, project_id, user.id)
+    role = auth_queries.member_role(conn, project_id, user.id)
     if role is None:
         raise Forbidden(f"You are not a member of project {project_id}.")
     if action not in _ALLOWED[role]:
