@@ -82,7 +82,10 @@ def create_db_engine(url: str, pool_size: int = 5) -> Engine:
             parsed,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            # No pre-ping: it costs a round trip on every request. A connection that
+            # died (PostgreSQL restarted) fails its request with a disconnect error,
+            # which invalidates the whole pool at once (the client gets a 503 to retry,
+            # http/errors.py) and the next requests connect afresh.
             # Requests are many and short: a parallel plan's worker processes cost more
             # to start than they save, and take the CPU concurrent requests need (a
             # rare tag's page went from 95 to 54 ms p50 under the benchmark's load).

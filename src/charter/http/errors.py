@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
+from sqlalchemy.exc import DBAPIError
 
 from charter.auth.service import redact_secrets
 from charter.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthenticated
@@ -99,7 +100,30 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
     return json_response(body, 500, headers)
 
 
+# Seconds a client should wait before retrying when the database is unreachable.
+DATABASE_RETRY_AFTER = 1
+
+
+def database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[bytes]:
+    """A lost database connection (PostgreSQL restarted, a backend killed, the network
+    gone) is a 503 the client may retry: SQLAlchemy has already invalidated the pool,
+    so the next request opens fresh connections. Any other driver error is a bug: 500."""
+    if not exc.connection_invalidated:
+        return unexpected_error(request, exc)
+    request_id = request_id_of(request.scope) or new_request_id()
+    log.warning(
+        "database connection lost on %s %s: %s",
+        request.method,
+        request.url.path,
+        type(exc.orig).__name__,
+        extra={"request_id": request_id},
+    )
+    body = error_body(f"The database is unavailable; try again shortly (request id {request_id}).")
+    return json_response(body, 503, {"Retry-After": str(DATABASE_RETRY_AFTER)})
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DBAPIError: database_error,
     DomainError: domain_error,
     RequestError: request_error,
     HTTPException: http_error,

@@ -9,9 +9,10 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
+from sqlalchemy.exc import DBAPIError
 
 from charter.core.errors import DomainError
-from charter.http.errors import STATUS_OF
+from charter.http.errors import DATABASE_RETRY_AFTER, STATUS_OF
 from charter.http.request_id import new_request_id, request_id_of
 from charter.web.csrf import CsrfFailed
 from charter.web.guard import SignInRequired
@@ -30,6 +31,7 @@ TITLES = {
     422: "Please check your input",
     429: "Too many attempts",
     500: "Something went wrong",
+    503: "Temporarily unavailable",
 }
 _HTTP_MESSAGES = {
     404: "There is no page at this address.",
@@ -100,12 +102,22 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[str
     return response
 
 
+def _database(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[str]:
+    """A lost database connection is a 503 page to retry (see http/errors.py)."""
+    if not exc.connection_invalidated:
+        return _unexpected(request, exc)
+    response = error_page(request, 503, "The database is unavailable. Please try again shortly.")
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
+
+
 # The web router's handlers. Status-code keys are listed too: Litestar looks them up
 # before exception classes, so the app's JSON 404/405 handlers would win otherwise.
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     SignInRequired: _sign_in,
     CsrfFailed: _csrf,
     DomainError: _domain,
+    DBAPIError: _database,
     HTTPException: _http,
     400: _http,
     404: _http,
