@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from charter.auth import queries as auth_queries
 from charter.auth.queries import token_by_id as token_by_id
@@ -43,6 +43,19 @@ class User:
     timezone: str | None
     date_format: str | None
     time_format: str | None
+
+
+def user_of(row: RowMapping) -> User:
+    """The User of a users row (API tokens and browser sessions alike)."""
+    return User(
+        id=row["id"],
+        name=row["name"],
+        email=row["email"],
+        is_admin=bool(row["is_admin"]),
+        timezone=row["timezone"],
+        date_format=row["date_format"],
+        time_format=row["time_format"],
+    )
 
 
 def hash_token(secret: str) -> str:
@@ -79,15 +92,7 @@ def authenticate(conn: Connection, secret: str) -> tuple[User, int, bool]:
     if found is None or not hmac.compare_digest(str(found[0]["token_hash"]), digest):
         raise Unauthenticated("Invalid or revoked API token.")
     row, token_id, last_used = found
-    user = User(
-        id=row["id"],
-        name=row["name"],
-        email=row["email"],
-        is_admin=bool(row["is_admin"]),
-        timezone=row["timezone"],
-        date_format=row["date_format"],
-        time_format=row["time_format"],
-    )
+    user = user_of(row)
     due = last_used is None or utcnow() - last_used > TOUCH_INTERVAL
     return user, token_id, due
 

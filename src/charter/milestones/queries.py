@@ -20,19 +20,6 @@ from charter.db.tables import (
 )
 
 
-def milestone_issue_ids(conn: Connection, ids: Sequence[int]) -> dict[int, list[int]]:
-    out: dict[int, list[int]] = defaultdict(list)
-    if ids:
-        stmt = (
-            sa.select(milestone_issues.c.milestone_id, milestone_issues.c.issue_id)
-            .where(milestone_issues.c.milestone_id.in_(ids))
-            .order_by(milestone_issues.c.milestone_id, milestone_issues.c.issue_id)
-        )
-        for mid, iid in conn.execute(stmt):
-            out[mid].append(iid)
-    return out
-
-
 def milestone_subtree(conn: Connection, project_id: int, milestone_id: int) -> list[int]:
     """The milestone and all its descendants (walked level by level)."""
     found = [milestone_id]

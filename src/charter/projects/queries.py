@@ -50,14 +50,6 @@ def count_members_with_role(conn: Connection, project_id: int, role: str) -> int
     return int(conn.execute(stmt).scalar_one())
 
 
-def delete_member_row(conn: Connection, project_id: int, user_id: int) -> None:
-    conn.execute(
-        sa.delete(project_members).where(
-            project_members.c.project_id == project_id, project_members.c.user_id == user_id
-        )
-    )
-
-
 def config_names(conn: Connection, ids: Iterable[int]) -> list[dict[str, Any]]:
     return _by_ids(conn, [configs.c.id, configs.c.name], ids)
 
@@ -74,6 +66,7 @@ def upsert_member(conn: Connection, project_id: int, user_id: int, role_id: int)
 
 
 def delete_member(conn: Connection, project_id: int, user_id: int) -> int:
+    """Remove a membership; the number of rows removed (0 or 1)."""
     key = (project_members.c.project_id == project_id) & (project_members.c.user_id == user_id)
     return conn.execute(sa.delete(project_members).where(key)).rowcount
 

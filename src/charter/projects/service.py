@@ -67,8 +67,22 @@ def create_project(conn: Connection, user: User, body: Mapping[str, Any]) -> int
     """A new project; its creator becomes a manager member."""
     name = inputs.text("name", inputs.required(body, "name"))
     note = inputs.optional_text("note", body.get("note"))
-    project_id = new_project(conn, name, user.id, note)
-    add_member(conn, project_id, user.email, "manager")
+    return new_managed_project(conn, name, user.email, note)
+
+
+def new_managed_project(
+    conn: Connection, name: str, manager_email: str | None, note: str | None = None
+) -> int:
+    """Create a project (the API and the CLI alike); with `manager_email`, that user
+    manages it and is its creator."""
+    manager = None
+    if manager_email is not None:
+        manager = auth.user_by_email(conn, manager_email)
+        if manager is None:
+            raise NotFound(f"No user with email {manager_email!r}.")
+    project_id = new_project(conn, name, manager["id"] if manager else None, note)
+    if manager is not None:
+        add_member(conn, project_id, manager["email"], "manager")
     return project_id
 
 
@@ -156,7 +170,7 @@ def remove_member(conn: Connection, project_id: int, user_id: int) -> None:
     if permissions.member_role(conn, project_id, user_id) is None:
         raise NotFound(f"User {user_id} is not a member of project {project_id}.")
     _check_last_manager(conn, project_id, user_id)
-    project_queries.delete_member_row(conn, project_id, user_id)
+    project_queries.delete_member(conn, project_id, user_id)
 
 
 def config_dict(r: RowMapping) -> dict[str, Any]:

@@ -49,18 +49,8 @@ ROUTES = [
 ]
 
 
-SESSION_BODY = (
-    "name",
-    "template_id",
-    "config_id",
-    "milestone_id",
-    "state_id",
-    "assignee_id",
-    "estimate",
-    "tags",
-    "issues",
-    "charter",
-)
+# The body fields a create or update may carry: the service's one list.
+SESSION_BODY = session_service.UPDATABLE
 
 
 def _session_envelope(conn: Any, user: User, session_id: int) -> dict[str, Any]:

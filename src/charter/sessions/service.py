@@ -141,6 +141,7 @@ def create_session(
     return session_id
 
 
+# The fields of a session body (create and update alike), besides custom_* values.
 UPDATABLE = (
     "name",
     "template_id",

@@ -207,21 +207,6 @@ def tokens_of(conn: Connection, email: str) -> list[dict[str, Any]]:
     return [token_dict(t) for t in user_queries.tokens_of_user(conn, row["id"])]
 
 
-def create_project(conn: Connection, name: str, manager_email: str | None = None) -> int:
-    """Create a project; with `manager_email`, that user manages it (and is its creator)."""
-    manager = None
-    if manager_email is not None:
-        manager = auth.user_by_email(conn, manager_email)
-        if manager is None:
-            raise NotFound(f"No user with email {manager_email!r}.")
-    project_id = project_service.new_project(
-        conn, name, created_by=manager["id"] if manager else None
-    )
-    if manager is not None:
-        project_service.add_member(conn, project_id, manager["email"], "manager")
-    return project_id
-
-
 def all_projects(conn: Connection) -> list[RowMapping]:
     rows = project_read.projects_by_ids(conn, project_read.all_project_ids(conn))
     return sorted(rows, key=lambda r: int(r["id"]))
