@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from charter.db.rows import _by_ids, insert, is_used
+from charter.db.rows import _by_ids, exists_other, insert, is_used, max_order
 from charter.db.tables import (
     field_values,
     issues,
@@ -26,6 +26,31 @@ from charter.db.tables import (
     template_fields,
     templates,
 )
+
+
+def fields_of(template_id: int) -> sa.ColumnElement[bool]:
+    """The base condition of a template's field list."""
+    return template_fields.c.template_id == template_id
+
+
+def values_of(field_id: int) -> sa.ColumnElement[bool]:
+    """The base condition of a field's value list."""
+    return field_values.c.field_id == field_id
+
+
+def field_name_taken(conn: Connection, template_id: int, name: str, field_id: int | None) -> bool:
+    """Whether another field of the template (not `field_id`) has system name `name`."""
+    return exists_other(conn, template_fields.c.system_name, name, field_id, fields_of(template_id))
+
+
+def last_field_order(conn: Connection, template_id: int) -> int:
+    """The highest display_order among the template's fields (-1 when none)."""
+    return max_order(conn, template_fields.c.display_order, fields_of(template_id))
+
+
+def last_value_order(conn: Connection, field_id: int) -> int:
+    """The highest display_order among the field's values (-1 when none)."""
+    return max_order(conn, field_values.c.display_order, values_of(field_id))
 
 
 def fields_by_templates(conn: Connection, template_ids: Iterable[int]) -> list[RowMapping]:

@@ -10,17 +10,11 @@ could say so.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
-
 from charter.core.errors import Invalid
-from charter.core.listing import ListQuery, Page
-from charter.db import listing as db_listing
-from charter.db import rows as db_rows
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
 
@@ -147,22 +141,6 @@ def color(name: str, value: Any, nullable: bool = True) -> str | None:
     if not isinstance(value, str) or not _COLOR.match(value):
         raise Invalid.field(name, "Must be a color written #rrggbb.")
     return value.lower()
-
-
-def paged(
-    conn: Connection,
-    table: sa.Table,
-    base: sa.ColumnElement[bool],
-    query: ListQuery,
-    shape: Callable[[Sequence[RowMapping]], list[dict[str, Any]]],
-) -> Page:
-    """One page of `table` rows matching `base` and the query's filters, shaped."""
-    req = db_listing.PageRequest(
-        query.filters, query.sort, query.descending, query.per_page, query.offset
-    )
-    ids = db_listing.page_ids(conn, table, base, req)
-    total = db_listing.count(conn, table, base, query.filters)
-    return Page(shape(db_rows.rows_by_ids(conn, table, ids)), total, {})
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -43,11 +43,10 @@ def list_milestones(conn: Connection, user: User, project_id: int, query: ListQu
     request = db_listing.PageRequest(
         filters, query.sort, query.descending, query.per_page, query.offset
     )
-    ids = db_listing.page_ids(conn, milestones, base, request)
-    total = db_listing.count(conn, milestones, base, filters)
-    return _shape(
-        conn, project_id, milestone_queries.milestones_by_ids(conn, ids), query.expands, total
+    rows, total = db_listing.rows_page(
+        conn, milestones, base, request, milestone_queries.milestones_by_ids
     )
+    return _shape(conn, project_id, rows, query.expands, total)
 
 
 def get_milestone(conn: Connection, user: User, milestone_id: int, expands: frozenset[str]) -> Page:

@@ -19,13 +19,6 @@ from charter.db.tables import (
 )
 
 
-def member_condition(project_id: int) -> sa.ColumnElement[bool]:
-    """Users who are members of the project (a condition on `users`)."""
-    return users.c.id.in_(
-        sa.select(project_members.c.user_id).where(project_members.c.project_id == project_id)
-    )
-
-
 def members_by_ids(conn: Connection, project_id: int, user_ids: Sequence[int]) -> list[RowMapping]:
     """(id, name, email, role) of members, in the order of `user_ids`."""
     if not user_ids:
@@ -69,6 +62,11 @@ def delete_member(conn: Connection, project_id: int, user_id: int) -> int:
     """Remove a membership; the number of rows removed (0 or 1)."""
     key = (project_members.c.project_id == project_id) & (project_members.c.user_id == user_id)
     return conn.execute(sa.delete(project_members).where(key)).rowcount
+
+
+def configs_of(project_id: int) -> sa.ColumnElement[bool]:
+    """The base condition of a project's configuration list."""
+    return configs.c.project_id == project_id
 
 
 def insert_project(conn: Connection, **values: Any) -> int:

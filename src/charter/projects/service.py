@@ -17,6 +17,7 @@ from charter.core.clock import iso, utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
 from charter.core.inputs import _required_text
 from charter.core.listing import ListQuery, Page
+from charter.db import listing as db_listing
 from charter.db import rows as db_rows
 from charter.db.tables import (
     ROLE_NAMES,
@@ -125,12 +126,10 @@ def _member_dicts(rows: Sequence[RowMapping]) -> list[dict[str, Any]]:
 
 
 def list_members(conn: Connection, project_id: int, query: ListQuery) -> Page:
-    def shape(rows: Sequence[RowMapping]) -> list[dict[str, Any]]:
-        return _member_dicts(
-            project_queries.members_by_ids(conn, project_id, [r["id"] for r in rows])
-        )
-
-    return inputs.paged(conn, users, project_queries.member_condition(project_id), query, shape)
+    base = user_read.members_of(project_id)
+    rows, total = db_listing.rows_page(conn, users, base, query.request())
+    members = project_queries.members_by_ids(conn, project_id, [r["id"] for r in rows])
+    return Page(_member_dicts(members), total)
 
 
 def member_view(conn: Connection, project_id: int, user_id: int) -> dict[str, Any]:
@@ -183,8 +182,9 @@ def config_dict(r: RowMapping) -> dict[str, Any]:
 
 
 def list_configs(conn: Connection, project_id: int, query: ListQuery) -> Page:
-    base = configs.c.project_id == project_id
-    return inputs.paged(conn, configs, base, query, lambda rows: [config_dict(r) for r in rows])
+    base = project_queries.configs_of(project_id)
+    rows, total = db_listing.rows_page(conn, configs, base, query.request())
+    return Page([config_dict(r) for r in rows], total)
 
 
 def config_row(conn: Connection, config_id: int) -> RowMapping:

@@ -49,13 +49,6 @@ def role_exists(conn: Connection, role_id: int) -> bool:
     return conn.execute(stmt).first() is not None
 
 
-def tokens_by_ids(conn: Connection, ids: list[int]) -> list[RowMapping]:
-    if not ids:
-        return []
-    stmt = sa.select(api_tokens).where(api_tokens.c.id.in_(ids))
-    return list(conn.execute(stmt).mappings())
-
-
 def tokens_of_user(conn: Connection, user_id: int) -> list[RowMapping]:
     stmt = sa.select(api_tokens).where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.id)
     return list(conn.execute(stmt).mappings())
@@ -64,11 +57,6 @@ def tokens_of_user(conn: Connection, user_id: int) -> list[RowMapping]:
 def tokens_condition(user_id: int) -> sa.ColumnElement[bool]:
     """The tokens a user owns (the base condition of their token list)."""
     return api_tokens.c.user_id == user_id
-
-
-def everyone() -> sa.ColumnElement[bool]:
-    """The base condition of a site-wide list (users, roles, groups)."""
-    return sa.true()
 
 
 def members_of(project_id: int) -> sa.ColumnElement[bool]:

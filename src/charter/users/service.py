@@ -183,13 +183,8 @@ def set_active(conn: Connection, email: str, active: bool) -> bool:
 
 def list_tokens(conn: Connection, user: User, query: ListQuery) -> Page:
     base = user_queries.tokens_condition(user.id)
-    req = db_listing.PageRequest(
-        query.filters, query.sort, query.descending, query.per_page, query.offset
-    )
-    ids = db_listing.page_ids(conn, api_tokens, base, req)
-    total = db_listing.count(conn, api_tokens, base, query.filters)
-    by_id = {r["id"]: r for r in user_queries.tokens_by_ids(conn, ids)}
-    return Page([token_dict(by_id[i]) for i in ids], total)
+    rows, total = db_listing.rows_page(conn, api_tokens, base, query.request())
+    return Page([token_dict(r) for r in rows], total)
 
 
 def new_token(conn: Connection, token_id: int, secret: str) -> Page:
