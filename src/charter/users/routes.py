@@ -7,22 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get
-
 from charter.auth import service as auth
 from charter.auth.service import User
 from charter.core.errors import Invalid
-from charter.http import docs
 from charter.http.conventions import (
     ListSpec,
-    json_response,
-    list_envelope,
-    list_parameters,
-    operation_with,
-    parse_list,
     single_envelope,
 )
-from charter.http.deps import path_id, query_params, read_as_user
+from charter.http.deps import path_id
 from charter.http.read_routes import list_endpoint, single_endpoint
 from charter.http.write_routes import (
     admin_item,
@@ -186,21 +178,15 @@ update_user = update_endpoint(
 )
 
 
-@get(
+list_tokens = list_endpoint(
     "/api/v1/tokens",
-    operation_class=operation_with(list_parameters(TOKENS)),
-    responses=docs.responses(user_schemas.ApiTokenPage, 422),
+    TOKENS,
+    user_service.list_tokens,
+    name="list_tokens",
     summary="List your own API tokens, revoked ones included (never the secrets)",
-    tags=["tokens"],
+    tag="tokens",
+    schema=user_schemas.ApiTokenPage,
 )
-async def list_tokens(request: Request[Any, Any, Any]) -> Response[bytes]:
-    params = query_params(request)
-
-    def work(conn: Any, user: User) -> dict[str, Any]:
-        query = parse_list(params, TOKENS)
-        return list_envelope(user_service.list_tokens(conn, user, query), query)
-
-    return json_response(await read_as_user(request, work))
 
 
 def _create_token(conn: Any, user: User, _parent: None, body: dict[str, Any]) -> tuple[int, str]:
