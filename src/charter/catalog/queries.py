@@ -53,29 +53,24 @@ def last_value_order(conn: Connection, field_id: int) -> int:
     return max_order(conn, field_values.c.display_order, values_of(field_id))
 
 
+def _in_display_order(table: sa.Table, parent: str, parent_ids: Iterable[int]) -> Any:
+    ids = set(parent_ids)
+    if not ids:
+        return None
+    column = table.c[parent]
+    return sa.select(table).where(column.in_(ids)).order_by(table.c.display_order, table.c.id)
+
+
 def fields_by_templates(conn: Connection, template_ids: Iterable[int]) -> list[RowMapping]:
     """Fields of both scopes, in display order."""
-    ids = set(template_ids)
-    if not ids:
-        return []
-    stmt = (
-        sa.select(template_fields)
-        .where(template_fields.c.template_id.in_(ids))
-        .order_by(template_fields.c.display_order, template_fields.c.id)
-    )
-    return list(conn.execute(stmt).mappings())
+    stmt = _in_display_order(template_fields, "template_id", template_ids)
+    return [] if stmt is None else list(conn.execute(stmt).mappings())
 
 
 def values_by_fields(conn: Connection, field_ids: Iterable[int]) -> list[RowMapping]:
-    ids = set(field_ids)
-    if not ids:
-        return []
-    stmt = (
-        sa.select(field_values)
-        .where(field_values.c.field_id.in_(ids))
-        .order_by(field_values.c.display_order, field_values.c.id)
-    )
-    return list(conn.execute(stmt).mappings())
+    """Values of dropdown and multi-select fields, in display order."""
+    stmt = _in_display_order(field_values, "field_id", field_ids)
+    return [] if stmt is None else list(conn.execute(stmt).mappings())
 
 
 def field_has_stored_values(conn: Connection, field_id: int) -> bool:

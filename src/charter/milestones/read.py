@@ -43,9 +43,7 @@ def list_milestones(conn: Connection, user: User, project_id: int, query: ListQu
     request = db_listing.PageRequest(
         filters, query.sort, query.descending, query.per_page, query.offset
     )
-    rows, total = db_listing.rows_page(
-        conn, milestones, base, request, milestone_queries.milestones_by_ids
-    )
+    rows, total = db_listing.rows_page(conn, milestones, base, request)
     return _shape(conn, project_id, rows, query.expands, total)
 
 
