@@ -33,7 +33,7 @@ from charter.http.conventions import (
     single_envelope,
 )
 from charter.http.deps import path_id, query_params, read_as_user
-from charter.http.write_routes import View
+from charter.http.write_routes import View, in_path_order
 from charter.http.writes import fields, parse_json
 
 # (path parameter, the noun its 404 names), e.g. ("project_id", "Project"); a noun of
@@ -96,7 +96,7 @@ def list_endpoint(
         codes = (403, 404, 422) if ids or admin_only else (422,)
     return get(
         path,
-        operation_class=operation_with(list_parameters(spec)),
+        operation_class=in_path_order(operation_with(list_parameters(spec)), path),
         responses=docs.responses(schema, *codes),
         summary=summary,
         tags=[tag],
@@ -141,7 +141,7 @@ def single_endpoint(
     handler.__name__ = handler_name or name
     return get(
         path,
-        operation_class=operation_with(expand_parameters(expands or ())),
+        operation_class=in_path_order(operation_with(expand_parameters(expands or ())), path),
         responses=docs.responses(schema, *codes),
         summary=summary,
         tags=[tag],
