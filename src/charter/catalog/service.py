@@ -18,7 +18,6 @@ from charter.catalog.queries import ensure_tags as ensure_tags
 from charter.core import inputs
 from charter.core.clock import iso, utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
-from charter.core.inputs import _COLOR, _SYSTEM_NAME, _required_text
 from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
 from charter.db import rows as db_rows
@@ -504,7 +503,7 @@ def delete_tag(conn: Connection, tag_id: int) -> None:
 
 def new_config(conn: Connection, project_id: int, name: str) -> int:
     return db_rows.insert(
-        conn, configs, project_id=project_id, name=_required_text("name", name), created_at=utcnow()
+        conn, configs, project_id=project_id, name=inputs.text("name", name), created_at=utcnow()
     )
 
 
@@ -512,7 +511,7 @@ def new_template(conn: Connection, name: str, is_default: bool = False) -> int:
     return db_rows.insert(
         conn,
         templates,
-        name=_required_text("name", name),
+        name=inputs.text("name", name),
         is_default=is_default,
         created_at=utcnow(),
     )
@@ -529,17 +528,14 @@ def new_field(
 ) -> int:
     if type not in FIELD_TYPES:
         raise Invalid.field("type", f"Must be one of: {', '.join(FIELD_TYPES)}.")
-    if not _SYSTEM_NAME.match(system_name):
-        raise Invalid.field(
-            "system_name", "Lowercase letters, digits and _, starting with a letter."
-        )
+    inputs.system_name("system_name", system_name)
     if db_rows.row_by_id(conn, templates, template_id) is None:
         raise NotFound(f"Template {template_id} not found.")
     return db_rows.insert(
         conn,
         template_fields,
         template_id=template_id,
-        name=_required_text("name", name),
+        name=inputs.text("name", name),
         system_name=system_name,
         type=type,
         is_required=is_required,
@@ -558,14 +554,14 @@ def new_field_values(
         raise Invalid.field("field_id", "Only dropdown and multi-select fields have values.")
     ids = []
     for order, (name, icon, color) in enumerate(values):
-        if color is not None and not _COLOR.match(color):
-            raise Invalid.field("color", "Must be #rrggbb.")
+        if color is not None:
+            inputs.color("color", color)  # checked; stored as given
         ids.append(
             db_rows.insert(
                 conn,
                 field_values,
                 field_id=field_id,
-                name=_required_text("name", name),
+                name=inputs.text("name", name),
                 icon=icon,
                 color=color,
                 display_order=order,
@@ -578,7 +574,7 @@ def new_state(conn: Connection, name: str, is_default: bool = False, display_ord
     return db_rows.insert(
         conn,
         states,
-        name=_required_text("name", name),
+        name=inputs.text("name", name),
         is_default=is_default,
         display_order=display_order,
     )
@@ -597,7 +593,7 @@ def new_issue(
         conn,
         issues,
         type=type,
-        display_id=_required_text("display_id", display_id),
+        display_id=inputs.text("display_id", display_id),
         external_project_id=external_project_id,
         external_project_key=external_project_key,
         created_at=utcnow(),

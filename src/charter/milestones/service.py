@@ -15,7 +15,6 @@ from sqlalchemy.engine import Connection, RowMapping
 from charter.core import inputs
 from charter.core.clock import utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
-from charter.core.inputs import _required_text
 from charter.db import rows as db_rows
 from charter.db.tables import (
     milestone_types,
@@ -200,7 +199,7 @@ def new_milestone(
         parent_id=parent_id,
         root_id=root_id,
         type_id=type_id,
-        name=_required_text("name", name),
+        name=inputs.text("name", name),
         note=note,
         is_started=False,
         is_completed=is_completed,

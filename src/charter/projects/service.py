@@ -15,7 +15,6 @@ from charter.catalog import service as catalog_service
 from charter.core import inputs
 from charter.core.clock import iso, utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
-from charter.core.inputs import _required_text
 from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
 from charter.db import rows as db_rows
@@ -221,7 +220,7 @@ def new_project(
 ) -> int:
     return project_queries.insert_project(
         conn,
-        name=_required_text("name", name),
+        name=inputs.text("name", name),
         note=note,
         is_completed=False,
         session_count=0,
