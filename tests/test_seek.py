@@ -92,7 +92,6 @@ def test_many_match_plans_give_the_same_pages(
 ) -> None:
     """With FEW_MATCHES at 0 every range filter takes the 'many matches' plan (walk the
     sort index from the first match); pages must equal the other plan's."""
-    from charter.sessions import read as session_read
     from charter.sessions import totals
 
     with api.db.write() as conn:
@@ -103,6 +102,6 @@ def test_many_match_plans_give_the_same_pages(
             )
     expected = pages(api, **params)
     assert expected, "the filter should match something"
-    monkeypatch.setattr(session_read, "FEW_MATCHES", 0)
+    monkeypatch.setattr(session_queries, "FEW_MATCHES", 0)
     totals._cache.clear()
     assert pages(api, **params) == expected

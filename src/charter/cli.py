@@ -289,11 +289,11 @@ def project() -> None:
 @click.pass_context
 def project_create(ctx: click.Context, name: str, manager_email: str | None) -> None:
     """Create a project; prints the new project's id."""
-    from charter.users import service as user_service
+    from charter.projects import service as project_service
 
     db = _db(ctx)
     with db.write() as conn:
-        project_id = _run(lambda: user_service.create_project(conn, name, manager_email))
+        project_id = _run(lambda: project_service.new_managed_project(conn, name, manager_email))
     click.echo(project_id)
 
 

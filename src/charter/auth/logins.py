@@ -8,11 +8,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from charter.auth import passwords
 from charter.auth import queries as auth_queries
-from charter.auth.service import User
+from charter.auth.service import User, user_of
 from charter.core.clock import utcnow
 from charter.core.errors import NotFound, Unauthenticated
 
@@ -36,18 +36,6 @@ def csrf_token(secret: str) -> str:
     """The CSRF token of a browser: derived from its (HttpOnly) cookie secret, which
     another site can neither read nor guess, so the token needs no storage."""
     return hashlib.sha256(b"charter-csrf:" + secret.encode("utf-8")).hexdigest()
-
-
-def user_of(row: RowMapping) -> User:
-    return User(
-        id=row["id"],
-        name=row["name"],
-        email=row["email"],
-        is_admin=bool(row["is_admin"]),
-        timezone=row["timezone"],
-        date_format=row["date_format"],
-        time_format=row["time_format"],
-    )
 
 
 @dataclass(frozen=True)

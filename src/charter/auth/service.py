@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from charter.auth import queries as auth_queries
 from charter.auth.queries import token_by_id as token_by_id
@@ -17,8 +17,9 @@ from charter.auth.queries import token_by_id as token_by_id
 # Identity lookups every package may use (auth.queries stays private to auth).
 from charter.auth.queries import user_by_email as user_by_email
 from charter.auth.queries import user_by_id as user_by_id
+from charter.core import inputs
 from charter.core.clock import utcnow
-from charter.core.errors import Invalid, NotFound, Unauthenticated
+from charter.core.errors import NotFound, Unauthenticated
 
 TOKEN_PREFIX = "charter_"
 
@@ -43,6 +44,19 @@ class User:
     timezone: str | None
     date_format: str | None
     time_format: str | None
+
+
+def user_of(row: RowMapping) -> User:
+    """The User of a users row (API tokens and browser sessions alike)."""
+    return User(
+        id=row["id"],
+        name=row["name"],
+        email=row["email"],
+        is_admin=bool(row["is_admin"]),
+        timezone=row["timezone"],
+        date_format=row["date_format"],
+        time_format=row["time_format"],
+    )
 
 
 def hash_token(secret: str) -> str:
@@ -79,15 +93,7 @@ def authenticate(conn: Connection, secret: str) -> tuple[User, int, bool]:
     if found is None or not hmac.compare_digest(str(found[0]["token_hash"]), digest):
         raise Unauthenticated("Invalid or revoked API token.")
     row, token_id, last_used = found
-    user = User(
-        id=row["id"],
-        name=row["name"],
-        email=row["email"],
-        is_admin=bool(row["is_admin"]),
-        timezone=row["timezone"],
-        date_format=row["date_format"],
-        time_format=row["time_format"],
-    )
+    user = user_of(row)
     due = last_used is None or utcnow() - last_used > TOUCH_INTERVAL
     return user, token_id, due
 
@@ -107,13 +113,7 @@ def create_token(conn: Connection, email: str, name: str = "API token") -> str:
 def create_token_for_user(conn: Connection, user_id: int, name: object) -> tuple[int, str]:
     """Create a token for user `user_id`: (token id, secret). The secret is shown once;
     only its sha256 is stored."""
-    if not isinstance(name, str):
-        raise Invalid.field("name", "Must be a string.")
-    name = name.strip()
-    if not name:
-        raise Invalid.field("name", "The token name must not be empty.")
-    if len(name) > MAX_TOKEN_NAME:
-        raise Invalid.field("name", f"The token name must be at most {MAX_TOKEN_NAME} characters.")
+    name = inputs.text("name", name, MAX_TOKEN_NAME)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token_id = auth_queries.insert_token(
         conn,

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from charter.db.rows import _by_ids, insert, is_used
+from charter.db.rows import _by_ids, exists_other, insert, is_used, max_order
 from charter.db.tables import (
     field_values,
     issues,
@@ -28,29 +28,49 @@ from charter.db.tables import (
 )
 
 
+def fields_of(template_id: int) -> sa.ColumnElement[bool]:
+    """The base condition of a template's field list."""
+    return template_fields.c.template_id == template_id
+
+
+def values_of(field_id: int) -> sa.ColumnElement[bool]:
+    """The base condition of a field's value list."""
+    return field_values.c.field_id == field_id
+
+
+def field_name_taken(conn: Connection, template_id: int, name: str, field_id: int | None) -> bool:
+    """Whether another field of the template (not `field_id`) has system name `name`."""
+    return exists_other(conn, template_fields.c.system_name, name, field_id, fields_of(template_id))
+
+
+def last_field_order(conn: Connection, template_id: int) -> int:
+    """The highest display_order among the template's fields (-1 when none)."""
+    return max_order(conn, template_fields.c.display_order, fields_of(template_id))
+
+
+def last_value_order(conn: Connection, field_id: int) -> int:
+    """The highest display_order among the field's values (-1 when none)."""
+    return max_order(conn, field_values.c.display_order, values_of(field_id))
+
+
+def _in_display_order(table: sa.Table, parent: str, parent_ids: Iterable[int]) -> Any:
+    ids = set(parent_ids)
+    if not ids:
+        return None
+    column = table.c[parent]
+    return sa.select(table).where(column.in_(ids)).order_by(table.c.display_order, table.c.id)
+
+
 def fields_by_templates(conn: Connection, template_ids: Iterable[int]) -> list[RowMapping]:
     """Fields of both scopes, in display order."""
-    ids = set(template_ids)
-    if not ids:
-        return []
-    stmt = (
-        sa.select(template_fields)
-        .where(template_fields.c.template_id.in_(ids))
-        .order_by(template_fields.c.display_order, template_fields.c.id)
-    )
-    return list(conn.execute(stmt).mappings())
+    stmt = _in_display_order(template_fields, "template_id", template_ids)
+    return [] if stmt is None else list(conn.execute(stmt).mappings())
 
 
 def values_by_fields(conn: Connection, field_ids: Iterable[int]) -> list[RowMapping]:
-    ids = set(field_ids)
-    if not ids:
-        return []
-    stmt = (
-        sa.select(field_values)
-        .where(field_values.c.field_id.in_(ids))
-        .order_by(field_values.c.display_order, field_values.c.id)
-    )
-    return list(conn.execute(stmt).mappings())
+    """Values of dropdown and multi-select fields, in display order."""
+    stmt = _in_display_order(field_values, "field_id", field_ids)
+    return [] if stmt is None else list(conn.execute(stmt).mappings())
 
 
 def field_has_stored_values(conn: Connection, field_id: int) -> bool:

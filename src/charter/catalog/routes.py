@@ -8,17 +8,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Request, Response, get
 from litestar.openapi.spec import OpenAPIType, Schema
 
 from charter.catalog import schemas as catalog_schemas
 from charter.catalog import service as catalog_service
 from charter.core.listing import ListQuery, Page
 from charter.db.tables import FIELD_TYPES
-from charter.http import docs
-from charter.http.conventions import FilterSpec, ListSpec, list_parameters, operation_with
-from charter.http.deps import path_id
-from charter.http.read_routes import as_one, read_one, read_page
+from charter.http.conventions import FilterSpec, ListSpec
+from charter.http.read_routes import PathIds, as_one, list_endpoint, single_endpoint
 from charter.http.write_routes import (
     admin_item,
     admin_only,
@@ -66,44 +63,41 @@ class Resource:
         return f"{verb}_{self.tag}_admin"
 
 
-def _parent_id(r: Resource, request: Request[Any, Any, Any]) -> int | None:
-    if r.parent_param is None:
-        return None
-    return path_id(request.path_params[r.parent_param], r.parent_what)
-
-
-def _item_id(r: Resource, request: Request[Any, Any, Any]) -> int:
-    return path_id(request.path_params[r.item_param], r.what)
-
-
 def routes_for(r: Resource) -> list[Any]:
-    async def list_items(request: Request[Any, Any, Any]) -> Response[bytes]:
-        return await read_page(
-            request,
-            r.spec,
-            lambda conn, _user, query: r.listing(conn, _parent_id(r, request), query),
-        )
+    parent: PathIds = ((r.parent_param, r.parent_what),) if r.parent_param else ()
 
-    async def get_item(request: Request[Any, Any, Any]) -> Response[bytes]:
-        return await read_one(request, lambda conn, _user: r.view(conn, _item_id(r, request)))
+    def listing(conn: Conn, _user: Any, *parent_and_query: Any) -> Page:
+        *parent_id, query = parent_and_query
+        return r.listing(conn, parent_id[0] if parent_id else None, query)
 
     routes = [
-        get(
+        # params_first, codes, handler_name: the order of checks, the documented
+        # statuses and the operationIds these routes had before the factories.
+        list_endpoint(
             r.list_path,
-            operation_class=operation_with(list_parameters(r.spec)),
-            responses=docs.responses(r.page_schema, 404, 422),
-            summary=f"List {r.spec.noun} (Charter extension)",
-            tags=["administration"],
+            r.spec,
+            listing,
+            ids=parent,
+            params_first=True,
+            codes=(404, 422),
             name=r.name("list"),
-        )(list_items),
-        get(
+            handler_name="list_items",
+            summary=f"List {r.spec.noun} (Charter extension)",
+            tag="administration",
+            schema=r.page_schema,
+        ),
+        single_endpoint(
             r.item_route,
-            operation_class=operation_with([]),
-            responses=docs.responses(r.single_schema, 404),
-            summary=f"One {r.what.lower()} (Charter extension)",
-            tags=["administration"],
+            None,
+            lambda conn, _user, item_id: r.view(conn, item_id),
+            ids=((r.item_param, r.what),),
+            codes=(404,),
             name=r.name("get"),
-        )(get_item),
+            handler_name="get_item",
+            summary=f"One {r.what.lower()} (Charter extension)",
+            tag="administration",
+            schema=r.single_schema,
+        ),
     ]
     create, update, remove = r.create, r.update, r.remove
     # handler_name: the function names the handlers had, so the operationIds stay.

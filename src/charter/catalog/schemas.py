@@ -1,6 +1,5 @@
-"""Response shapes for the OpenAPI document. Handlers build plain dicts (sessions
-carry one custom_<field> key per template field, which a static type cannot list);
-these Structs describe the fixed part of each shape."""
+"""OpenAPI shapes of the catalog: templates, fields, field values, states, statuses,
+issues and tags."""
 
 from __future__ import annotations
 

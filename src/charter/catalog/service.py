@@ -18,8 +18,8 @@ from charter.catalog.queries import ensure_tags as ensure_tags
 from charter.core import inputs
 from charter.core.clock import iso, utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
-from charter.core.inputs import _COLOR, _SYSTEM_NAME, _required_text
 from charter.core.listing import ListQuery, Page
+from charter.db import listing as db_listing
 from charter.db import rows as db_rows
 from charter.db.tables import (
     FIELD_TYPES,
@@ -148,7 +148,8 @@ def template_dicts(conn: Connection, rows: Sequence[RowMapping]) -> list[dict[st
 
 
 def list_templates(conn: Connection, query: ListQuery) -> Page:
-    return inputs.paged(conn, templates, sa.true(), query, lambda rows: template_dicts(conn, rows))
+    rows, total = db_listing.rows_page(conn, templates, None, query.request())
+    return Page(template_dicts(conn, rows), total)
 
 
 def template_view(conn: Connection, template_id: int) -> dict[str, Any]:
@@ -174,8 +175,9 @@ def update_template(conn: Connection, template_id: int, body: Mapping[str, Any])
 
 def list_fields(conn: Connection, template_id: int, query: ListQuery) -> Page:
     _row(conn, templates, template_id, "Template")
-    base = template_fields.c.template_id == template_id
-    return inputs.paged(conn, template_fields, base, query, lambda rows: field_dicts(conn, rows))
+    base = catalog_queries.fields_of(template_id)
+    rows, total = db_listing.rows_page(conn, template_fields, base, query.request())
+    return Page(field_dicts(conn, rows), total)
 
 
 def field_row(conn: Connection, field_id: int) -> RowMapping:
@@ -188,13 +190,7 @@ def field_view(conn: Connection, field_id: int) -> dict[str, Any]:
 
 def _system_name(conn: Connection, template_id: int, value: Any, field_id: int | None) -> str:
     name = inputs.system_name("system_name", value)
-    if db_rows.exists_other(
-        conn,
-        template_fields.c.system_name,
-        name,
-        field_id,
-        template_fields.c.template_id == template_id,
-    ):
+    if catalog_queries.field_name_taken(conn, template_id, name, field_id):
         raise Conflict(
             f"The template has a field {name!r} already.", {"system_name": ["Already taken."]}
         )
@@ -214,10 +210,7 @@ def create_field(conn: Connection, template_id: int, body: Mapping[str, Any]) ->
     if "display_order" in body:
         order = inputs.integer("display_order", body["display_order"])
     else:
-        order = db_rows.max_order(
-            conn, template_fields.c.display_order, template_fields.c.template_id == template_id
-        )
-        order += 1
+        order = catalog_queries.last_field_order(conn, template_id) + 1
     system_name = _system_name(conn, template_id, inputs.required(body, "system_name"), None)
     field_id = new_field(conn, template_id, name, system_name, kind, is_required, order)
     db_rows.update(conn, template_fields, field_id, scope=scope)
@@ -253,8 +246,9 @@ def delete_field(conn: Connection, field_id: int) -> None:
 
 def list_values(conn: Connection, field_id: int, query: ListQuery) -> Page:
     field_row(conn, field_id)
-    base = field_values.c.field_id == field_id
-    return inputs.paged(conn, field_values, base, query, lambda rows: [value_dict(r) for r in rows])
+    base = catalog_queries.values_of(field_id)
+    rows, total = db_listing.rows_page(conn, field_values, base, query.request())
+    return Page([value_dict(r) for r in rows], total)
 
 
 def value_row(conn: Connection, value_id: int) -> RowMapping:
@@ -273,10 +267,7 @@ def create_value(conn: Connection, field_id: int, body: Mapping[str, Any]) -> in
     if "display_order" in body:
         order = inputs.integer("display_order", body["display_order"])
     else:
-        order = db_rows.max_order(
-            conn, field_values.c.display_order, field_values.c.field_id == field_id
-        )
-        order += 1
+        order = catalog_queries.last_value_order(conn, field_id) + 1
     (value_id,) = new_field_values(conn, field_id, [(name, icon, color)])
     db_rows.update(conn, field_values, value_id, display_order=order)
     return value_id
@@ -322,7 +313,8 @@ def state_dict(r: RowMapping) -> dict[str, Any]:
 
 
 def list_states(conn: Connection, query: ListQuery) -> Page:
-    return inputs.paged(conn, states, sa.true(), query, lambda rows: [state_dict(r) for r in rows])
+    rows, total = db_listing.rows_page(conn, states, None, query.request())
+    return Page([state_dict(r) for r in rows], total)
 
 
 def state_view(conn: Connection, state_id: int) -> dict[str, Any]:
@@ -383,9 +375,8 @@ def status_dict(r: RowMapping) -> dict[str, Any]:
 
 
 def list_statuses(conn: Connection, query: ListQuery) -> Page:
-    return inputs.paged(
-        conn, statuses, sa.true(), query, lambda rows: [status_dict(r) for r in rows]
-    )
+    rows, total = db_listing.rows_page(conn, statuses, None, query.request())
+    return Page([status_dict(r) for r in rows], total)
 
 
 def status_view(conn: Connection, status_id: int) -> dict[str, Any]:
@@ -447,7 +438,8 @@ def issue_dict(r: RowMapping) -> dict[str, Any]:
 
 
 def list_issues(conn: Connection, query: ListQuery) -> Page:
-    return inputs.paged(conn, issues, sa.true(), query, lambda rows: [issue_dict(r) for r in rows])
+    rows, total = db_listing.rows_page(conn, issues, None, query.request())
+    return Page([issue_dict(r) for r in rows], total)
 
 
 def issue_view(conn: Connection, issue_id: int) -> dict[str, Any]:
@@ -483,7 +475,8 @@ def tag_dicts(conn: Connection, rows: Sequence[RowMapping]) -> list[dict[str, An
 
 
 def list_tags(conn: Connection, query: ListQuery) -> Page:
-    return inputs.paged(conn, tags, sa.true(), query, lambda rows: tag_dicts(conn, rows))
+    rows, total = db_listing.rows_page(conn, tags, None, query.request())
+    return Page(tag_dicts(conn, rows), total)
 
 
 def tag_view(conn: Connection, tag_id: int) -> dict[str, Any]:
@@ -510,7 +503,7 @@ def delete_tag(conn: Connection, tag_id: int) -> None:
 
 def new_config(conn: Connection, project_id: int, name: str) -> int:
     return db_rows.insert(
-        conn, configs, project_id=project_id, name=_required_text("name", name), created_at=utcnow()
+        conn, configs, project_id=project_id, name=inputs.text("name", name), created_at=utcnow()
     )
 
 
@@ -518,7 +511,7 @@ def new_template(conn: Connection, name: str, is_default: bool = False) -> int:
     return db_rows.insert(
         conn,
         templates,
-        name=_required_text("name", name),
+        name=inputs.text("name", name),
         is_default=is_default,
         created_at=utcnow(),
     )
@@ -535,17 +528,14 @@ def new_field(
 ) -> int:
     if type not in FIELD_TYPES:
         raise Invalid.field("type", f"Must be one of: {', '.join(FIELD_TYPES)}.")
-    if not _SYSTEM_NAME.match(system_name):
-        raise Invalid.field(
-            "system_name", "Lowercase letters, digits and _, starting with a letter."
-        )
+    inputs.system_name("system_name", system_name)
     if db_rows.row_by_id(conn, templates, template_id) is None:
         raise NotFound(f"Template {template_id} not found.")
     return db_rows.insert(
         conn,
         template_fields,
         template_id=template_id,
-        name=_required_text("name", name),
+        name=inputs.text("name", name),
         system_name=system_name,
         type=type,
         is_required=is_required,
@@ -564,14 +554,14 @@ def new_field_values(
         raise Invalid.field("field_id", "Only dropdown and multi-select fields have values.")
     ids = []
     for order, (name, icon, color) in enumerate(values):
-        if color is not None and not _COLOR.match(color):
-            raise Invalid.field("color", "Must be #rrggbb.")
+        if color is not None:
+            inputs.color("color", color)  # checked; stored as given
         ids.append(
             db_rows.insert(
                 conn,
                 field_values,
                 field_id=field_id,
-                name=_required_text("name", name),
+                name=inputs.text("name", name),
                 icon=icon,
                 color=color,
                 display_order=order,
@@ -584,7 +574,7 @@ def new_state(conn: Connection, name: str, is_default: bool = False, display_ord
     return db_rows.insert(
         conn,
         states,
-        name=_required_text("name", name),
+        name=inputs.text("name", name),
         is_default=is_default,
         display_order=display_order,
     )
@@ -603,7 +593,7 @@ def new_issue(
         conn,
         issues,
         type=type,
-        display_id=_required_text("display_id", display_id),
+        display_id=inputs.text("display_id", display_id),
         external_project_id=external_project_id,
         external_project_key=external_project_key,
         created_at=utcnow(),

@@ -1,5 +1,8 @@
-"""Rules every value from outside obeys, whatever its field: text never holds a NUL
-character, and an id fits the id columns.
+"""Every input validator: the rules every value from outside obeys, whatever its field
+(text never holds a NUL character, an id fits the id columns), and the checks of one
+field each (text, email, system name, boolean, integer, id, date, color, duration, a
+list of ids). Each answers `Invalid` naming the field, with the same message for the
+same bad input wherever it comes from.
 
 PostgreSQL cannot store NUL in text and SQLite can; rejecting it everywhere keeps the
 two databases alike. An id outside the 32-bit id columns names no object, but the
@@ -10,17 +13,15 @@ could say so.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from charter.core.errors import Invalid
-from charter.core.listing import ListQuery, Page
-from charter.db import listing as db_listing
 from charter.db import rows as db_rows
+from charter.db.tables import issues
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
 
@@ -72,7 +73,19 @@ MAX_ORDER = 2**31 - 1
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
+MAX_SYSTEM_NAME = 63
+
+
+MAX_EMAIL = 320
+
+
+MAX_DURATION = 2**62  # microseconds
+
+
 _SYSTEM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def required(body: Mapping[str, Any], name: str) -> Any:
@@ -84,11 +97,21 @@ def required(body: Mapping[str, Any], name: str) -> Any:
 
 def text(name: str, value: Any, max_len: int = MAX_NAME) -> str:
     """A non-empty string (stripped) of at most `max_len` characters."""
-    if not isinstance(value, str) or not value.strip():
-        raise Invalid.field(name, "Must be a non-empty string.")
+    if not isinstance(value, str):
+        raise Invalid.field(name, "Must be a string.")
     cleaned = value.strip()
+    if not cleaned:
+        raise Invalid.field(name, f"The {name} must not be empty.")
     if len(cleaned) > max_len:
-        raise Invalid.field(name, f"Must be at most {max_len} characters.")
+        raise Invalid.field(name, f"The {name} must be at most {max_len} characters.")
+    return cleaned
+
+
+def email(name: str, value: Any) -> str:
+    """An email address (stripped), at most MAX_EMAIL characters."""
+    cleaned = text(name, value, MAX_EMAIL)
+    if not _EMAIL.match(cleaned):
+        raise Invalid.field(name, "Not a valid email address.")
     return cleaned
 
 
@@ -102,9 +125,9 @@ def optional_text(name: str, value: Any, max_len: int = MAX_NOTE) -> str | None:
     return value
 
 
-def system_name(name: str, value: Any) -> str:
-    """Lowercase letters, digits and _, starting with a letter (at most 63)."""
-    if not isinstance(value, str) or not _SYSTEM_NAME.match(value):
+def system_name(name: str, value: Any, max_len: int = MAX_SYSTEM_NAME) -> str:
+    """Lowercase letters, digits and _, starting with a letter (at most `max_len`)."""
+    if not isinstance(value, str) or not _SYSTEM_NAME.match(value) or len(value) > max_len:
         raise Invalid.field(name, "Lowercase letters, digits and _, starting with a letter.")
     return value
 
@@ -119,6 +142,32 @@ def integer(name: str, value: Any, low: int = 0, high: int = MAX_ORDER) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise Invalid.field(name, f"Must be an integer from {low} to {high}.")
     return value
+
+
+def duration(name: str, value: Any) -> int | None:
+    """Microseconds (estimate, elapsed), or null."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < MAX_DURATION:
+        raise Invalid.field(name, "Must be a non-negative integer (microseconds).")
+    return value
+
+
+def existing_ids(conn: Connection, name: str, value: Any, table: Any, noun: str) -> list[int]:
+    """A list of ids of rows of `table` (`noun`s, e.g. issues), duplicates dropped."""
+    if not isinstance(value, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in value
+    ):
+        raise Invalid.field(name, f"Must be a list of {noun} ids.")
+    missing = set(value) - db_rows.existing_ids(conn, table, filter(is_id, value))
+    if missing:
+        raise Invalid.field(name, f"Unknown {noun} ids: {sorted(missing)}.")
+    return list(dict.fromkeys(value))
+
+
+def issue_ids(conn: Connection, value: Any) -> list[int]:
+    """The `issues` of a session or result body: ids of known issues."""
+    return existing_ids(conn, "issues", value, issues, "issue")
 
 
 def optional_id(name: str, value: Any) -> int | None:
@@ -147,31 +196,3 @@ def color(name: str, value: Any, nullable: bool = True) -> str | None:
     if not isinstance(value, str) or not _COLOR.match(value):
         raise Invalid.field(name, "Must be a color written #rrggbb.")
     return value.lower()
-
-
-def paged(
-    conn: Connection,
-    table: sa.Table,
-    base: sa.ColumnElement[bool],
-    query: ListQuery,
-    shape: Callable[[Sequence[RowMapping]], list[dict[str, Any]]],
-) -> Page:
-    """One page of `table` rows matching `base` and the query's filters, shaped."""
-    req = db_listing.PageRequest(
-        query.filters, query.sort, query.descending, query.per_page, query.offset
-    )
-    ids = db_listing.page_ids(conn, table, base, req)
-    total = db_listing.count(conn, table, base, query.filters)
-    return Page(shape(db_rows.rows_by_ids(conn, table, ids)), total, {})
-
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _required_text(name: str, value: str, max_len: int = 200) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise Invalid.field(name, f"The {name} must not be empty.")
-    if len(value) > max_len:
-        raise Invalid.field(name, f"The {name} must be at most {max_len} characters.")
-    return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from charter.db.listing import Filter
+from charter.db.listing import Filter, PageRequest
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,10 @@ class ListQuery:
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.per_page
+
+    def request(self) -> PageRequest:
+        """This page as the list query builder's request (db/listing.py)."""
+        return PageRequest(self.filters, self.sort, self.descending, self.per_page, self.offset)
 
 
 @dataclass

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
+
+from charter.db.rows import rows_by_ids
 
 FilterOp = Literal["in", "eq", "gt", "lt", "ge", "le", "link", "tags"]
 
@@ -200,6 +202,22 @@ def first_sort_value(
     edge = sa.func.max(column) if req.descending else sa.func.min(column)
     stmt = sa.select(edge).where(where_clause(table, base, req.filters))
     return conn.execute(stmt).scalar()
+
+
+def rows_page(
+    conn: Connection,
+    table: sa.Table,
+    base: sa.ColumnElement[bool] | None,
+    req: PageRequest,
+    fetch: Callable[[Connection, Sequence[int]], list[RowMapping]] | None = None,
+) -> tuple[list[RowMapping], int]:
+    """The one list helper of every plain namespace: one page of `table` rows matching
+    `base` (None: every row) and the request's filters, in page order (full rows, or
+    what `fetch(conn, ids)` reads), and how many rows match in all."""
+    where = sa.true() if base is None else base
+    ids = page_ids(conn, table, where, req)
+    total = count(conn, table, where, req.filters)
+    return (rows_by_ids(conn, table, ids) if fetch is None else fetch(conn, ids)), total
 
 
 def count(

@@ -4,6 +4,7 @@ configs, templates, fields, values, states, statuses, issues and tags."""
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -58,6 +59,19 @@ def insert(conn: Connection, table: sa.Table, **values: Any) -> int:
 
 def update(conn: Connection, table: sa.Table, row_id: int, **values: Any) -> None:
     conn.execute(sa.update(table).where(table.c.id == row_id).values(**values))
+
+
+def grouped_ids(
+    conn: Connection, key: sa.Column[Any], value: sa.Column[Any], keys: Sequence[int]
+) -> dict[int, list[int]]:
+    """{key: [values, ascending]} of a link table (`key` IN `keys`), e.g. the issue
+    ids of milestones or the group ids of users."""
+    out: dict[int, list[int]] = defaultdict(list)
+    if keys:
+        stmt = sa.select(key, value).where(key.in_(keys)).order_by(key, value)
+        for k, v in conn.execute(stmt):
+            out[k].append(v)
+    return out
 
 
 def row_by_id(conn: Connection, table: sa.Table, row_id: int) -> RowMapping | None:

@@ -1,10 +1,12 @@
 """Route factories for the two read endpoints every namespace has: a paginated list and
-a single object. A namespace supplies its ListSpec (or expand names) and a domain view;
-authentication, the order of checks, parameter parsing, envelopes, OpenAPI and errors
-are the same everywhere.
+a single object; every API read route is declared with them (the write routes have
+theirs in http/write_routes.py). A namespace supplies its ListSpec (or expand names)
+and a domain view; authentication, the order of checks, parameter parsing, envelopes,
+OpenAPI and errors are the same everywhere.
 
 The path's ids are read from `request.path_params` in the order of `ids`, each turned
-into an int (a non-number is 404) and passed to the view before the query.
+into an int (a non-number is 404) and passed to the view before the query. An id whose
+noun is None passes as its text, for a view that checks access before parsing it.
 """
 
 from __future__ import annotations
@@ -31,15 +33,23 @@ from charter.http.conventions import (
     single_envelope,
 )
 from charter.http.deps import path_id, query_params, read_as_user
-from charter.http.write_routes import View
+from charter.http.write_routes import View, in_path_order
 from charter.http.writes import fields, parse_json
 
-# (path parameter, the noun its 404 names), e.g. ("project_id", "Project")
-PathIds = Sequence[tuple[str, str]]
+# (path parameter, the noun its 404 names), e.g. ("project_id", "Project"); a noun of
+# None passes the text on unparsed.
+PathIds = Sequence[tuple[str, str | None]]
 
 
 def _ids(request: Request[Any, Any, Any], ids: PathIds) -> list[str]:
     return [str(request.path_params[name]) for name, _noun in ids]
+
+
+def _values(raw: list[str], ids: PathIds) -> list[Any]:
+    """The path ids as the view gets them: ints (404 for a non-id), or text."""
+    return [
+        r if noun is None else path_id(r, noun) for r, (_name, noun) in zip(raw, ids, strict=True)
+    ]
 
 
 def list_endpoint(
@@ -53,10 +63,16 @@ def list_endpoint(
     schema: Any,
     ids: PathIds = (),
     admin_only: bool = False,
+    params_first: bool = False,
+    codes: Sequence[int] | None = None,
+    handler_name: str | None = None,
 ) -> HTTPRouteHandler:
     """GET `path`: `view(conn, user, *ids, query)` in the list envelope.
     Order of checks: 401, then 403 for `admin_only`, then 404 for the path ids,
-    then 422 for the parameters; the view checks project permissions."""
+    then 422 for the parameters (`params_first`: 422 before the path's 404, the order
+    the administration lists answer in); the view checks project permissions.
+    `codes`: the documented error statuses when they differ from the usual ones;
+    `handler_name`: the function's name (operationId), `name` by default."""
 
     async def handler(request: Request[Any, Any, Any]) -> Response[bytes]:
         params = query_params(request)
@@ -65,17 +81,22 @@ def list_endpoint(
         def work(conn: Any, user: User) -> dict[str, Any]:
             if admin_only:
                 require_admin(user)
-            values = [path_id(r, noun) for r, (_name, noun) in zip(raw, ids, strict=True)]
-            query = parse_list(params, spec)
+            if params_first:
+                query = parse_list(params, spec)
+                values = _values(raw, ids)
+            else:
+                values = _values(raw, ids)
+                query = parse_list(params, spec)
             return list_envelope(view(conn, user, *values, query), query)
 
         return json_response(await read_as_user(request, work))
 
-    handler.__name__ = name
-    codes = (403, 404, 422) if ids or admin_only else (422,)
+    handler.__name__ = handler_name or name
+    if codes is None:
+        codes = (403, 404, 422) if ids or admin_only else (422,)
     return get(
         path,
-        operation_class=operation_with(list_parameters(spec)),
+        operation_class=in_path_order(operation_with(list_parameters(spec)), path),
         responses=docs.responses(schema, *codes),
         summary=summary,
         tags=[tag],
@@ -85,8 +106,8 @@ def list_endpoint(
 
 def single_endpoint(
     path: str,
-    expands: Sequence[str],
-    view: Callable[..., Page],
+    expands: Sequence[str] | None,
+    view: Callable[..., Any],
     *,
     name: str,
     summary: str,
@@ -94,8 +115,13 @@ def single_endpoint(
     schema: Any,
     ids: PathIds,
     admin_only: bool = False,
+    codes: Sequence[int] = (403, 404, 422),
+    handler_name: str | None = None,
 ) -> HTTPRouteHandler:
-    """GET `path`: `view(conn, user, *ids, expands)` as {"result", "expands"}."""
+    """GET `path`: `view(conn, user, *ids, expands)` (a Page) as {"result", "expands"}.
+    `expands=None` is an administration object without expands: no parameter is read,
+    and `view(conn, user, *ids)` answers the bare object. `codes` and `handler_name`
+    as for list_endpoint."""
 
     async def handler(request: Request[Any, Any, Any]) -> Response[bytes]:
         params = query_params(request)
@@ -104,17 +130,19 @@ def single_endpoint(
         def work(conn: Any, user: User) -> dict[str, Any]:
             if admin_only:
                 require_admin(user)
-            values = [path_id(r, noun) for r, (_name, noun) in zip(raw, ids, strict=True)]
+            values = _values(raw, ids)
+            if expands is None:
+                return one(view(conn, user, *values))
             wanted = parse_expands(params.get("expands"), expands)
             return single_envelope(view(conn, user, *values, wanted))
 
         return json_response(await read_as_user(request, work))
 
-    handler.__name__ = name
+    handler.__name__ = handler_name or name
     return get(
         path,
-        operation_class=operation_with(expand_parameters(expands)),
-        responses=docs.responses(schema, 403, 404, 422),
+        operation_class=in_path_order(operation_with(expand_parameters(expands or ())), path),
+        responses=docs.responses(schema, *codes),
         summary=summary,
         tags=[tag],
         name=name,
@@ -136,21 +164,3 @@ def body_of(
 ) -> dict[str, Any]:
     """The JSON body: 400 if malformed, 422 naming an unknown field."""
     return fields(parse_json(request, raw), allowed)
-
-
-async def read_one(
-    request: Request[Any, Any, Any], work: Callable[[Any, User], dict[str, Any]]
-) -> Response[bytes]:
-    return json_response(await read_as_user(request, lambda conn, user: one(work(conn, user))))
-
-
-async def read_page(
-    request: Request[Any, Any, Any], spec: ListSpec, work: Callable[[Any, User, Any], Page]
-) -> Response[bytes]:
-    params = query_params(request)
-
-    def job(conn: Any, user: User) -> dict[str, Any]:
-        query = parse_list(params, spec)
-        return list_envelope(work(conn, user, query), query)
-
-    return json_response(await read_as_user(request, job))

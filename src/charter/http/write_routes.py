@@ -240,7 +240,9 @@ def _route(
     return method(  # type: ignore[no-any-return]
         path,
         status_code=status,
-        operation_class=_operation(body, params),
+        operation_class=in_path_order(
+            operation_with([]) if body is None else docs.with_body(body), path
+        ),
         responses=docs.write_responses(ok, status, *doc["codes"]),
         summary=doc["summary"],
         tags=[doc["tag"]],
@@ -248,10 +250,10 @@ def _route(
     )(handler)
 
 
-def _operation(body: Schema | None, params: Sequence[str]) -> type[Operation]:
-    """The OpenAPI operation: path ids as integers (operation_with), in the path's order
-    (the handler does not declare them, and Litestar lists those in set order)."""
-    base = operation_with([]) if body is None else docs.with_body(body)
+def in_path_order(base: type[Operation], path: str) -> type[Operation]:
+    """The OpenAPI operation `base` with the path ids in the path's order (handlers do
+    not declare them, and Litestar lists those in set order)."""
+    params = _PATH_PARAM.findall(path)
 
     def place(param: Any) -> int:
         path_param = isinstance(param, Parameter) and param.param_in == "path"

@@ -3,14 +3,13 @@ configs, templates, fields, values, states, statuses, issues and tags."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from charter.db.rows import _by_ids
+from charter.db.rows import _by_ids, grouped_ids, rows_by_ids
 from charter.db.tables import (
     COUNTER_COLUMNS,
     milestone_issues,
@@ -18,19 +17,6 @@ from charter.db.tables import (
     milestones,
     sessions,
 )
-
-
-def milestone_issue_ids(conn: Connection, ids: Sequence[int]) -> dict[int, list[int]]:
-    out: dict[int, list[int]] = defaultdict(list)
-    if ids:
-        stmt = (
-            sa.select(milestone_issues.c.milestone_id, milestone_issues.c.issue_id)
-            .where(milestone_issues.c.milestone_id.in_(ids))
-            .order_by(milestone_issues.c.milestone_id, milestone_issues.c.issue_id)
-        )
-        for mid, iid in conn.execute(stmt):
-            out[mid].append(iid)
-    return out
 
 
 def milestone_subtree(conn: Connection, project_id: int, milestone_id: int) -> list[int]:
@@ -67,25 +53,12 @@ def in_project(project_id: int) -> sa.ColumnElement[bool]:
 
 def milestones_by_ids(conn: Connection, ids: Sequence[int]) -> list[RowMapping]:
     """Full rows in the order of `ids`."""
-    if not ids:
-        return []
-    stmt = sa.select(milestones).where(milestones.c.id.in_(ids))
-    rows = {r["id"]: r for r in conn.execute(stmt).mappings()}
-    return [rows[i] for i in ids if i in rows]
+    return rows_by_ids(conn, milestones, ids)
 
 
 def issues_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[int]]:
     """{milestone_id: [issue ids, ascending]}."""
-    out: dict[int, list[int]] = defaultdict(list)
-    if ids:
-        stmt = (
-            sa.select(milestone_issues.c.milestone_id, milestone_issues.c.issue_id)
-            .where(milestone_issues.c.milestone_id.in_(ids))
-            .order_by(milestone_issues.c.milestone_id, milestone_issues.c.issue_id)
-        )
-        for mid, iid in conn.execute(stmt):
-            out[mid].append(iid)
-    return out
+    return grouped_ids(conn, milestone_issues.c.milestone_id, milestone_issues.c.issue_id, ids)
 
 
 def set_issues(conn: Connection, milestone_id: int, issue_ids: Iterable[int]) -> None:

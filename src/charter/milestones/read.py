@@ -43,11 +43,8 @@ def list_milestones(conn: Connection, user: User, project_id: int, query: ListQu
     request = db_listing.PageRequest(
         filters, query.sort, query.descending, query.per_page, query.offset
     )
-    ids = db_listing.page_ids(conn, milestones, base, request)
-    total = db_listing.count(conn, milestones, base, filters)
-    return _shape(
-        conn, project_id, milestone_queries.milestones_by_ids(conn, ids), query.expands, total
-    )
+    rows, total = db_listing.rows_page(conn, milestones, base, request)
+    return _shape(conn, project_id, rows, query.expands, total)
 
 
 def get_milestone(conn: Connection, user: User, milestone_id: int, expands: frozenset[str]) -> Page:
@@ -64,7 +61,9 @@ def get_milestone(conn: Connection, user: User, milestone_id: int, expands: froz
     return _shape(conn, project_id, rows, expands, 1)
 
 
-def milestone_dict(r: RowMapping, issues: list[int]) -> dict[str, Any]:
+def milestone_dict(r: RowMapping, issues: Sequence[int]) -> dict[str, Any]:
+    """The Milestone object, key for key the same for reads and for the answers of
+    writes (so that If-Match compares equal bodies)."""
     return {
         "id": r["id"],
         "project_id": r["project_id"],
@@ -79,7 +78,7 @@ def milestone_dict(r: RowMapping, issues: list[int]) -> dict[str, Any]:
         "start_date": None if r["start_date"] is None else r["start_date"].isoformat(),
         "due_date": None if r["due_date"] is None else r["due_date"].isoformat(),
         "automation_tags": [],
-        "issues": issues,
+        "issues": list(issues),
         "links": [],
         "started_at": iso(r["started_at"]),
         "created_at": iso(r["created_at"]),

@@ -1,8 +1,8 @@
 """Milestone writes: create, edit (including moving in the tree), complete, reopen,
 delete; the project's milestone counters change in the same transaction.
 
-`milestone_dict` is the Milestone object (the fields of Testmo's Milestone model);
-read routes may share it so that writes and reads answer the same shape."""
+Writes answer with read.milestone_dict, the same shape as GET /milestones/{id} (so
+that If-Match compares equal bodies)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from typing import Any
 from sqlalchemy.engine import Connection, RowMapping
 
 from charter.core import inputs
-from charter.core.clock import iso, utcnow
+from charter.core.clock import utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
-from charter.core.inputs import _required_text
 from charter.db import rows as db_rows
 from charter.db.tables import (
     milestone_types,
@@ -23,46 +22,16 @@ from charter.db.tables import (
     sessions,
 )
 from charter.milestones import queries as milestone_queries
+from charter.milestones import read as milestone_read
 from charter.projects import service as project_service
 from charter.sessions import read as session_read
 
 MILESTONE_FIELDS = ("name", "parent_id", "type_id", "start_date", "due_date", "note")
 
 
-def _day(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def milestone_dict(r: RowMapping, issue_ids: Sequence[int]) -> dict[str, Any]:
-    """The Milestone object, key for key as GET /milestones/{id} answers it (so that
-    If-Match compares equal bodies)."""
-    return {
-        "id": r["id"],
-        "project_id": r["project_id"],
-        "root_id": r["root_id"] if r["root_id"] is not None else r["id"],
-        "parent_id": r["parent_id"],
-        "type_id": r["type_id"],
-        "name": r["name"],
-        "note": r["note"],
-        "is_started": bool(r["is_started"]),
-        "is_completed": bool(r["is_completed"]),
-        "start_date": _day(r["start_date"]),
-        "due_date": _day(r["due_date"]),
-        "automation_tags": [],
-        "issues": list(issue_ids),
-        "links": [],
-        "started_at": iso(r["started_at"]),
-        "created_at": iso(r["created_at"]),
-        "created_by": r["created_by"],
-        "updated_at": iso(r["updated_at"]),
-        "updated_by": r["updated_by"],
-        "completed_at": iso(r["completed_at"]),
-    }
-
-
 def milestone_dicts(conn: Connection, rows: Sequence[RowMapping]) -> list[dict[str, Any]]:
-    issues = milestone_queries.milestone_issue_ids(conn, [r["id"] for r in rows])
-    return [milestone_dict(r, issues.get(r["id"], [])) for r in rows]
+    issues = milestone_queries.issues_of(conn, [r["id"] for r in rows])
+    return [milestone_read.milestone_dict(r, issues.get(r["id"], [])) for r in rows]
 
 
 def milestone_row(conn: Connection, milestone_id: int) -> RowMapping:
@@ -230,7 +199,7 @@ def new_milestone(
         parent_id=parent_id,
         root_id=root_id,
         type_id=type_id,
-        name=_required_text("name", name),
+        name=inputs.text("name", name),
         note=note,
         is_started=False,
         is_completed=is_completed,

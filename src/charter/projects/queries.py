@@ -19,13 +19,6 @@ from charter.db.tables import (
 )
 
 
-def member_condition(project_id: int) -> sa.ColumnElement[bool]:
-    """Users who are members of the project (a condition on `users`)."""
-    return users.c.id.in_(
-        sa.select(project_members.c.user_id).where(project_members.c.project_id == project_id)
-    )
-
-
 def members_by_ids(conn: Connection, project_id: int, user_ids: Sequence[int]) -> list[RowMapping]:
     """(id, name, email, role) of members, in the order of `user_ids`."""
     if not user_ids:
@@ -50,14 +43,6 @@ def count_members_with_role(conn: Connection, project_id: int, role: str) -> int
     return int(conn.execute(stmt).scalar_one())
 
 
-def delete_member_row(conn: Connection, project_id: int, user_id: int) -> None:
-    conn.execute(
-        sa.delete(project_members).where(
-            project_members.c.project_id == project_id, project_members.c.user_id == user_id
-        )
-    )
-
-
 def config_names(conn: Connection, ids: Iterable[int]) -> list[dict[str, Any]]:
     return _by_ids(conn, [configs.c.id, configs.c.name], ids)
 
@@ -74,8 +59,14 @@ def upsert_member(conn: Connection, project_id: int, user_id: int, role_id: int)
 
 
 def delete_member(conn: Connection, project_id: int, user_id: int) -> int:
+    """Remove a membership; the number of rows removed (0 or 1)."""
     key = (project_members.c.project_id == project_id) & (project_members.c.user_id == user_id)
     return conn.execute(sa.delete(project_members).where(key)).rowcount
+
+
+def configs_of(project_id: int) -> sa.ColumnElement[bool]:
+    """The base condition of a project's configuration list."""
+    return configs.c.project_id == project_id
 
 
 def insert_project(conn: Connection, **values: Any) -> int:

@@ -76,13 +76,7 @@ def _expands(conn: Connection, rows: list[RowMapping], wanted: frozenset[str]) -
 
 def list_projects(conn: Connection, user: User, query: ListQuery) -> Page:
     base = project_queries.visible_condition(user.id, user.is_admin)
-    req = db_listing.PageRequest(
-        query.filters, query.sort, query.descending, query.per_page, query.offset
-    )
-    ids = db_listing.page_ids(conn, projects, base, req)
-    total = db_listing.count(conn, projects, base, query.filters)
-    by_id = {r["id"]: r for r in project_queries.projects_by_ids(conn, ids)}
-    rows = [by_id[i] for i in ids]
+    rows, total = db_listing.rows_page(conn, projects, base, query.request())
     return Page([project_dict(r) for r in rows], total, _expands(conn, rows, query.expands))
 
 

@@ -12,15 +12,13 @@ from litestar.params import FromPath
 from charter.auth.permissions import Action, require_project
 from charter.auth.service import User
 from charter.core.errors import NotFound
-from charter.core.listing import Page
+from charter.core.listing import ListQuery, Page
 from charter.db.tables import ROLE_NAMES
 from charter.http import docs
 from charter.http.conventions import (
     FilterSpec,
     ListSpec,
     json_response,
-    list_parameters,
-    operation_with,
 )
 from charter.http.deps import path_id, read_as_user
 from charter.http.read_routes import (
@@ -28,8 +26,6 @@ from charter.http.read_routes import (
     body_of,
     list_endpoint,
     one,
-    read_one,
-    read_page,
     single_endpoint,
 )
 from charter.http.write_routes import (
@@ -48,6 +44,9 @@ from charter.projects.read import PROJECT_EXPANDS
 from charter.users import schemas as user_schemas
 
 managed_project = project_target("manage")
+
+
+PROJECT = (("project_id", "Project"),)
 
 
 create_project = create_endpoint(
@@ -104,40 +103,43 @@ MEMBERS = ListSpec(
 )
 
 
-@get(
+def _members(conn: Any, user: User, project_id: int, query: ListQuery) -> Page:
+    require_project(conn, user, project_id, "read")
+    return project_service.list_members(conn, project_id, query)
+
+
+def _member_of(conn: Any, user: User, project_id: int, raw_user_id: str) -> dict[str, Any]:
+    """The member, once `user` may read the project (then the user id is parsed)."""
+    require_project(conn, user, project_id, "read")
+    return project_service.member_view(conn, project_id, path_id(raw_user_id, "User"))
+
+
+# params_first, codes: the order of checks and the documented statuses these
+# routes had before they were declared with the factories.
+list_members = list_endpoint(
     "/api/v1/projects/{project_id:str}/members",
-    operation_class=operation_with(list_parameters(MEMBERS)),
-    responses=docs.responses(project_schemas.MemberPage, 403, 404, 422),
+    MEMBERS,
+    _members,
+    ids=PROJECT,
+    params_first=True,
+    name="list_members",
     summary="List the members of a project and their roles (Charter extension)",
-    tags=["administration"],
+    tag="administration",
+    schema=project_schemas.MemberPage,
 )
-async def list_members(
-    request: Request[Any, Any, Any], project_id: FromPath[str]
-) -> Response[bytes]:
-    def work(conn: Any, user: User, query: Any) -> Page:
-        pid = path_id(project_id, "Project")
-        require_project(conn, user, pid, "read")
-        return project_service.list_members(conn, pid, query)
-
-    return await read_page(request, MEMBERS, work)
 
 
-@get(
+get_member = single_endpoint(
     "/api/v1/projects/{project_id:str}/members/{user_id:str}",
-    operation_class=operation_with([]),
-    responses=docs.responses(project_schemas.MemberSingle, 403, 404),
+    None,
+    _member_of,
+    ids=(*PROJECT, ("user_id", None)),
+    codes=(403, 404),
+    name="get_member",
     summary="One member of a project (Charter extension)",
-    tags=["administration"],
+    tag="administration",
+    schema=project_schemas.MemberSingle,
 )
-async def get_member(
-    request: Request[Any, Any, Any], project_id: FromPath[str], user_id: FromPath[str]
-) -> Response[bytes]:
-    def work(conn: Any, user: User) -> dict[str, Any]:
-        pid = path_id(project_id, "Project")
-        require_project(conn, user, pid, "read")
-        return project_service.member_view(conn, pid, path_id(user_id, "User"))
-
-    return await read_one(request, work)
 
 
 MEMBER_BODY = docs.body(
@@ -205,22 +207,22 @@ CONFIGS = ListSpec(
 )
 
 
-@get(
-    "/api/v1/projects/{project_id:str}/configs",
-    operation_class=operation_with(list_parameters(CONFIGS)),
-    responses=docs.responses(project_schemas.ConfigPage, 403, 404, 422),
-    summary="List the configurations of a project (Charter extension)",
-    tags=["administration"],
-)
-async def list_configs(
-    request: Request[Any, Any, Any], project_id: FromPath[str]
-) -> Response[bytes]:
-    def work(conn: Any, user: User, query: Any) -> Page:
-        pid = path_id(project_id, "Project")
-        require_project(conn, user, pid, "read")
-        return project_service.list_configs(conn, pid, query)
+def _configs(conn: Any, user: User, project_id: int, query: ListQuery) -> Page:
+    require_project(conn, user, project_id, "read")
+    return project_service.list_configs(conn, project_id, query)
 
-    return await read_page(request, CONFIGS, work)
+
+list_configs = list_endpoint(
+    "/api/v1/projects/{project_id:str}/configs",
+    CONFIGS,
+    _configs,
+    ids=PROJECT,
+    params_first=True,
+    name="list_configs",
+    summary="List the configurations of a project (Charter extension)",
+    tag="administration",
+    schema=project_schemas.ConfigPage,
+)
 
 
 create_config = create_endpoint(
@@ -245,20 +247,19 @@ def _config(conn: Any, user: User, raw_id: str, action: Action) -> int:
     return config_id
 
 
-@get(
+get_config = single_endpoint(
     "/api/v1/configs/{config_id:str}",
-    operation_class=operation_with([]),
-    responses=docs.responses(project_schemas.ConfigSingle, 403, 404),
+    None,
+    lambda conn, user, raw_id: project_service.config_view(
+        conn, _config(conn, user, raw_id, "read")
+    ),
+    ids=(("config_id", None),),
+    codes=(403, 404),
+    name="get_config",
     summary="One configuration (Charter extension)",
-    tags=["administration"],
+    tag="administration",
+    schema=project_schemas.ConfigSingle,
 )
-async def get_config(request: Request[Any, Any, Any], config_id: FromPath[str]) -> Response[bytes]:
-    return await read_one(
-        request,
-        lambda conn, user: project_service.config_view(
-            conn, _config(conn, user, config_id, "read")
-        ),
-    )
 
 
 def _managed_config(conn: Any, user: User, raw_id: str) -> int:

@@ -15,8 +15,8 @@ from charter.catalog import service as catalog_service
 from charter.core import inputs
 from charter.core.clock import iso, utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
-from charter.core.inputs import _required_text
 from charter.core.listing import ListQuery, Page
+from charter.db import listing as db_listing
 from charter.db import rows as db_rows
 from charter.db.tables import (
     ROLE_NAMES,
@@ -67,8 +67,22 @@ def create_project(conn: Connection, user: User, body: Mapping[str, Any]) -> int
     """A new project; its creator becomes a manager member."""
     name = inputs.text("name", inputs.required(body, "name"))
     note = inputs.optional_text("note", body.get("note"))
-    project_id = new_project(conn, name, user.id, note)
-    add_member(conn, project_id, user.email, "manager")
+    return new_managed_project(conn, name, user.email, note)
+
+
+def new_managed_project(
+    conn: Connection, name: str, manager_email: str | None, note: str | None = None
+) -> int:
+    """Create a project (the API and the CLI alike); with `manager_email`, that user
+    manages it and is its creator."""
+    manager = None
+    if manager_email is not None:
+        manager = auth.user_by_email(conn, manager_email)
+        if manager is None:
+            raise NotFound(f"No user with email {manager_email!r}.")
+    project_id = new_project(conn, name, manager["id"] if manager else None, note)
+    if manager is not None:
+        add_member(conn, project_id, manager["email"], "manager")
     return project_id
 
 
@@ -111,12 +125,10 @@ def _member_dicts(rows: Sequence[RowMapping]) -> list[dict[str, Any]]:
 
 
 def list_members(conn: Connection, project_id: int, query: ListQuery) -> Page:
-    def shape(rows: Sequence[RowMapping]) -> list[dict[str, Any]]:
-        return _member_dicts(
-            project_queries.members_by_ids(conn, project_id, [r["id"] for r in rows])
-        )
-
-    return inputs.paged(conn, users, project_queries.member_condition(project_id), query, shape)
+    base = user_read.members_of(project_id)
+    rows, total = db_listing.rows_page(conn, users, base, query.request())
+    members = project_queries.members_by_ids(conn, project_id, [r["id"] for r in rows])
+    return Page(_member_dicts(members), total)
 
 
 def member_view(conn: Connection, project_id: int, user_id: int) -> dict[str, Any]:
@@ -156,7 +168,7 @@ def remove_member(conn: Connection, project_id: int, user_id: int) -> None:
     if permissions.member_role(conn, project_id, user_id) is None:
         raise NotFound(f"User {user_id} is not a member of project {project_id}.")
     _check_last_manager(conn, project_id, user_id)
-    project_queries.delete_member_row(conn, project_id, user_id)
+    project_queries.delete_member(conn, project_id, user_id)
 
 
 def config_dict(r: RowMapping) -> dict[str, Any]:
@@ -169,8 +181,9 @@ def config_dict(r: RowMapping) -> dict[str, Any]:
 
 
 def list_configs(conn: Connection, project_id: int, query: ListQuery) -> Page:
-    base = configs.c.project_id == project_id
-    return inputs.paged(conn, configs, base, query, lambda rows: [config_dict(r) for r in rows])
+    base = project_queries.configs_of(project_id)
+    rows, total = db_listing.rows_page(conn, configs, base, query.request())
+    return Page([config_dict(r) for r in rows], total)
 
 
 def config_row(conn: Connection, config_id: int) -> RowMapping:
@@ -207,7 +220,7 @@ def new_project(
 ) -> int:
     return project_queries.insert_project(
         conn,
-        name=_required_text("name", name),
+        name=inputs.text("name", name),
         note=note,
         is_completed=False,
         session_count=0,

@@ -24,6 +24,11 @@ def insert_results(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int
     return [int(r[0]) for r in conn.execute(_INSERT_RESULTS, list(rows)).all()]
 
 
+def of_session(session_id: int) -> sa.ColumnElement[bool]:
+    """The base condition of a session's result list."""
+    return session_results.c.session_id == session_id
+
+
 def result_by_id(conn: Connection, result_id: int) -> RowMapping | None:
     stmt = sa.select(session_results).where(session_results.c.id == result_id)
     return conn.execute(stmt).mappings().first()

@@ -37,15 +37,11 @@ def list_results(conn: Connection, user: User, session_id: int, query: ListQuery
     if session is None:
         raise NotFound(f"Session {session_id} not found.")
     require_project(conn, user, session["project_id"], "read")
-    base = session_results.c.session_id == session_id
-    req = db_listing.PageRequest(
-        query.filters, query.sort, query.descending, query.per_page, query.offset
+    base = result_queries.of_session(session_id)
+    rows, total = db_listing.rows_page(
+        conn, session_results, base, query.request(), result_queries.results_by_ids
     )
-    ids = db_listing.page_ids(conn, session_results, base, req)
-    total = db_listing.count(conn, session_results, base, query.filters)
-    return shape(
-        conn, result_queries.results_by_ids(conn, ids), session["template_id"], query.expands, total
-    )
+    return shape(conn, rows, session["template_id"], query.expands, total)
 
 
 def get_results(conn: Connection, ids: Sequence[int]) -> Page:

@@ -11,11 +11,9 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from charter.catalog import custom_fields
 from charter.catalog import read as catalog_read
+from charter.core import inputs
 from charter.core.clock import utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
-from charter.core.inputs import is_id
-from charter.db import rows as db_rows
-from charter.db.tables import issues
 from charter.results import queries as result_queries
 from charter.sessions import counters
 from charter.sessions import service as session_service
@@ -38,31 +36,6 @@ def _check_status(flags: counters.StatusFlags, status_id: Any) -> int | None:
     if not flags[status_id]["is_active"]:
         raise Invalid.field("status_id", f"Status {status_id} is disabled.")
     return status_id
-
-
-def _check_note(note: Any) -> str | None:
-    if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
-        raise Invalid.field("note", f"Must be text of at most {MAX_NOTE} characters.")
-    return note
-
-
-def _check_elapsed(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**62:
-        raise Invalid.field("elapsed", "Must be a non-negative integer (microseconds).")
-    return value
-
-
-def _check_issues(conn: Connection, value: Any) -> list[int]:
-    if not isinstance(value, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in value
-    ):
-        raise Invalid.field("issues", "Must be a list of issue ids.")
-    missing = set(value) - db_rows.existing_ids(conn, issues, filter(is_id, value))
-    if missing:
-        raise Invalid.field("issues", f"Unknown issue ids: {sorted(missing)}.")
-    return list(dict.fromkeys(value))
 
 
 def _result_fields(conn: Connection, template_id: int) -> dict[str, RowMapping]:
@@ -149,10 +122,15 @@ def _new_row(
         "session_id": session["id"],
         "project_id": session["project_id"],
         "status_id": _check_status(flags, item.get("status_id")),
-        "note": _check_note(item.get("note")),
-        "elapsed": _check_elapsed(item["elapsed"]) if "elapsed" in item else default_elapsed,
+        "note": inputs.optional_text("note", item.get("note"), MAX_NOTE),
+        "elapsed": inputs.duration("elapsed", item["elapsed"])
+        if "elapsed" in item
+        else default_elapsed,
     }
-    extra = (_check_issues(conn, item.get("issues", [])), _encode_custom(conn, fields, item))
+    extra = (
+        inputs.issue_ids(conn, item.get("issues", [])),
+        _encode_custom(conn, fields, item),
+    )
     return row, extra
 
 
@@ -170,10 +148,10 @@ def edit_result(conn: Connection, result_id: int, user_id: int, changes: Mapping
         counters.merge(delta, counters.deltas_for(result["status_id"], flags, -1))
         counters.merge(delta, counters.deltas_for(values["status_id"], flags, 1))
     if "note" in changes:
-        values["note"] = _check_note(changes["note"])
+        values["note"] = inputs.optional_text("note", changes["note"], MAX_NOTE)
     if "elapsed" in changes:
-        values["elapsed"] = _check_elapsed(changes["elapsed"])
-    issue_ids = _check_issues(conn, changes["issues"]) if "issues" in changes else None
+        values["elapsed"] = inputs.duration("elapsed", changes["elapsed"])
+    issue_ids = inputs.issue_ids(conn, changes["issues"]) if "issues" in changes else None
     encoded = _encode_custom(conn, _result_fields(conn, session["template_id"]), changes)
 
     result_queries.update_result(conn, result_id, **values)

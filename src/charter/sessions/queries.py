@@ -4,7 +4,7 @@ configs, templates, fields, values, states, statuses, issues and tags."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Row, RowMapping
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from charter.core.listing import ListQuery
 from charter.db import listing as db_listing
 from charter.db.expressions import iso_utc
 from charter.db.tables import (
@@ -287,6 +288,133 @@ def refs_of(conn: Connection, ids: Sequence[int]) -> Refs:
             else:
                 out.choices.append((kind, value))
     return out
+
+
+@dataclass(frozen=True)
+class Memo:
+    """The per-project-version caches a list may use (kept by the caller: the
+    sessions package's totals and seek modules). The planner below decides what to
+    cache; these decide where."""
+
+    total: Callable[[Callable[[], int]], int]  # a filtered total, counted once
+    value: Callable[[Hashable, Callable[[], Any]], Any]  # any other fact, by key
+    # (row to start after, offset left) for a deep page: see sessions/seek.py.
+    seek: Callable[[int, Callable[[Any, int], Any]], tuple[Any, int]]
+
+
+def tag_filter(tag_ids: Sequence[int]) -> db_listing.Filter:
+    """The list filter of sessions carrying any of `tag_ids` (none: matches nothing)."""
+    return db_listing.Filter("link", "tag_id", list(tag_ids) or [-1], session_tags, "session_id")
+
+
+# Filters answered by the project's stored counters instead of COUNT(*).
+_COUNTER_FOR_IS_CLOSED = {True: "session_closed_count", False: "session_active_count"}
+
+
+def _total(
+    conn: Connection,
+    project: RowMapping,
+    base: sa.ColumnElement[bool],
+    filters: Sequence[db_listing.Filter],
+    memo: Memo,
+) -> int:
+    """Unfiltered and open/closed totals come from the project's stored counters;
+    others are counted once per project version (sessions/totals.py)."""
+    if not filters:
+        return int(project["session_count"])
+    if len(filters) == 1 and filters[0].column == "is_closed" and filters[0].op == "eq":
+        return int(project[_COUNTER_FOR_IS_CLOSED[bool(filters[0].value)]])
+    return memo.total(lambda: db_listing.count(conn, sessions, base, filters))
+
+
+# Reading the matches through their own index and sorting them costs about their
+# number. Walking the sort index costs about (page end / share of rows that match)
+# when matches spread evenly (tags), but up to the whole project when they cluster
+# at the far end (a range on the other timestamp, which correlates with the sort).
+FEW_MATCHES = 100_000
+
+
+def _plan(
+    filters: Sequence[db_listing.Filter], query: ListQuery, total: int, rows: int
+) -> db_listing.Plan:
+    """The plan for one range filter on the other timestamp or one tags filter (plus
+    is_closed), where SQLite cannot tell how many rows match (it keeps no histograms)
+    but the total does. Anything else is left to the planner."""
+    sort = query.sort
+    hard = [f for f in filters if f.op == "link" or (f.op in ("gt", "lt") and f.column != sort)]
+    rest = [f for f in filters if f not in hard and f.column != "is_closed"]
+    if len(hard) != 1 or rest or total == 0:
+        return db_listing.Plan()
+    if hard[0].op == "link":
+        walk = (query.offset + query.per_page) * rows / total
+        return (
+            db_listing.Plan(index_column=sort)
+            if walk <= total
+            else db_listing.Plan(from_links=True)
+        )
+    if total > FEW_MATCHES:
+        return db_listing.Plan(index_column=sort)
+    return db_listing.Plan(index_column=hard[0].column)
+
+
+def _start_at_first_match(
+    conn: Connection,
+    base: sa.ColumnElement[bool],
+    filters: tuple[db_listing.Filter, ...],
+    query: ListQuery,
+    memo: Memo,
+) -> tuple[db_listing.Filter, ...]:
+    """When many rows match a range on the other timestamp, they still cluster (closed
+    before a date means created before it, mostly): walking the sort index from the
+    top would first skip every newer row. A redundant bound at the first match's sort
+    value (exact, from the data; cached per version) makes the walk start there."""
+    probe = db_listing.PageRequest(filters, query.sort, query.descending, 1, 0)
+    first = memo.value(
+        ("first", query.filters, query.sort, query.descending),
+        lambda: db_listing.first_sort_value(conn, sessions, base, probe),
+    )
+    if first is None:
+        return filters
+    return (*filters, db_listing.Filter("le" if query.descending else "ge", query.sort, first))
+
+
+def page_of_sessions(
+    conn: Connection,
+    project: RowMapping,
+    query: ListQuery,
+    filters: tuple[db_listing.Filter, ...],
+    memo: Memo,
+) -> tuple[int, list[Row[Any]]]:
+    """(total, JSON rows of the page) of a project's sessions: every choice of
+    counter, plan and starting point for SQLite and PostgreSQL is made here."""
+    project_id = project["id"]
+    base = sessions.c.project_id == project_id
+    total = _total(conn, project, base, filters, memo)
+    plan = _plan(filters, query, total, int(project["session_count"]))
+    # A range on the other timestamp: PostgreSQL, which cannot know the matches
+    # cluster, walks the sort index from the top too (its plan, not ours).
+    other_range = any(f.op in ("gt", "lt") and f.column != query.sort for f in filters)
+    if (
+        (plan.index_column == query.sort or other_range)
+        and query.sort == "created_at"
+        and not any(f.op == "link" for f in filters)
+    ):
+        filters = _start_at_first_match(conn, base, filters, query, memo)
+    offset, after = query.offset, None
+    if query.sort == "created_at" and total > offset:  # NOT NULL sort key
+
+        def next_mark(start: Any, n: int) -> Any:
+            probe = db_listing.PageRequest(filters, query.sort, query.descending, 1, n, plan, start)
+            return db_listing.mark_after(conn, sessions, base, probe)
+
+        after, offset = memo.seek(query.offset, next_mark)
+    request = db_listing.PageRequest(
+        filters, query.sort, query.descending, query.per_page, offset, plan, after
+    )
+    # Known empty (no match, or past the end): finding that out by walking an index
+    # can cost a scan of every candidate, so skip the page query.
+    empty = total == 0 or query.offset >= total
+    return total, [] if empty else page_of_session_json(conn, project_id, request)
 
 
 def page_of_session_json(

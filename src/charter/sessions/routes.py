@@ -7,7 +7,8 @@ from typing import Any
 
 from charter.auth.permissions import Action, require_project
 from charter.auth.service import User
-from charter.core.errors import Invalid, NotFound
+from charter.core import inputs
+from charter.core.errors import NotFound
 from charter.http.conventions import single_envelope
 from charter.http.deps import path_id
 from charter.http.read_routes import list_endpoint, single_endpoint
@@ -49,18 +50,8 @@ ROUTES = [
 ]
 
 
-SESSION_BODY = (
-    "name",
-    "template_id",
-    "config_id",
-    "milestone_id",
-    "state_id",
-    "assignee_id",
-    "estimate",
-    "tags",
-    "issues",
-    "charter",
-)
+# The body fields a create or update may carry: the service's one list.
+SESSION_BODY = session_service.UPDATABLE
 
 
 def _session_envelope(conn: Any, user: User, session_id: int) -> dict[str, Any]:
@@ -69,13 +60,11 @@ def _session_envelope(conn: Any, user: User, session_id: int) -> dict[str, Any]:
 
 def _create_session(conn: Any, user: User, project_id: int, body: dict[str, Any]) -> int:
     plain, custom = split_custom(body)
-    if "name" not in plain:
-        raise Invalid.field("name", "The name is required.")
     return session_service.create_session(
         conn,
         project_id,
         user.id,
-        name=plain["name"],
+        name=inputs.required(plain, "name"),
         template_id=plain.get("template_id"),
         state_id=plain.get("state_id"),
         config_id=plain.get("config_id"),

@@ -1,6 +1,5 @@
-"""Response shapes for the OpenAPI document. Handlers build plain dicts (sessions
-carry one custom_<field> key per template field, which a static type cannot list);
-these Structs describe the fixed part of each shape."""
+"""OpenAPI shapes of sessions: handlers build plain dicts (one custom_<field> key per
+template field, which a static type cannot list); these Structs describe the fixed part."""
 
 from __future__ import annotations
 

@@ -12,11 +12,12 @@ from charter.auth import service as auth
 from charter.catalog import custom_fields
 from charter.catalog import read as catalog_read
 from charter.catalog import service as catalog_service
+from charter.core import inputs
 from charter.core.clock import utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
 from charter.core.inputs import is_id
 from charter.db import rows as db_rows
-from charter.db.tables import COUNTER_COLUMNS, configs, issues, milestones, states, templates
+from charter.db.tables import COUNTER_COLUMNS, configs, milestones, states, templates
 from charter.projects import read as project_read
 from charter.projects import service as project_service
 from charter.sessions import queries as session_queries
@@ -33,6 +34,9 @@ MAX_CHARTER = 100_000
 
 
 MAX_TAG_LENGTH = 100
+
+
+MAX_NAME = 500
 
 
 def _check_ref(conn: Connection, name: str, table: Any, value: Any, project_id: int | None) -> None:
@@ -60,25 +64,6 @@ def _clean_tags(value: Any) -> list[str]:
     return names
 
 
-def _clean_issue_ids(conn: Connection, value: Any) -> list[int]:
-    if not isinstance(value, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in value
-    ):
-        raise Invalid.field("issues", "Must be a list of issue ids.")
-    missing = set(value) - db_rows.existing_ids(conn, issues, filter(is_id, value))
-    if missing:
-        raise Invalid.field("issues", f"Unknown issue ids: {sorted(missing)}.")
-    return list(dict.fromkeys(value))
-
-
-def _duration(name: str, value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**62:
-        raise Invalid.field(name, "Must be a non-negative integer (microseconds).")
-    return value
-
-
 def create_session(
     conn: Connection,
     project_id: int,
@@ -98,7 +83,7 @@ def create_session(
     """Create a session; defaults are the default template and workflow state."""
     if project_read.project_by_id(conn, project_id) is None:
         raise NotFound(f"Project {project_id} not found.")
-    name = _clean_name(name)
+    name = inputs.text("name", name, MAX_NAME)
     template_id = template_id if template_id is not None else db_rows.default_id(conn, templates)
     state_id = state_id if state_id is not None else db_rows.default_id(conn, states)
     _check_ref(conn, "template_id", templates, template_id, None)
@@ -107,10 +92,10 @@ def create_session(
     _check_ref(conn, "milestone_id", milestones, milestone_id, project_id)
     _check_assignee(conn, assignee_id)
     tag_names = _clean_tags(list(tags) if isinstance(tags, list | tuple) else tags)
-    issue_list = _clean_issue_ids(
+    issue_list = inputs.issue_ids(
         conn, list(issue_ids) if isinstance(issue_ids, list | tuple) else issue_ids
     )
-    charter = _clean_charter(charter)
+    charter = inputs.optional_text("charter", charter, MAX_CHARTER)
     encoded = _encode_custom(conn, template_id, custom or {})  # type: ignore[arg-type]
 
     session_id = session_queries.insert_session(
@@ -122,7 +107,7 @@ def create_session(
         milestone_id=milestone_id,
         state_id=state_id,
         assignee_id=assignee_id,
-        estimate=_duration("estimate", estimate),
+        estimate=inputs.duration("estimate", estimate),
         forecast=None,
         elapsed=None,
         is_started=False,
@@ -141,6 +126,7 @@ def create_session(
     return session_id
 
 
+# The fields of a session body (create and update alike), besides custom_* values.
 UPDATABLE = (
     "name",
     "template_id",
@@ -170,7 +156,7 @@ def update_session(
     project_id = row["project_id"]
     values: dict[str, Any] = {}
     if "name" in changes:
-        values["name"] = _clean_name(changes["name"])
+        values["name"] = inputs.text("name", changes["name"], MAX_NAME)
     for name, table, scoped in (
         ("template_id", templates, False),
         ("state_id", states, False),
@@ -186,11 +172,11 @@ def update_session(
         _check_assignee(conn, changes["assignee_id"])
         values["assignee_id"] = changes["assignee_id"]
     if "estimate" in changes:
-        values["estimate"] = _duration("estimate", changes["estimate"])
+        values["estimate"] = inputs.duration("estimate", changes["estimate"])
     if "charter" in changes:
-        values["charter"] = _clean_charter(changes["charter"])
+        values["charter"] = inputs.optional_text("charter", changes["charter"], MAX_CHARTER)
     tag_names = _clean_tags(changes["tags"]) if "tags" in changes else None
-    issue_list = _clean_issue_ids(conn, changes["issues"]) if "issues" in changes else None
+    issue_list = inputs.issue_ids(conn, changes["issues"]) if "issues" in changes else None
     template_id = values.get("template_id", row["template_id"])
     encoded = _encode_custom(conn, template_id, custom or {})
     if template_id != row["template_id"]:
@@ -207,20 +193,6 @@ def update_session(
     if issue_list is not None:
         session_queries.set_issues(conn, session_id, issue_list)
     session_queries.set_field_values(conn, session_id, encoded)
-
-
-def _clean_name(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise Invalid.field("name", "The name must not be empty.")
-    if len(value) > 500:
-        raise Invalid.field("name", "The name must be at most 500 characters.")
-    return value.strip()
-
-
-def _clean_charter(value: Any) -> str | None:
-    if value is not None and (not isinstance(value, str) or len(value) > MAX_CHARTER):
-        raise Invalid.field("charter", f"Must be text of at most {MAX_CHARTER} characters.")
-    return value
 
 
 def _check_assignee(conn: Connection, value: Any) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.db.rows import _by_ids, grouped_ids, rows_by_ids
 from charter.db.tables import api_tokens, group_members, groups, project_members, roles, users
 
 
@@ -49,13 +49,6 @@ def role_exists(conn: Connection, role_id: int) -> bool:
     return conn.execute(stmt).first() is not None
 
 
-def tokens_by_ids(conn: Connection, ids: list[int]) -> list[RowMapping]:
-    if not ids:
-        return []
-    stmt = sa.select(api_tokens).where(api_tokens.c.id.in_(ids))
-    return list(conn.execute(stmt).mappings())
-
-
 def tokens_of_user(conn: Connection, user_id: int) -> list[RowMapping]:
     stmt = sa.select(api_tokens).where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.id)
     return list(conn.execute(stmt).mappings())
@@ -66,11 +59,6 @@ def tokens_condition(user_id: int) -> sa.ColumnElement[bool]:
     return api_tokens.c.user_id == user_id
 
 
-def everyone() -> sa.ColumnElement[bool]:
-    """The base condition of a site-wide list (users, roles, groups)."""
-    return sa.true()
-
-
 def members_of(project_id: int) -> sa.ColumnElement[bool]:
     """The base condition listing the members of a project (on the users table)."""
     return users.c.id.in_(
@@ -78,70 +66,34 @@ def members_of(project_id: int) -> sa.ColumnElement[bool]:
     )
 
 
-def _by_ids(conn: Connection, table: sa.Table, ids: Sequence[int]) -> list[RowMapping]:
-    """Full rows in the order of `ids`."""
-    if not ids:
-        return []
-    rows = {
-        r["id"]: r for r in conn.execute(sa.select(table).where(table.c.id.in_(ids))).mappings()
-    }
-    return [rows[i] for i in ids if i in rows]
-
-
 def users_by_ids(conn: Connection, ids: Sequence[int]) -> list[RowMapping]:
-    return _by_ids(conn, users, ids)
+    return rows_by_ids(conn, users, ids)
 
 
 def roles_by_ids(conn: Connection, ids: Sequence[int]) -> list[RowMapping]:
-    return _by_ids(conn, roles, ids)
+    return rows_by_ids(conn, roles, ids)
 
 
 def groups_by_ids(conn: Connection, ids: Sequence[int]) -> list[RowMapping]:
-    return _by_ids(conn, groups, ids)
+    return rows_by_ids(conn, groups, ids)
 
 
 def group_ids_of_users(conn: Connection, user_ids: Sequence[int]) -> dict[int, list[int]]:
     """{user_id: [group ids, ascending]}."""
-    out: dict[int, list[int]] = defaultdict(list)
-    if user_ids:
-        stmt = (
-            sa.select(group_members.c.user_id, group_members.c.group_id)
-            .where(group_members.c.user_id.in_(user_ids))
-            .order_by(group_members.c.user_id, group_members.c.group_id)
-        )
-        for uid, gid in conn.execute(stmt):
-            out[uid].append(gid)
-    return out
+    return grouped_ids(conn, group_members.c.user_id, group_members.c.group_id, user_ids)
 
 
 def member_ids_of_groups(conn: Connection, group_ids: Sequence[int]) -> dict[int, list[int]]:
     """{group_id: [user ids, ascending]}."""
-    out: dict[int, list[int]] = defaultdict(list)
-    if group_ids:
-        stmt = (
-            sa.select(group_members.c.group_id, group_members.c.user_id)
-            .where(group_members.c.group_id.in_(group_ids))
-            .order_by(group_members.c.group_id, group_members.c.user_id)
-        )
-        for gid, uid in conn.execute(stmt):
-            out[gid].append(uid)
-    return out
-
-
-def _names(conn: Connection, table: sa.Table, ids: Iterable[int]) -> list[dict[str, Any]]:
-    ids = set(ids)
-    if not ids:
-        return []
-    stmt = sa.select(table.c.id, table.c.name).where(table.c.id.in_(ids)).order_by(table.c.id)
-    return [{"id": r[0], "name": r[1]} for r in conn.execute(stmt)]
+    return grouped_ids(conn, group_members.c.group_id, group_members.c.user_id, group_ids)
 
 
 def group_names(conn: Connection, ids: Iterable[int]) -> list[dict[str, Any]]:
-    return _names(conn, groups, ids)
+    return _by_ids(conn, [groups.c.id, groups.c.name], ids)
 
 
 def role_names(conn: Connection, ids: Iterable[int]) -> list[dict[str, Any]]:
-    return _names(conn, roles, ids)
+    return _by_ids(conn, [roles.c.id, roles.c.name], ids)
 
 
 def insert_group(conn: Connection, **values: Any) -> int:

@@ -3,10 +3,9 @@ in the Testmo shapes."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from charter.auth.permissions import require_admin, require_project
@@ -19,10 +18,9 @@ from charter.db.tables import groups, roles, users
 from charter.users import queries as user_queries
 
 # Lookups other packages use (they never import this package's queries).
+from charter.users.queries import members_of as members_of
 from charter.users.queries import role_id_by_name as role_id_by_name
 from charter.users.queries import user_names as user_names
-
-# Lookups other packages use (they never import this package's queries).
 
 USER_EXPANDS = ("groups", "roles", "users")
 
@@ -33,20 +31,6 @@ ROLE_EXPANDS = ("users",)
 GROUP_EXPANDS = ("users",)
 
 
-def _page_rows(
-    conn: Connection,
-    table: sa.Table,
-    base: sa.ColumnElement[bool],
-    query: ListQuery,
-    fetch: Callable[[Connection, Sequence[int]], list[RowMapping]],
-) -> tuple[list[RowMapping], int]:
-    request = db_listing.PageRequest(
-        query.filters, query.sort, query.descending, query.per_page, query.offset
-    )
-    ids = db_listing.page_ids(conn, table, base, request)
-    return fetch(conn, ids), db_listing.count(conn, table, base, query.filters)
-
-
 def _by(items: Sequence[dict[str, Any]], *keys: str) -> set[int]:
     return {v for item in items for k in keys if (v := item[k]) is not None}
 
@@ -54,8 +38,9 @@ def _by(items: Sequence[dict[str, Any]], *keys: str) -> set[int]:
 def list_project_users(conn: Connection, user: User, project_id: int, query: ListQuery) -> Page:
     """Members of the project (any role), as {id, name}."""
     require_project(conn, user, project_id, "read")
-    rows, total = _page_rows(
-        conn, users, user_queries.members_of(project_id), query, user_queries.users_by_ids
+    base = user_queries.members_of(project_id)
+    rows, total = db_listing.rows_page(
+        conn, users, base, query.request(), user_queries.users_by_ids
     )
     return Page([{"id": r["id"], "name": r["name"]} for r in rows], total, {})
 
@@ -103,7 +88,9 @@ def _users_page(
 
 def list_users(conn: Connection, user: User, query: ListQuery) -> Page:
     require_admin(user)
-    rows, total = _page_rows(conn, users, user_queries.everyone(), query, user_queries.users_by_ids)
+    rows, total = db_listing.rows_page(
+        conn, users, None, query.request(), user_queries.users_by_ids
+    )
     return _users_page(conn, rows, total, query.expands)
 
 
@@ -140,7 +127,9 @@ def _roles_page(
 
 def list_roles(conn: Connection, user: User, query: ListQuery) -> Page:
     require_admin(user)
-    rows, total = _page_rows(conn, roles, user_queries.everyone(), query, user_queries.roles_by_ids)
+    rows, total = db_listing.rows_page(
+        conn, roles, None, query.request(), user_queries.roles_by_ids
+    )
     return _roles_page(conn, rows, total, query.expands)
 
 
@@ -179,8 +168,8 @@ def _groups_page(
 
 def list_groups(conn: Connection, user: User, query: ListQuery) -> Page:
     require_admin(user)
-    rows, total = _page_rows(
-        conn, groups, user_queries.everyone(), query, user_queries.groups_by_ids
+    rows, total = db_listing.rows_page(
+        conn, groups, None, query.request(), user_queries.groups_by_ids
     )
     return _groups_page(conn, rows, total, query.expands)
 

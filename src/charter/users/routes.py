@@ -7,22 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get
-
 from charter.auth import service as auth
 from charter.auth.service import User
-from charter.core.errors import Invalid
-from charter.http import docs
+from charter.core import inputs
 from charter.http.conventions import (
     ListSpec,
-    json_response,
-    list_envelope,
-    list_parameters,
-    operation_with,
-    parse_list,
     single_envelope,
 )
-from charter.http.deps import path_id, query_params, read_as_user
+from charter.http.deps import path_id
 from charter.http.read_routes import list_endpoint, single_endpoint
 from charter.http.write_routes import (
     admin_item,
@@ -77,68 +69,63 @@ READ_ROUTES = [
         tag="users",
         schema=user_schemas.ProjectUserPage,
     ),
-    list_endpoint(
-        "/api/v1/users",
-        USERS,
-        user_read.list_users,
-        admin_only=True,
-        name="list_users",
-        summary="List all users (site admins only)",
-        tag="users",
-        schema=user_schemas.UserPage,
-    ),
-    single_endpoint(
-        "/api/v1/users/{user_id:str}",
-        USER_EXPANDS,
-        user_read.get_user,
-        ids=(("user_id", "User"),),
-        admin_only=True,
-        name="get_user",
-        summary="Get one user (site admins only)",
-        tag="users",
-        schema=user_schemas.UserSingle,
-    ),
-    list_endpoint(
-        "/api/v1/roles",
-        ROLES,
-        user_read.list_roles,
-        admin_only=True,
-        name="list_roles",
-        summary="List all roles (site admins only)",
-        tag="roles",
-        schema=user_schemas.RolePage,
-    ),
-    single_endpoint(
-        "/api/v1/roles/{role_id:str}",
-        ROLE_EXPANDS,
-        user_read.get_role,
-        ids=(("role_id", "Role"),),
-        admin_only=True,
-        name="get_role",
-        summary="Get one role (site admins only)",
-        tag="roles",
-        schema=user_schemas.RoleSingle,
-    ),
-    list_endpoint(
-        "/api/v1/groups",
-        GROUPS,
-        user_read.list_groups,
-        admin_only=True,
-        name="list_groups",
-        summary="List all groups (site admins only)",
-        tag="groups",
-        schema=user_schemas.GroupPage,
-    ),
-    single_endpoint(
-        "/api/v1/groups/{group_id:str}",
-        GROUP_EXPANDS,
-        user_read.get_group,
-        ids=(("group_id", "Group"),),
-        admin_only=True,
-        name="get_group",
-        summary="Get one group (site admins only)",
-        tag="groups",
-        schema=user_schemas.GroupSingle,
+    *(
+        route
+        for plural, singular, spec, expands, listing, single, page_schema, one_schema in (
+            (
+                "users",
+                "user",
+                USERS,
+                USER_EXPANDS,
+                user_read.list_users,
+                user_read.get_user,
+                user_schemas.UserPage,
+                user_schemas.UserSingle,
+            ),
+            (
+                "roles",
+                "role",
+                ROLES,
+                ROLE_EXPANDS,
+                user_read.list_roles,
+                user_read.get_role,
+                user_schemas.RolePage,
+                user_schemas.RoleSingle,
+            ),
+            (
+                "groups",
+                "group",
+                GROUPS,
+                GROUP_EXPANDS,
+                user_read.list_groups,
+                user_read.get_group,
+                user_schemas.GroupPage,
+                user_schemas.GroupSingle,
+            ),
+        )
+        for route in (
+            list_endpoint(
+                f"/api/v1/{plural}",
+                spec,
+                listing,
+                admin_only=True,
+                name=f"list_{plural}",
+                summary=f"List all {plural} (site admins only)",
+                tag=plural,
+                schema=page_schema,
+            ),
+            single_endpoint(
+                f"/api/v1/{plural}/{{{singular}_id:str}}",
+                expands,
+                single,
+                ids=((f"{singular}_id", singular.title()),),
+                admin_only=True,
+                name=f"get_{singular}",
+                summary=f"Get one {singular} (site admins only)",
+                tag=plural,
+                schema=one_schema,
+            ),
+        )
     ),
 ]
 
@@ -186,27 +173,19 @@ update_user = update_endpoint(
 )
 
 
-@get(
+list_tokens = list_endpoint(
     "/api/v1/tokens",
-    operation_class=operation_with(list_parameters(TOKENS)),
-    responses=docs.responses(user_schemas.ApiTokenPage, 422),
+    TOKENS,
+    user_service.list_tokens,
+    name="list_tokens",
     summary="List your own API tokens, revoked ones included (never the secrets)",
-    tags=["tokens"],
+    tag="tokens",
+    schema=user_schemas.ApiTokenPage,
 )
-async def list_tokens(request: Request[Any, Any, Any]) -> Response[bytes]:
-    params = query_params(request)
-
-    def work(conn: Any, user: User) -> dict[str, Any]:
-        query = parse_list(params, TOKENS)
-        return list_envelope(user_service.list_tokens(conn, user, query), query)
-
-    return json_response(await read_as_user(request, work))
 
 
 def _create_token(conn: Any, user: User, _parent: None, body: dict[str, Any]) -> tuple[int, str]:
-    if "name" not in body:
-        raise Invalid.field("name", "The name is required.")
-    return auth.create_token_for_user(conn, user.id, body["name"])
+    return auth.create_token_for_user(conn, user.id, inputs.required(body, "name"))
 
 
 create_token = create_endpoint(

@@ -7,7 +7,6 @@ wrong type is `Invalid` naming the field, never a crash.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -16,10 +15,9 @@ from sqlalchemy.engine import Connection, RowMapping
 from charter.auth import service as auth
 from charter.auth.permissions import require_admin
 from charter.auth.service import User
+from charter.core import inputs
 from charter.core.clock import iso, utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
-from charter.core.inputs import _EMAIL, _required_text
-from charter.core.inputs import _EMAIL as EMAIL_PATTERN
 from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
 from charter.db import rows as db_rows
@@ -43,12 +41,6 @@ TOKEN_CREATE_FIELDS = ("name",)
 
 
 MAX_NAME = 200
-
-
-MAX_EMAIL = 320
-
-
-MAX_INT = 2**31 - 1  # ids are 32-bit integer columns
 
 
 def user_result(conn: Connection, actor: User, user_id: int) -> Page:
@@ -78,38 +70,11 @@ def token_dict(row: RowMapping) -> dict[str, Any]:
     }
 
 
-def _text(name: str, value: Any, max_len: int) -> str:
-    if not isinstance(value, str):
-        raise Invalid.field(name, "Must be a string.")
-    text = value.strip()
-    if not text:
-        raise Invalid.field(name, f"The {name} must not be empty.")
-    if len(text) > max_len:
-        raise Invalid.field(name, f"The {name} must be at most {max_len} characters.")
-    return text
-
-
-def _email(value: Any) -> str:
-    email = _text("email", value, MAX_EMAIL)
-    if not EMAIL_PATTERN.match(email):
-        raise Invalid.field("email", "Not a valid email address.")
-    return email
-
-
-def _bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise Invalid.field(name, "Must be true or false.")
-    return value
-
-
 def _role_id(conn: Connection, value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid.field("role_id", "Must be a role id (an integer) or null.")
-    if not 0 < value <= MAX_INT or not user_queries.role_exists(conn, value):
-        raise Invalid.field("role_id", f"No role with id {value}.")
-    return value
+    role_id = inputs.optional_id("role_id", value)
+    if role_id is not None and not user_queries.role_exists(conn, role_id):
+        raise Invalid.field("role_id", f"No role with id {role_id}.")
+    return role_id
 
 
 def _email_free(conn: Connection, email: str, user_id: int | None = None) -> None:
@@ -121,12 +86,9 @@ def _email_free(conn: Connection, email: str, user_id: int | None = None) -> Non
 def create_user(conn: Connection, actor: User, values: dict[str, Any]) -> int:
     """Create a user from a body of USER_CREATE_FIELDS (name and email required)."""
     require_admin(actor)
-    for required in ("name", "email"):
-        if required not in values:
-            raise Invalid.field(required, f"The {required} is required.")
-    name = _text("name", values["name"], MAX_NAME)
-    email = _email(values["email"])
-    is_admin = _bool("is_admin", values.get("is_admin", False))
+    name = inputs.text("name", inputs.required(values, "name"), MAX_NAME)
+    email = inputs.email("email", inputs.required(values, "email"))
+    is_admin = inputs.boolean("is_admin", values.get("is_admin", False))
     role_id = _role_id(conn, values.get("role_id"))
     # new_user refuses a taken email (409).
     user_id = new_user(conn, name, email, is_admin=is_admin, created_by=actor.id)
@@ -144,13 +106,13 @@ def update_user(conn: Connection, actor: User, user_id: int, values: dict[str, A
         raise NotFound(f"User {user_id} not found.")
     changes: dict[str, Any] = {}
     if "name" in values:
-        changes["name"] = _text("name", values["name"], MAX_NAME)
+        changes["name"] = inputs.text("name", values["name"], MAX_NAME)
     if "email" in values:
-        changes["email"] = _email(values["email"])
+        changes["email"] = inputs.email("email", values["email"])
     if "is_admin" in values:
-        changes["is_admin"] = _bool("is_admin", values["is_admin"])
+        changes["is_admin"] = inputs.boolean("is_admin", values["is_admin"])
     if "is_active" in values:
-        changes["is_active"] = _bool("is_active", values["is_active"])
+        changes["is_active"] = inputs.boolean("is_active", values["is_active"])
     if "role_id" in values:
         changes["role_id"] = _role_id(conn, values["role_id"])
     if user_id == actor.id and changes.get("is_active") is False:
@@ -183,13 +145,8 @@ def set_active(conn: Connection, email: str, active: bool) -> bool:
 
 def list_tokens(conn: Connection, user: User, query: ListQuery) -> Page:
     base = user_queries.tokens_condition(user.id)
-    req = db_listing.PageRequest(
-        query.filters, query.sort, query.descending, query.per_page, query.offset
-    )
-    ids = db_listing.page_ids(conn, api_tokens, base, req)
-    total = db_listing.count(conn, api_tokens, base, query.filters)
-    by_id = {r["id"]: r for r in user_queries.tokens_by_ids(conn, ids)}
-    return Page([token_dict(by_id[i]) for i in ids], total)
+    rows, total = db_listing.rows_page(conn, api_tokens, base, query.request())
+    return Page([token_dict(r) for r in rows], total)
 
 
 def new_token(conn: Connection, token_id: int, secret: str) -> Page:
@@ -207,21 +164,6 @@ def tokens_of(conn: Connection, email: str) -> list[dict[str, Any]]:
     return [token_dict(t) for t in user_queries.tokens_of_user(conn, row["id"])]
 
 
-def create_project(conn: Connection, name: str, manager_email: str | None = None) -> int:
-    """Create a project; with `manager_email`, that user manages it (and is its creator)."""
-    manager = None
-    if manager_email is not None:
-        manager = auth.user_by_email(conn, manager_email)
-        if manager is None:
-            raise NotFound(f"No user with email {manager_email!r}.")
-    project_id = project_service.new_project(
-        conn, name, created_by=manager["id"] if manager else None
-    )
-    if manager is not None:
-        project_service.add_member(conn, project_id, manager["email"], "manager")
-    return project_id
-
-
 def all_projects(conn: Connection) -> list[RowMapping]:
     rows = project_read.projects_by_ids(conn, project_read.all_project_ids(conn))
     return sorted(rows, key=lambda r: int(r["id"]))
@@ -237,20 +179,8 @@ def remove_member(conn: Connection, project_id: int, email: str) -> None:
         raise NotFound(f"{email} is not a member of project {project_id}.")
 
 
-_SYSTEM_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-
-
 # Bit set of roles.permissions: 1 read, 2 run sessions, 4 manage the project.
 ALL_PERMISSIONS = 7
-
-
-def _name(value: str, max_len: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise Invalid.field("name", "The name must not be empty.")
-    if len(value) > max_len:
-        raise Invalid.field("name", f"The name must be at most {max_len} characters.")
-    return value
 
 
 def _existing_users(conn: Connection, user_ids: Iterable[int]) -> list[int]:
@@ -264,7 +194,7 @@ def _existing_users(conn: Connection, user_ids: Iterable[int]) -> list[int]:
 def create_group(
     conn: Connection, name: str, member_ids: Iterable[int] = (), created_by: int | None = None
 ) -> int:
-    name = _name(name, 200)
+    name = inputs.text("name", name, 200)
     if user_queries.group_by_name(conn, name) is not None:
         raise Conflict(f"A group named {name!r} exists already.", {"name": ["Already taken."]})
     members = _existing_users(conn, member_ids)
@@ -289,15 +219,12 @@ def create_role(
     is_default: bool = False,
     created_by: int | None = None,
 ) -> int:
-    if not _SYSTEM_NAME.match(system_name):
-        raise Invalid.field(
-            "system_name", "Lowercase letters, digits and _, starting with a letter."
-        )
+    inputs.system_name("system_name", system_name, 32)
     if not 0 <= permissions <= ALL_PERMISSIONS:
         raise Invalid.field("permissions", f"Must be a bit set from 0 to {ALL_PERMISSIONS}.")
     return user_queries.insert_role(
         conn,
-        name=_name(name, 100),
+        name=inputs.text("name", name, 100),
         system_name=system_name,
         permissions=permissions,
         is_default=is_default,
@@ -323,10 +250,8 @@ def new_user(
     password_hash: str | None = None,
     created_by: int | None = None,
 ) -> int:
-    name = _required_text("name", name)
-    email = _required_text("email", email, 320)
-    if not _EMAIL.match(email):
-        raise Invalid.field("email", "Not a valid email address.")
+    name = inputs.text("name", name)
+    email = inputs.email("email", email)
     if auth.user_by_email(conn, email) is not None:
         raise Conflict(f"A user with email {email} exists already.", {"email": ["Already taken."]})
     return user_queries.insert_user(
