@@ -624,7 +624,7 @@ REASONS = {
         "closed_before an early date) is planned as: read every match through that "
         "column's index (thousands of rows, each a heap fetch for its created_at), then "
         "sort them for the top 100; page 1 reads 100 rows off the created_at index. "
-        "SQLite is told its plan (domain/session_views._plan); PostgreSQL plans by its "
+        "SQLite is told its plan (sessions/queries._plan); PostgreSQL plans by its "
         "statistics. Next: an index on (project_id, closed_at) INCLUDE (created_at, id) "
         "would make the range index-only. Totals are cached per project version, so only "
         "the page query costs this."
