@@ -51,7 +51,7 @@ screenshots: install ## Regenerate docs/screenshots with the browser tests (need
 	CHARTER_SCREENSHOTS=$(CURDIR)/docs/screenshots CHARTER_TEST_DATABASE_URL= \
 		$(VENV)/bin/pytest -q tests/web/test_e2e_session.py tests/web/test_e2e_dashboard.py
 
-lint: install ## Ruff (lint + format check) and mypy --strict
+lint: install ## Ruff (lint + format check) and mypy --strict (src, tests, bench, scripts)
 	$(VENV)/bin/ruff check src tests bench scripts
 	$(VENV)/bin/ruff format --check src tests bench scripts
 	$(VENV)/bin/mypy

@@ -294,12 +294,17 @@ def filter_values(run: BackendRun, project: int) -> list[tuple[str, str, str]]:
     most common id of each column, and date cut-offs at ~1% and ~60% of the rows."""
     if run.backend == "sqlite":
         conn: Any = sqlite3.connect(OUT / "bench.db")
-        q = lambda sql: conn.execute(sql.replace("%s", "?"), (project,)).fetchall()  # noqa: E731
+
+        def q(sql: str) -> list[Any]:
+            return list(conn.execute(sql.replace("%s", "?"), (project,)).fetchall())
     else:
         import psycopg
 
         conn = psycopg.connect(run.url)
-        q = lambda sql: conn.execute(sql, (project,)).fetchall()  # noqa: E731
+
+        def q(sql: str) -> list[Any]:
+            return list(conn.execute(sql, (project,)).fetchall())
+
     out = []
     for column in (
         "assignee_id",

@@ -81,8 +81,8 @@ class World:
 def _build(db: Database) -> World:
     w = World()
     with db.write() as conn:
-        for key, name, email, admin in USERS:
-            w.ids[key] = user_service.new_user(conn, name, email, is_admin=admin)
+        for key, name, email, is_admin in USERS:
+            w.ids[key] = user_service.new_user(conn, name, email, is_admin=is_admin)
             w.emails[key], w.names[key] = email, name
         admin = w.ids["admin"]
         for key, name in (("pines", "Pines"), ("quarry", "Quarry"), ("rows", "Rows")):
@@ -477,7 +477,7 @@ def test_expands_reference_the_rows(api: Api, world: World) -> None:
     ]
     assert ex["users"] == [
         {"id": w.ids[k], "name": w.names[k]}
-        for k in sorted(("admin", "alice", "bob"), key=w.ids.get)
+        for k in sorted(("admin", "alice", "bob"), key=lambda k: w.ids[k])
     ]
     statuses = ex["statuses"]
     assert statuses and statuses[0]["id"] == 1 and statuses[0]["is_untested"] is True

@@ -938,7 +938,7 @@ def test_wrong_method(api: Api) -> None:
 
 def _demo_project_id(demo_api: Api, name: str) -> int:
     projects = ok(demo_api.get("/api/v1/projects"))["result"]
-    return next(p["id"] for p in projects if p["name"] == name)
+    return int(next(p["id"] for p in projects if p["name"] == name))
 
 
 def test_demo_access(demo_api: Api) -> None:

@@ -81,8 +81,8 @@ class World:
 def _build(db: Database) -> World:
     w = World()
     with db.write() as conn:
-        for key, name, email, admin, created in USERS:
-            w.ids[key] = user_service.new_user(conn, name, email, is_admin=admin)
+        for key, name, email, is_admin, created in USERS:
+            w.ids[key] = user_service.new_user(conn, name, email, is_admin=is_admin)
             w.emails[key], w.names[key] = email, name
             conn.execute(
                 sa.update(users).where(users.c.id == w.ids[key]).values(created_at=created)

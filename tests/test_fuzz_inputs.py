@@ -351,7 +351,7 @@ def test_hostile_path_parameters(world: World) -> None:
             url = path
             for key in world.ids:
                 url = url.replace(f"{{{key}_id}}", quote(value, safe=""))
-            body = None if method in ("GET", "DELETE") else {}
+            body: dict[str, Any] | None = None if method in ("GET", "DELETE") else {}
             response = world.call(method, url, body)
             count += 1
             assert response.status_code == 404, (method, path, value[:30], response.text[:200])
@@ -471,7 +471,7 @@ def _raw_get(world: World, path: str, query: bytes) -> tuple[int, bytes]:
     }
 
     async def call() -> None:
-        await world.api.client.app(scope, receive, send)  # type: ignore[arg-type]
+        await world.api.client.app(scope, receive, send)
 
     world.api.client.blocking_portal.call(call)
     status = next(m["status"] for m in messages if m["type"] == "http.response.start")

@@ -36,7 +36,7 @@ def api(fresh_database_url: str) -> Iterator[Api]:
 
 
 def pages(api: Api, **params: str) -> list[list[int]]:
-    out = []
+    out: list[list[int]] = []
     page = 1
     while True:
         resp = api.get("/api/v1/projects/1/sessions", per_page="15", page=str(page), **params)

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from helpers_web import OUTSIDER_EMAIL, ROLE_EMAILS, WEB_PASSWORD, csrf_of, sign_in, sign_in_client
 from litestar import Litestar, Router, get
 from litestar.testing import TestClient
 
@@ -31,6 +30,7 @@ from charter.signin.pages import EMAIL_FAILURES
 from charter.users import service as user_service
 from charter.web.errors import EXCEPTION_HANDLERS
 from charter.web.security import CSP
+from helpers_web import OUTSIDER_EMAIL, ROLE_EMAILS, WEB_PASSWORD, csrf_of, sign_in, sign_in_client
 
 
 @contextlib.contextmanager

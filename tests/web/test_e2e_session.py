@@ -13,8 +13,9 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from helpers_web import SCREENSHOTS
 from playwright.sync_api import Page, expect
+
+from helpers_web import SCREENSHOTS
 
 # (shortcut digit, status name, note): three statuses chosen with Alt+digit.
 NOTES = (
