@@ -614,7 +614,7 @@ def ratio_rows(run: BackendRun) -> list[tuple[str, str, str, bool]]:
 # reports it; update it when the design changes).
 REASONS = {
     "list page 1": (
-        "the database builds each session's JSON (db/queries/sessions.session_json), so "
+        "the database builds each session's JSON (charter/sessions/queries.py: session_json), so "
         "the page is one statement and about as costly as the raw floor's four; what is "
         "left is the server's share: authentication, the project check, the transaction, "
         "the HTTP layer and the ETag over the ~150 KB page."
@@ -629,7 +629,7 @@ REASONS = {
         "closed_before an early date) is planned as: read every match through that "
         "column's index (thousands of rows, each a heap fetch for its created_at), then "
         "sort them for the top 100; page 1 reads 100 rows off the created_at index. "
-        "SQLite is told its plan (domain/session_views._plan); PostgreSQL plans by its "
+        "SQLite is told its plan (charter/sessions/read.py: _plan); PostgreSQL plans by its "
         "statistics. Next: an index on (project_id, closed_at) INCLUDE (created_at, id) "
         "would make the range index-only. Totals are cached per project version, so only "
         "the page query costs this."

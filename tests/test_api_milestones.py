@@ -1,5 +1,6 @@
 """Contract tests for GET /api/v1/projects/{project_id}/milestones and
-GET /api/v1/milestones/{milestone_id} (api-contract.md sections 1 and 3).
+GET /api/v1/milestones/{milestone_id} (Testmo's list conventions; Charter's decisions in
+docs/api.md).
 
 A small, fully known dataset: project Pines with a nested milestone tree, sessions
 with results in some milestones; Quarry (another project) for access checks; Rows

@@ -1,6 +1,6 @@
 """Contract tests for the members of a project (GET /api/v1/projects/{id}/users) and
 the admin namespaces GET /api/v1/users, /users/{id}, /roles, /roles/{id}, /groups,
-/groups/{id} (api-contract.md sections 1 and 3)."""
+/groups/{id} (Testmo's list conventions; Charter's decisions in docs/api.md)."""
 
 from __future__ import annotations
 

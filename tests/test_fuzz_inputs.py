@@ -1,4 +1,4 @@
-"""Hostile input in every parameter and body field (issue 5, fuzzing).
+"""Hostile input in every parameter and body field (docs/api.md, "Hostile input").
 
 SQL-injection strings, huge and negative integers, unicode (RTL, emoji, combining
 marks, lone surrogates as escaped JSON), NUL bytes (\\u0000 in JSON, %00 in query

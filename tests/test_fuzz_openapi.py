@@ -1,4 +1,4 @@
-"""Schemathesis against Charter's own OpenAPI document (issue 5, fuzzing).
+"""Schemathesis against Charter's own OpenAPI document (docs/api.md, "Hostile input").
 
 Every operation of /api/schema/openapi.json, reads and writes, gets schema-driven
 cases (valid ones and ones that break the schema) through the in-process ASGI app on

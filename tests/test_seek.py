@@ -1,4 +1,4 @@
-"""Deep pages start from remembered rows (domain/seek.py): with a tiny stride, every
+"""Deep pages start from remembered rows (charter/sessions/seek.py): with a tiny stride, every
 page must equal the page found by a plain offset walk, ties and writes included."""
 
 from __future__ import annotations
