@@ -39,6 +39,8 @@ from charter.sessions.routes import SESSION_BODY
 from charter.users import service as user_service
 from helpers_db import Api, migrate, open_api
 
+pytestmark = pytest.mark.fuzz
+
 ADMIN = "admin@example.com"
 V1 = "/api/v1"
 

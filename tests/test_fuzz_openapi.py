@@ -48,6 +48,8 @@ from charter.sessions import queries as session_queries
 from charter.settings import Settings
 from helpers_db import migrate
 
+pytestmark = pytest.mark.fuzz
+
 CHECKS = [
     not_a_server_error,
     response_schema_conformance,

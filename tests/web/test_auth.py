@@ -373,6 +373,7 @@ def test_passwords_never_reach_the_logs(
     assert wrong not in caplog.text and WEB_PASSWORD not in caplog.text
 
 
+@pytest.mark.browser
 def test_sign_in_and_out_in_a_real_browser(live_server: str, page: Any) -> None:
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)

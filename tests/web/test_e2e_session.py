@@ -13,9 +13,12 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from helpers_web import SCREENSHOTS
+
+pytestmark = pytest.mark.browser
 
 # (shortcut digit, status name, note): three statuses chosen with Alt+digit.
 NOTES = (
