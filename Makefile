@@ -2,12 +2,13 @@
 VENV ?= .venv
 PYTHON ?= python3
 CHARTER := $(VENV)/bin/charter
+PYTEST := $(VENV)/bin/pytest
 CHARTER_PORT ?= 8000
 DEMO_SESSIONS ?= 200
 export CHARTER_DATABASE_URL ?= sqlite:///charter.db
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-sqlite test-postgres lint format bench screenshots clean
+.PHONY: help install run test test-pass test-fast lint format bench screenshots clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -35,13 +36,32 @@ run: install ## Create the SQLite database, load demo data, print an API token a
 	CHARTER_LOG_FORMAT=$${CHARTER_LOG_FORMAT:-text} $(CHARTER) serve --port $(CHARTER_PORT)
 
 test: install ## Run the whole suite on SQLite, then on PostgreSQL if CHARTER_TEST_PG_URL is set
-	CHARTER_TEST_DATABASE_URL= $(VENV)/bin/pytest
-	@if [ -n "$$CHARTER_TEST_PG_URL" ]; then \
+	@rc=0; \
+	echo "== SQLite"; \
+	$(MAKE) --no-print-directory test-pass TEST_DB= || rc=1; \
+	if [ -n "$$CHARTER_TEST_PG_URL" ]; then \
 		echo "== again on PostgreSQL ($$CHARTER_TEST_PG_URL)"; \
-		CHARTER_TEST_DATABASE_URL="$$CHARTER_TEST_PG_URL" $(VENV)/bin/pytest; \
+		$(MAKE) --no-print-directory test-pass TEST_DB="$$CHARTER_TEST_PG_URL" || rc=1; \
 	else \
 		echo "== CHARTER_TEST_PG_URL is not set: PostgreSQL run skipped"; \
-	fi
+	fi; \
+	exit $$rc
+
+# The suites that start a real `charter serve`, SIGKILL it or measure load: they run one
+# at a time, never beside each other or beside the parallel workers.
+SERIAL_SUITES := load or crash or shutdown or browser or conformance
+
+# One database's pass (TEST_DB empty: SQLite): every other test in parallel (a module
+# per worker, so module fixtures are built once), then the serial suites. Both halves
+# always run; the pass fails if either did.
+test-pass:
+	@rc=0; \
+	CHARTER_TEST_DATABASE_URL="$(TEST_DB)" $(PYTEST) -n auto --dist loadfile -m "not ($(SERIAL_SUITES))" || rc=1; \
+	CHARTER_TEST_DATABASE_URL="$(TEST_DB)" $(PYTEST) -m "$(SERIAL_SUITES)" || rc=1; \
+	exit $$rc
+
+test-fast: install ## Everything not marked slow, in parallel (SQLite unless CHARTER_TEST_DATABASE_URL is set)
+	$(PYTEST) -n auto --dist loadfile -m "not slow"
 
 bench: install ## Benchmark at 1,000,000 sessions on SQLite and PostgreSQL; writes bench/RESULTS.md
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
@@ -51,7 +71,7 @@ screenshots: install ## Regenerate docs/screenshots with the browser tests (need
 	CHARTER_SCREENSHOTS=$(CURDIR)/docs/screenshots CHARTER_TEST_DATABASE_URL= \
 		$(VENV)/bin/pytest -q tests/web/test_e2e_session.py tests/web/test_e2e_dashboard.py
 
-lint: install ## Ruff (lint + format check) and mypy --strict
+lint: install ## Ruff (lint + format check) and mypy --strict (src, tests, bench, scripts)
 	$(VENV)/bin/ruff check src tests bench scripts
 	$(VENV)/bin/ruff format --check src tests bench scripts
 	$(VENV)/bin/mypy

@@ -294,12 +294,17 @@ def filter_values(run: BackendRun, project: int) -> list[tuple[str, str, str]]:
     most common id of each column, and date cut-offs at ~1% and ~60% of the rows."""
     if run.backend == "sqlite":
         conn: Any = sqlite3.connect(OUT / "bench.db")
-        q = lambda sql: conn.execute(sql.replace("%s", "?"), (project,)).fetchall()  # noqa: E731
+
+        def q(sql: str) -> list[Any]:
+            return list(conn.execute(sql.replace("%s", "?"), (project,)).fetchall())
     else:
         import psycopg
 
         conn = psycopg.connect(run.url)
-        q = lambda sql: conn.execute(sql, (project,)).fetchall()  # noqa: E731
+
+        def q(sql: str) -> list[Any]:
+            return list(conn.execute(sql, (project,)).fetchall())
+
     out = []
     for column in (
         "assignee_id",
@@ -609,7 +614,7 @@ def ratio_rows(run: BackendRun) -> list[tuple[str, str, str, bool]]:
 # reports it; update it when the design changes).
 REASONS = {
     "list page 1": (
-        "the database builds each session's JSON (db/queries/sessions.session_json), so "
+        "the database builds each session's JSON (charter/sessions/queries.py: session_json), so "
         "the page is one statement and about as costly as the raw floor's four; what is "
         "left is the server's share: authentication, the project check, the transaction, "
         "the HTTP layer and the ETag over the ~150 KB page."

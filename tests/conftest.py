@@ -15,6 +15,23 @@ from charter.db.engine import Database
 from charter.demo import load_demo
 from helpers_db import DEMO_SESSIONS, Api, make_fresh_database, migrate, open_api
 
+# The slow suites, each with its own marker (registered in pyproject.toml). A test with
+# any of them is also marked `slow`, so `make test-fast` (-m "not slow") leaves it out
+# and `make test` runs it in the serial pass.
+SLOW_KINDS = ("load", "crash", "shutdown", "browser", "conformance", "fuzz", "properties")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        # A test that drives a real browser is a browser test, marked or not.
+        if "browser" in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
+            "browser"
+        ):
+            item.add_marker(pytest.mark.browser)
+        if any(item.get_closest_marker(kind) for kind in SLOW_KINDS):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def fresh_database_url(tmp_path: Path) -> Iterator[str]:

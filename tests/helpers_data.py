@@ -134,7 +134,7 @@ def beta_closed_at(i: int) -> datetime | None:
 
 # fmt: off
 # Custom fields: (template key, system_name, name, type, [(value key, name, icon, color)])
-FIELDS = [
+FIELDS: list[tuple[str, str, str, str, list[tuple[str, str, str | None, str | None]]]] = [
     ("t1", "area", "Area", "dropdown", [
         ("checkout", "Checkout", "cart", "#2563eb"),
         ("search", "Search", None, "#0891b2"),
@@ -152,7 +152,7 @@ FIELDS = [
 ]
 # fmt: on
 # key -> (type, display_id, external_project_id, external_project_key)
-ISSUES = {
+ISSUES: dict[str, tuple[int, str, int | None, str | None]] = {
     "jira1": (4, "WEB-101", 10001, "WEB"),
     "gh1": (2, "#7", 5001, "acme/shop"),
     "jira2": (4, "WEB-102", 10001, "WEB"),
@@ -204,7 +204,7 @@ def build_world(db: Database) -> World:
         project_service.add_member(conn, w.ids["alpha"], w.emails["bob"], "tester")
         project_service.add_member(conn, w.ids["beta"], w.emails["alice"], "viewer")
         project_service.add_member(conn, w.ids["gamma"], w.emails["carol"], "tester")
-        _dates = {
+        _dates: dict[str, dict[str, Any]] = {
             "alpha": {"created_at": datetime(2024, 3, 1)},
             "beta": {"created_at": datetime(2024, 1, 1)},
             "gamma": {
@@ -215,8 +215,8 @@ def build_world(db: Database) -> World:
                 "updated_by": admin,
             },
         }
-        for key, values in _dates.items():
-            conn.execute(sa.update(projects).where(projects.c.id == w.ids[key]).values(**values))
+        for key, dates in _dates.items():
+            conn.execute(sa.update(projects).where(projects.c.id == w.ids[key]).values(**dates))
 
         for key, name in CONFIGS.items():
             w.ids[key] = catalog_service.new_config(conn, w.ids["alpha"], name)
@@ -241,8 +241,8 @@ def build_world(db: Database) -> World:
                 for (vkey, vname, icon, color), vid in zip(values, ids, strict=True):
                     w.ids[vkey] = vid
                     w.value_info[vkey] = (vname, icon, color)
-        for key, (kind, display_id, ext_id, ext_key) in ISSUES.items():
-            w.ids[key] = catalog_service.new_issue(conn, kind, display_id, ext_id, ext_key)
+        for key, (issue_type, display_id, ext_id, ext_key) in ISSUES.items():
+            w.ids[key] = catalog_service.new_issue(conn, issue_type, display_id, ext_id, ext_key)
 
     for spec in ALPHA:
         _create_alpha_session(db, w, spec)

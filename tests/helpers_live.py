@@ -124,15 +124,17 @@ class KillableServer:
 
 def _group_running(pgid: int) -> bool:
     """Whether a live (not zombie) process is left in process group `pgid`."""
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        # Fields after the parenthesised command name: state, ppid, pgrp, ...
-        state, _ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]
-        if int(pgrp) == pgid and state not in ("Z", "X"):
-            return True
+    # `with`: returning early must still close the iterator (else a ResourceWarning).
+    with os.scandir("/proc") as entries:
+        for entry in entries:
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            # Fields after the parenthesised command name: state, ppid, pgrp, ...
+            state, _ppid, pgrp = stat.rsplit(")", 1)[1].split()[:3]
+            if int(pgrp) == pgid and state not in ("Z", "X"):
+                return True
     return False

@@ -1,5 +1,5 @@
 """Users administration (POST/PATCH /api/v1/users, site admins only) and personal API
-tokens (GET/POST /api/v1/tokens, DELETE /api/v1/tokens/{id}): api-contract.md §1, §4."""
+tokens (GET/POST /api/v1/tokens, DELETE /api/v1/tokens/{id}): docs/api.md, docs/routes.md."""
 
 from __future__ import annotations
 

@@ -145,7 +145,7 @@ def project_counters(db: Database, project_id: int) -> tuple[tuple[int, int, int
             sa.text("SELECT is_completed FROM milestones WHERE project_id = :p"), {"p": project_id}
         ).all()
     done = sum(1 for r in rows if r[0])
-    return tuple(stored), (len(rows), len(rows) - done, done)  # type: ignore[return-value]
+    return tuple(stored), (len(rows), len(rows) - done, done)
 
 
 def assert_milestone_counters(api: Api, project_id: int) -> None:

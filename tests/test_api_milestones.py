@@ -1,5 +1,6 @@
 """Contract tests for GET /api/v1/projects/{project_id}/milestones and
-GET /api/v1/milestones/{milestone_id} (api-contract.md sections 1 and 3).
+GET /api/v1/milestones/{milestone_id} (Testmo's list conventions; Charter's decisions in
+docs/api.md).
 
 A small, fully known dataset: project Pines with a nested milestone tree, sessions
 with results in some milestones; Quarry (another project) for access checks; Rows
@@ -81,8 +82,8 @@ class World:
 def _build(db: Database) -> World:
     w = World()
     with db.write() as conn:
-        for key, name, email, admin in USERS:
-            w.ids[key] = user_service.new_user(conn, name, email, is_admin=admin)
+        for key, name, email, is_admin in USERS:
+            w.ids[key] = user_service.new_user(conn, name, email, is_admin=is_admin)
             w.emails[key], w.names[key] = email, name
         admin = w.ids["admin"]
         for key, name in (("pines", "Pines"), ("quarry", "Quarry"), ("rows", "Rows")):
@@ -477,7 +478,7 @@ def test_expands_reference_the_rows(api: Api, world: World) -> None:
     ]
     assert ex["users"] == [
         {"id": w.ids[k], "name": w.names[k]}
-        for k in sorted(("admin", "alice", "bob"), key=w.ids.get)
+        for k in sorted(("admin", "alice", "bob"), key=lambda k: w.ids[k])
     ]
     statuses = ex["statuses"]
     assert statuses and statuses[0]["id"] == 1 and statuses[0]["is_untested"] is True

@@ -1,5 +1,5 @@
 """Contract tests for GET /api/v1/projects, /api/v1/projects/{id}, /api/v1/user and the
-OpenAPI document (api-contract.md sections 1 and 3)."""
+OpenAPI document (Testmo's list conventions; Charter's decisions in docs/api.md)."""
 
 from __future__ import annotations
 

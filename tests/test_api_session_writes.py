@@ -1,4 +1,4 @@
-"""Running a session through the API (Charter extension, api-contract.md §4-5):
+"""Running a session through the API (Charter extension: README.md, docs/routes.md):
 create, update, the timer, close/reopen, delete, results, Idempotency-Key, ETags."""
 
 from __future__ import annotations

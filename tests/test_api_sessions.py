@@ -1,5 +1,6 @@
 """Contract tests for GET /api/v1/projects/{project_id}/sessions and
-GET /api/v1/sessions/{session_id} (api-contract.md sections 1 and 2).
+GET /api/v1/sessions/{session_id} (Testmo's list conventions; Charter's decisions in
+docs/api.md).
 
 Most checks run on a small, fully known dataset (tests/helpers_data.py) so that every
 expected answer can be stated exactly; access checks also run on the demo dataset.
@@ -938,7 +939,7 @@ def test_wrong_method(api: Api) -> None:
 
 def _demo_project_id(demo_api: Api, name: str) -> int:
     projects = ok(demo_api.get("/api/v1/projects"))["result"]
-    return next(p["id"] for p in projects if p["name"] == name)
+    return int(next(p["id"] for p in projects if p["name"] == name))
 
 
 def test_demo_access(demo_api: Api) -> None:

@@ -1,6 +1,6 @@
 """Contract tests for the members of a project (GET /api/v1/projects/{id}/users) and
 the admin namespaces GET /api/v1/users, /users/{id}, /roles, /roles/{id}, /groups,
-/groups/{id} (api-contract.md sections 1 and 3)."""
+/groups/{id} (Testmo's list conventions; Charter's decisions in docs/api.md)."""
 
 from __future__ import annotations
 
@@ -81,8 +81,8 @@ class World:
 def _build(db: Database) -> World:
     w = World()
     with db.write() as conn:
-        for key, name, email, admin, created in USERS:
-            w.ids[key] = user_service.new_user(conn, name, email, is_admin=admin)
+        for key, name, email, is_admin, created in USERS:
+            w.ids[key] = user_service.new_user(conn, name, email, is_admin=is_admin)
             w.emails[key], w.names[key] = email, name
             conn.execute(
                 sa.update(users).where(users.c.id == w.ids[key]).values(created_at=created)

@@ -97,6 +97,7 @@ def wait_for(condition: object, what: str) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.load
 @sqlite_only
 def test_backup_under_write_load_then_restore_and_serve(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'live.db'}"

@@ -7,10 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 
 from charter.db.engine import Database
 from helpers_live import assert_counters_exact, prepare_instance
 from live import serving
+
+pytestmark = pytest.mark.load
 
 THREADS = 8
 REQUESTS_PER_THREAD = 15

@@ -23,12 +23,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from charter.db.engine import Database
 from charter.db.tables import session_results
 from helpers_live import Instance, KillableServer, assert_counters_exact, prepare_instance
+
+pytestmark = pytest.mark.crash
 
 ROUNDS = 5
 WRITERS = 5

@@ -1,4 +1,4 @@
-"""Schemathesis against Charter's own OpenAPI document (issue 5, fuzzing).
+"""Schemathesis against Charter's own OpenAPI document (docs/api.md, "Hostile input").
 
 Every operation of /api/schema/openapi.json, reads and writes, gets schema-driven
 cases (valid ones and ones that break the schema) through the in-process ASGI app on
@@ -48,6 +48,8 @@ from charter.sessions import queries as session_queries
 from charter.settings import Settings
 from helpers_db import migrate
 
+pytestmark = pytest.mark.fuzz
+
 CHECKS = [
     not_a_server_error,
     response_schema_conformance,
@@ -57,13 +59,13 @@ CHECKS = [
 ADMIN = "admin@example.com"
 ID_SPREAD = 25  # path ids are folded onto 1..ID_SPREAD (see Fuzz.aim)
 EXAMPLES = {GenerationMode.POSITIVE: 12, GenerationMode.NEGATIVE: 6}
-FUZZ_SETTINGS = {
-    "deadline": None,
-    "derandomize": True,
-    "database": None,
-    "suppress_health_check": list(HealthCheck),
-    "phases": [Phase.explicit, Phase.generate],  # no shrinking: report the first failure
-}
+FUZZ_SETTINGS = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.generate],  # no shrinking: report the first failure
+)
 
 
 def _operations() -> list[tuple[str, str]]:
@@ -88,7 +90,7 @@ class Fuzz:
     admin_id: int
     token_id: int
 
-    def aim(self, case: Case) -> None:
+    def aim(self, case: Case[Any]) -> None:
         """Generated ids spread over 1..2**31 and nearly all name nothing: fold them
         onto the few ids the demo data has, so the cases reach the real objects."""
         params = case.path_parameters or {}
@@ -98,7 +100,7 @@ class Fuzz:
         }
         self.protect(case)
 
-    def protect(self, case: Case) -> None:
+    def protect(self, case: Case[Any]) -> None:
         """Keep the fuzzing identity alive: it may not revoke its own token or edit
         its own user (deactivate it, drop admin); such a case aims at a missing id."""
         params = case.path_parameters or {}
@@ -132,9 +134,9 @@ def fuzz(module_database_url: str) -> Iterator[Fuzz]:
 def _fuzz_operation(fuzz: Fuzz, method: str, path: str, mode: GenerationMode) -> None:
     operation = fuzz.schema[path][method]
 
-    @settings(max_examples=EXAMPLES[mode], **FUZZ_SETTINGS)
+    @settings(FUZZ_SETTINGS, max_examples=EXAMPLES[mode])
     @given(case=operation.as_strategy(generation_mode=mode))
-    def run(case: Case) -> None:
+    def run(case: Case[Any]) -> None:
         fuzz.aim(case)
         case.call_and_validate(headers=fuzz.headers, checks=CHECKS)
 
@@ -172,16 +174,18 @@ def test_stateful_links(fuzz: Fuzz) -> None:
     assert any(n.endswith("POST_api_v1_sessions_session_id_results") for n in rules), rules
 
     class Machine(base):  # type: ignore[misc, valid-type]
-        def before_call(self, case: Case) -> None:
+        def before_call(self, case: Case[Any]) -> None:
             fuzz.protect(case)
 
-        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+        def get_call_kwargs(self, case: Case[Any]) -> dict[str, Any]:
             return {"headers": fuzz.headers}
 
-        def validate_response(self, response: Any, case: Case, *args: Any, **kwargs: Any) -> None:
+        def validate_response(
+            self, response: Any, case: Case[Any], *args: Any, **kwargs: Any
+        ) -> None:
             case.validate_response(response, checks=CHECKS)
 
-    Machine.run(settings=settings(max_examples=25, stateful_step_count=6, **FUZZ_SETTINGS))
+    Machine.run(settings=settings(FUZZ_SETTINGS, max_examples=25, stateful_step_count=6))
 
 
 def test_schema_intact_and_counters_equal_a_recount(fuzz: Fuzz) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from charter.catalog import queries as catalog_queries
@@ -33,6 +34,8 @@ from charter.sessions import queries as session_queries
 from helpers_db import backend
 from helpers_live import Instance, assert_counters_exact, prepare_instance
 from live import serving
+
+pytestmark = pytest.mark.load
 
 # The CI's load; the environment may raise it for a heavier run by hand, e.g.
 # CHARTER_LOAD_WORKERS=4 CHARTER_LOAD_CLIENTS=32 CHARTER_LOAD_WRITE_HEAVY=1

@@ -1,4 +1,4 @@
-"""The migrations build exactly the schema that tables.py declares, on both databases."""
+"""The migrations build exactly the schema that charter/db/tables.py declares, on both databases."""
 
 from __future__ import annotations
 

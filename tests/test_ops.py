@@ -189,7 +189,7 @@ def test_a_sane_incoming_request_id_is_kept(client: TestClient[Any], incoming: s
     [b"", b"x" * 65, b"has space", b"tab\there", "caf\u00e9".encode("latin-1"), b"\xff\xfe"],
 )
 def test_an_odd_incoming_request_id_is_replaced(client: TestClient[Any], incoming: bytes) -> None:
-    resp = client.get("/health", headers={"X-Request-Id": incoming})  # type: ignore[dict-item]
+    resp = client.get("/health", headers={b"X-Request-Id": incoming})
     assert resp.status_code == 200
     assert GENERATED_ID.fullmatch(resp.headers["x-request-id"])
 

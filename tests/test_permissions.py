@@ -2,7 +2,7 @@
 
 Each (method, path) the app serves must be classified in RULES below:
 - `project(action)`: the route names an object of a project and needs `action` there
-  (read / run / manage, domain/permissions.py); non-members get 403;
+  (read / run / manage, charter/auth/permissions.py); non-members get 403;
 - `admin()`: site admins only; everyone else gets 403;
 - `anyone(reason)`: the explicit allow-list of routes any authenticated user may use;
 - `own(reason)`: any user may call it, on their own objects only (another's is 404).
@@ -100,7 +100,7 @@ P_ = "/api/v1/projects/{project_id:str}"
 S_ = "/api/v1/sessions/{session_id:str}"
 
 RULES: dict[tuple[str, str], Rule] = {
-    # sessions and their timers (api/session_service.py)
+    # sessions and their timers (charter/sessions/routes.py)
     ("GET", f"{P_}/sessions"): project("read"),
     ("POST", f"{P_}/sessions"): project("run", NAME),
     ("GET", S_): project("read"),
@@ -111,12 +111,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{S_}/resume"): project("run"),
     ("POST", f"{S_}/close"): project("run"),
     ("POST", f"{S_}/reopen"): project("run"),
-    # results (api/result_service.py)
+    # results (charter/results/routes.py)
     ("GET", f"{S_}/results"): project("read"),
     ("POST", f"{S_}/results"): project("run", {"note": "x"}),
     ("PATCH", "/api/v1/sessions/results/{result_id:str}"): project("run", {"note": "x"}),
     ("DELETE", "/api/v1/sessions/results/{result_id:str}"): project("run"),
-    # projects and the current user (api/projects.py, api/admin.py)
+    # projects and the current user (charter/projects/routes.py)
     ("GET", "/api/v1/projects"): anyone("lists only the projects the caller may see"),
     ("POST", "/api/v1/projects"): admin(NAME),
     ("GET", P_): project("read"),
@@ -124,7 +124,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{P_}/complete"): project("manage"),
     ("POST", f"{P_}/reopen"): project("manage"),
     ("GET", "/api/v1/user"): anyone("the caller's own profile"),
-    # members and configurations (api/admin.py)
+    # members and configurations (charter/projects/routes.py)
     ("GET", f"{P_}/members"): project("read"),
     ("GET", f"{P_}/members/{{user_id:str}}"): project("read"),
     ("PUT", f"{P_}/members/{{user_id:str}}"): project("manage", {"role": "tester"}),
@@ -134,7 +134,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/configs/{config_id:str}"): project("read"),
     ("PATCH", "/api/v1/configs/{config_id:str}"): project("manage", NAME),
     ("DELETE", "/api/v1/configs/{config_id:str}"): project("manage"),
-    # milestones (api/milestones.py, api/admin_milestones.py)
+    # milestones (charter/milestones/routes.py)
     ("GET", f"{P_}/milestones"): project("read"),
     ("POST", f"{P_}/milestones"): project("manage", NAME),
     ("GET", "/api/v1/milestones/{milestone_id:str}"): project("read"),
@@ -142,7 +142,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/v1/milestones/{milestone_id:str}"): project("manage"),
     ("POST", "/api/v1/milestones/{milestone_id:str}/complete"): project("manage"),
     ("POST", "/api/v1/milestones/{milestone_id:str}/reopen"): project("manage"),
-    # site-wide reference data (api/admin_catalog.py)
+    # site-wide reference data (charter/catalog/routes.py)
     ("GET", "/api/v1/templates"): anyone(CATALOG),
     ("POST", "/api/v1/templates"): admin(NAME),
     ("GET", "/api/v1/templates/{template_id:str}"): anyone(CATALOG),
@@ -175,7 +175,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/tags/{tag_id:str}"): anyone(CATALOG),
     ("PATCH", "/api/v1/tags/{tag_id:str}"): admin(NAME),
     ("DELETE", "/api/v1/tags/{tag_id:str}"): admin(),
-    # users, roles, groups (api/users.py, api/accounts.py)
+    # users, roles, groups (charter/users/routes.py)
     ("GET", f"{P_}/users"): project("read"),
     ("GET", "/api/v1/users"): admin(),
     ("POST", "/api/v1/users"): admin({"name": "x", "email": "x@example.com"}),
@@ -185,13 +185,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/roles/{role_id:str}"): admin(),
     ("GET", "/api/v1/groups"): admin(),
     ("GET", "/api/v1/groups/{group_id:str}"): admin(),
-    # the caller's own API tokens (api/accounts.py)
+    # the caller's own API tokens (charter/users/routes.py)
     ("GET", "/api/v1/tokens"): anyone("lists only the caller's own tokens"),
     ("POST", "/api/v1/tokens"): anyone("creates a token for the caller only", NAME),
     ("DELETE", "/api/v1/tokens/{token_id:str}"): own(
         "revokes one of the caller's own tokens; another user's token is 404"
     ),
-    # the benchmark floor, served only with CHARTER_BENCH_ROUTES=1 (api/bench.py)
+    # the benchmark floor, served only with CHARTER_BENCH_ROUTES=1
+    # (charter/sessions/bench_routes.py)
     ("GET", "/api/v1/bench/floor/{project_id:str}"): project("read"),
 }
 

@@ -596,6 +596,7 @@ def walk(
 # --- properties -----------------------------------------------------------------------
 
 
+@pytest.mark.properties
 @SLOW_EXAMPLES
 @given(specs=datasets())
 def test_pages_list_every_session_once_in_order(
@@ -613,6 +614,7 @@ def test_pages_list_every_session_once_in_order(
         )
 
 
+@pytest.mark.properties
 @SLOW_EXAMPLES
 @given(specs=datasets(), data=st.data())
 def test_filters_match_brute_force(
@@ -679,6 +681,7 @@ def apply_change(world: World, example: Example, kind: str, which: int, value: i
             session_service.update_session(conn, t.id, admin, options[kind])
 
 
+@pytest.mark.properties
 @SLOW_EXAMPLES
 @given(specs=datasets(), data=st.data(), writes=changes)
 def test_totals_follow_writes(
@@ -751,6 +754,7 @@ def expected_expands(
     return out
 
 
+@pytest.mark.properties
 @SLOW_EXAMPLES
 @given(
     specs=datasets(),

@@ -31,7 +31,7 @@ from charter.demo import DEMO_ADMIN_EMAIL, load_demo
 from charter.http.conventions import Params, parse_list
 from charter.sessions import read as session_read
 from charter.sessions import totals
-from charter.sessions.routes import SESSIONS
+from charter.sessions.schemas import SESSIONS
 from helpers_db import migrate
 
 N_SESSIONS = 3000

@@ -1,4 +1,4 @@
-"""Authentication and secrets (issue 5, part 4), each shown on a real database over real
+"""Authentication and secrets (docs/security.md), each shown on a real database over real
 HTTP (the in-process app, and a real `charter serve` process):
 
 - tokens are stored only as sha256 and accepted only after a constant-time comparison;

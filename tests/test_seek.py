@@ -1,4 +1,4 @@
-"""Deep pages start from remembered rows (domain/seek.py): with a tiny stride, every
+"""Deep pages start from remembered rows (charter/sessions/seek.py): with a tiny stride, every
 page must equal the page found by a plain offset walk, ties and writes included."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def api(fresh_database_url: str) -> Iterator[Api]:
 
 
 def pages(api: Api, **params: str) -> list[list[int]]:
-    out = []
+    out: list[list[int]] = []
     page = 1
     while True:
         resp = api.get("/api/v1/projects/1/sessions", per_page="15", page=str(page), **params)

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from charter.auth import service as auth
 from charter.db.engine import Database
@@ -27,6 +28,8 @@ from charter.sessions import queries as session_queries
 from charter.users import service as user_service
 from helpers_db import migrate
 from live import CHARTER, _wait_until_up, free_port
+
+pytestmark = pytest.mark.shutdown
 
 IN_FLIGHT = 4
 BULK = 250  # results per in-flight request

@@ -396,6 +396,7 @@ def check_envelope(
 ) -> None:
     """Check a list envelope against the contract for a known total and request."""
     last = math.ceil(total / per_page) if total else None
+    expected: dict[str, int | None]
     if total == 0:
         expected = {"page": None, "prev_page": None, "next_page": None, "last_page": None}
     else:
@@ -474,7 +475,7 @@ def check_session_expands(
         parsed_items = parsed.get(name) or []
         if any(item.get("$class") != cls for item in parsed_items):
             problems.append(f"{label}: binding did not build {cls} items")
-        ids = [item.get("id") for item in items if isinstance(item, dict)]
+        ids: list[Any] = [item.get("id") for item in items if isinstance(item, dict)]
         if len(ids) != len(items) or not all(is_int(i) for i in ids):
             problems.append(f"{label}: items without integer ids: {items!r}")
             continue

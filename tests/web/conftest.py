@@ -1,6 +1,6 @@
 """Fixtures for the web UI tests: a demo database where every demo user can sign in,
 signed-in TestClients per role, and a real browser (Playwright + Debian's chromium)
-against a real `charter serve`. The plain helpers they use live in helpers_web.py
+against a real `charter serve`. The plain helpers they use live in tests/helpers_web.py
 (and helpers_db.py): import them from there, never from `conftest`."""
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from helpers_web import CHROMIUM, ROLE_EMAILS, csrf_of, prepare_web_demo, sign_in, sign_in_client
 from litestar.testing import TestClient
 
 from charter.app import create_app
@@ -18,6 +17,7 @@ from charter.auth import service as auth
 from charter.db.engine import Database
 from charter.demo import DEMO_ADMIN_EMAIL
 from charter.settings import Settings
+from helpers_web import CHROMIUM, ROLE_EMAILS, csrf_of, prepare_web_demo, sign_in, sign_in_client
 
 
 @pytest.fixture(scope="module")

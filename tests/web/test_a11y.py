@@ -24,6 +24,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+pytestmark = pytest.mark.browser
+
 A11Y = Path(__file__).resolve().parent / "a11y"
 AXE_JS = A11Y / "node_modules" / "axe-core" / "axe.min.js"
 REPORT = Path(__file__).resolve().parents[2] / "test-output" / "a11y" / "axe-report.json"

@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 import sqlalchemy as sa
-from helpers_web import ROLE_EMAILS, csrf_of
 
 from charter.db.engine import Database
+from helpers_web import ROLE_EMAILS, csrf_of
 
 SECRET = re.compile(r'id="new-token-secret">\s*(charter_[A-Za-z0-9_-]+)\s*<')
 

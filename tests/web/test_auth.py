@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from helpers_web import OUTSIDER_EMAIL, ROLE_EMAILS, WEB_PASSWORD, csrf_of, sign_in, sign_in_client
 from litestar import Litestar, Router, get
 from litestar.testing import TestClient
 
@@ -31,6 +30,7 @@ from charter.signin.pages import EMAIL_FAILURES
 from charter.users import service as user_service
 from charter.web.errors import EXCEPTION_HANDLERS
 from charter.web.security import CSP
+from helpers_web import OUTSIDER_EMAIL, ROLE_EMAILS, WEB_PASSWORD, csrf_of, sign_in, sign_in_client
 
 
 @contextlib.contextmanager
@@ -256,7 +256,7 @@ def test_password_reset_ends_sessions_and_cli_sets_passwords(web_demo_url: str) 
     assert missing.exit_code == 1 and "No user" in missing.output
 
 
-def test_unsafe_requests_need_the_csrf_token(web_client: Any) -> None:
+def test_unsafe_requests_need_the_csrf_token(web_client: Any, web_demo_url: str) -> None:
     client = web_client("manager")
     good = csrf_of(client)
     for data, headers in [
@@ -279,8 +279,10 @@ def test_unsafe_requests_need_the_csrf_token(web_client: Any) -> None:
     # The header works like the form field (htmx sends it).
     ok = client.post("/account/tokens", data={"name": "via header"}, headers={"X-CSRF-Token": good})
     assert ok.status_code == 201
-    # A signed-out browser posting the sign-in form without a token is refused too.
-    with TestClient(client.app) as anonymous:
+    # A signed-out browser posting the sign-in form without a token is refused too. (Its
+    # own app: a second TestClient on `client.app` would run that app's startup again
+    # while it is running and orphan its event emitter's stream, a ResourceWarning.)
+    with TestClient(create_app(Settings(database_url=web_demo_url))) as anonymous:
         resp = anonymous.post(
             "/login", data={"email": ROLE_EMAILS["manager"], "password": WEB_PASSWORD}
         )
@@ -371,6 +373,7 @@ def test_passwords_never_reach_the_logs(
     assert wrong not in caplog.text and WEB_PASSWORD not in caplog.text
 
 
+@pytest.mark.browser
 def test_sign_in_and_out_in_a_real_browser(live_server: str, page: Any) -> None:
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)

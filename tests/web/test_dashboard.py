@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from helpers_web import prepare_web_demo
 from sqlalchemy.engine import Connection
 
 from charter.auth import service as auth
@@ -25,6 +24,7 @@ from charter.db.migrate import optimize
 from charter.demo import DEMO_ADMIN_EMAIL
 from charter.projects import service as project_service
 from charter.users import service as user_service
+from helpers_web import prepare_web_demo
 
 N_SESSIONS = 1500
 

@@ -8,10 +8,12 @@ import re
 from typing import Any
 
 import pytest
-from helpers_web import SCREENSHOTS, prepare_web_demo
 
 from charter.db.engine import Database
 from charter.db.migrate import optimize
+from helpers_web import SCREENSHOTS, prepare_web_demo
+
+pytestmark = pytest.mark.browser
 
 # Enough sessions that the default window has a few every day.
 N_SESSIONS = 4000

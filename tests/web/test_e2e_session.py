@@ -13,8 +13,12 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from helpers_web import SCREENSHOTS
+import pytest
 from playwright.sync_api import Page, expect
+
+from helpers_web import SCREENSHOTS
+
+pytestmark = pytest.mark.browser
 
 # (shortcut digit, status name, note): three statuses chosen with Alt+digit.
 NOTES = (
@@ -101,7 +105,7 @@ def test_a_whole_session_in_the_browser(page: Page, live_server: str, sign_in: A
     page.get_by_role("button", name="Start").click()
     expect(page.get_by_role("button", name="Pause")).to_be_visible()
     expect(page.locator("[data-timer-state]")).to_have_text("Running")
-    # The timer ticks in the page (static/run.js), without a reload.
+    # The timer ticks in the page (charter/web/static/run.js), without a reload.
     expect(page.locator("[data-timer-text]")).not_to_have_text("0:00", timeout=10_000)
 
     for digit, status, text in NOTES:

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from helpers_web import ROLE_EMAILS
 from litestar.testing import TestClient
 
 from charter.auth import service as auth
 from charter.catalog import service as catalog_service
 from charter.db.engine import Database
 from charter.sessions import counters
+from helpers_web import ROLE_EMAILS
 
 Client = Callable[[str], TestClient[Any]]
 HTMX = {"HX-Request": "true"}

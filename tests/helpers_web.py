@@ -34,7 +34,7 @@ CHROMIUM = "/usr/bin/chromium"
 # at docs/screenshots (which the README shows); a plain test run leaves those alone.
 SCREENSHOTS = Path(
     os.environ.get("CHARTER_SCREENSHOTS")
-    or Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+    or Path(__file__).resolve().parents[1] / "test-output" / "screenshots"
 )
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
