@@ -21,7 +21,10 @@ from helpers_db import backend
 from helpers_live import assert_counters_exact, prepare_instance
 from live import serving
 
-pytestmark = pytest.mark.skipif(backend() != "postgresql", reason="PostgreSQL only")
+pytestmark = [
+    pytest.mark.load,
+    pytest.mark.skipif(backend() != "postgresql", reason="PostgreSQL only"),
+]
 
 CLIENTS = 8
 WORKERS = 2
