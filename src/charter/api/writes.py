@@ -25,6 +25,11 @@ from charter.domain.errors import Invalid, Unauthenticated
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY = 255
+WITHHELD_REPLAY = (
+    "This Idempotency-Key was used already, and its response held a secret that is shown "
+    "only once, so it is not stored: list your API tokens (GET /api/v1/tokens) to find "
+    "the one it made, or revoke it and create another with a new key."
+)
 
 # What a write's work returns: (status code, JSON body or None for 204).
 Outcome = tuple[int, Any]
@@ -86,7 +91,9 @@ async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response
     """Authenticate, then run `work` in ONE write transaction (all or nothing).
 
     A POST with an Idempotency-Key stores its response in the same transaction, and a
-    retry with the same key and request returns that response without writing again.
+    retry with the same key and request (within IDEMPOTENCY_TTL) returns that response
+    without writing again; a response holding a token secret is never stored, and its
+    retry gets 409 (db/queries/idempotency.py).
     An address that failed to authenticate too often gets 429 before any DB work.
     """
     limits, address = limits_of(request), client_address(request)
@@ -106,12 +113,14 @@ async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response
             user, token_id, touch_due = auth.authenticate(conn, secret)
             limits.check_token(token_id)
             if key:
-                stored = idempotency.find(conn, user.id, key)
+                stored = idempotency.find(conn, user.id, key, utcnow() - IDEMPOTENCY_TTL)
                 if stored is not None:
                     if stored[0] != request_hash:
                         raise Invalid.field(
                             "Idempotency-Key", "This key was used for a different request."
                         )
+                    if stored[1] != 204 and stored[2] == idempotency.WITHHELD:
+                        raise RequestError(409, WITHHELD_REPLAY)
                     return stored[1], stored[2], token_id, touch_due
             status, body = work(conn, user)
             encoded = None if body is None else encode(body)
