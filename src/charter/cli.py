@@ -222,16 +222,21 @@ def _set_active(ctx: click.Context, email: str, active: bool) -> None:
     if not changed:
         click.echo(f"{email} is {state} already.", err=True)
     elif active:
-        click.echo(f"{email} is active again; their unrevoked API tokens work again.", err=True)
+        click.echo(
+            f"{email} is active again; they sign in again and create new API tokens.", err=True
+        )
     else:
-        click.echo(f"{email} is now inactive; their API tokens stop working.", err=True)
+        click.echo(
+            f"{email} is now inactive; their web sessions ended and their API tokens are revoked.",
+            err=True,
+        )
 
 
 @user.command("deactivate")
 @click.option("--email", required=True)
 @click.pass_context
 def user_deactivate(ctx: click.Context, email: str) -> None:
-    """Deactivate a user: all their API tokens fail at once."""
+    """Deactivate a user: their web sessions end and their API tokens are revoked."""
     _set_active(ctx, email, False)
 
 

@@ -69,6 +69,16 @@ def revoke_token(conn: Connection, token_id: int, when: datetime) -> int:
     return conn.execute(stmt).rowcount
 
 
+def revoke_tokens_of_user(conn: Connection, user_id: int, when: datetime) -> int:
+    """Revoke every unrevoked token of the user; the number revoked."""
+    stmt = (
+        sa.update(api_tokens)
+        .where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=when)
+    )
+    return conn.execute(stmt).rowcount
+
+
 def role_id_by_name(conn: Connection, system_name: str) -> int | None:
     stmt = sa.select(roles.c.id).where(roles.c.system_name == system_name)
     value = conn.execute(stmt).scalar_one_or_none()
