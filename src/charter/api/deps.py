@@ -15,7 +15,7 @@ from charter.db.engine import Database
 from charter.domain import auth
 from charter.domain.auth import User
 from charter.domain.errors import NotFound, Unauthenticated
-from charter.domain.inputs import is_id
+from charter.domain.inputs import parse_id
 
 T = TypeVar("T")
 
@@ -31,9 +31,10 @@ def query_params(request: Request[Any, Any, Any]) -> Params:
 
 def path_id(raw: str, what: str) -> int:
     """Path ids that are not positive integers name no object: 404."""
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or not is_id(int(raw)):
+    value = parse_id(raw)
+    if value is None:
         raise NotFound(f"{what} {raw!r} not found.")
-    return int(raw)
+    return value
 
 
 async def read_as_user(request: Request[Any, Any, Any], work: Callable[[Connection, User], T]) -> T:

@@ -37,8 +37,9 @@ Work = Callable[[Any, User], Outcome]
 
 
 def parse_json(request: Request[Any, Any, Any], raw: bytes, required: bool = True) -> Any:
-    """The decoded JSON body; 400 for a wrong content type or malformed JSON, 422
-    naming the field for text holding NUL (every write body passes here).
+    """The decoded JSON body; 400 for a wrong content type, malformed JSON or one nested
+    deeper than inputs.MAX_JSON_DEPTH, 422 naming the field for text holding NUL (every
+    write body passes here).
     Call it after authentication, so a bad token is 401 whatever the body."""
     if not raw.strip():
         if required:
@@ -49,9 +50,16 @@ def parse_json(request: Request[Any, Any, Any], raw: bytes, required: bool = Tru
         raise RequestError(400, "Send the body as JSON with 'Content-Type: application/json'.")
     try:
         body = msgspec.json.decode(raw)
+        too_deep = inputs.json_depth_exceeds(body)
     except msgspec.DecodeError as exc:
         raise RequestError(400, f"Malformed JSON body: {exc}.") from None
-    inputs.reject_nul(body)
+    except RecursionError:  # nested deeper than the decoder goes
+        too_deep = True
+    if too_deep:
+        raise RequestError(
+            400, f"The JSON body is nested too deeply (at most {inputs.MAX_JSON_DEPTH} levels)."
+        )
+    inputs.reject_nul(body, raw=raw)
     return body
 
 

@@ -14,6 +14,7 @@ from charter.db.tables import ROLE_NAMES
 from charter.domain import accounts, admin_projects
 from charter.domain.auth import User
 from charter.domain.errors import Conflict, Forbidden, Invalid, NotFound
+from charter.domain.inputs import parse_id
 from charter.domain.listing import ListQuery
 from charter.domain.permissions import require_access, require_project
 from charter.web.forms import form_of
@@ -85,11 +86,11 @@ async def add_member(request: Request[Any, Any, Any], project_id: FromPath[str])
     form = await form_of(request)
 
     def change(conn: Connection, pid: int) -> None:
-        raw = form.get("user_id", "")
-        if not raw.isdigit():
+        user_id = parse_id(form.get("user_id", ""))
+        if user_id is None:
             raise Invalid.field("user_id", "Choose a user.")
         try:
-            admin_projects.set_member_role(conn, pid, int(raw), {"role": form.get("role")})
+            admin_projects.set_member_role(conn, pid, user_id, {"role": form.get("role")})
         except NotFound:
             raise Invalid.field("user_id", "No such user.") from None
 

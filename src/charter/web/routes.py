@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from litestar import Router
+from litestar import Request, Router
+from litestar.exceptions import NotFoundException
 from litestar.static_files import create_static_files_router
 
 from charter.web import (
@@ -24,6 +25,13 @@ from charter.web.csrf import check_csrf
 from charter.web.errors import EXCEPTION_HANDLERS
 
 STATIC_DIR = Path(__file__).parent / "static"
+
+
+async def _no_nul_in_path(request: Request[Any, Any, Any]) -> None:
+    """A static path holding NUL names no file (os.stat would raise on it): 404."""
+    if "\x00" in request.scope["path"]:
+        raise NotFoundException()
+
 
 PAGES: list[Any] = [
     *signin.ROUTES,
@@ -50,6 +58,7 @@ ROUTES: list[Any] = [
         directories=[STATIC_DIR],
         name="static",
         include_in_schema=False,
+        before_request=_no_nul_in_path,
         exception_handlers=EXCEPTION_HANDLERS,
     ),
 ]

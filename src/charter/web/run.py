@@ -22,7 +22,7 @@ from charter.domain import result_views, results, session_forms, session_views, 
 from charter.domain.auth import User
 from charter.domain.custom_fields import key_of
 from charter.domain.errors import Invalid
-from charter.domain.inputs import NUL_PROBLEM, is_id
+from charter.domain.inputs import NUL_PROBLEM, parse_id
 from charter.domain.listing import ListQuery
 from charter.domain.permissions import require_project
 from charter.web.guard import web_read, web_write
@@ -270,19 +270,19 @@ def _note_item(form: FormMultiDict) -> dict[str, Any]:
     raw_status = text_of(form, "status_id").strip()
     status_id: int | None = None
     if raw_status:
-        if not raw_status.isdigit() or len(raw_status) > 3:
+        status_id = parse_id(raw_status)
+        if status_id is None:
             errors["status_id"] = ["Choose one of the statuses."]
-        else:
-            status_id = int(raw_status)
     note = text_of(form, "note")
     if "\x00" in note:
         errors["note"] = [NUL_PROBLEM]
     issue_ids = []
     for raw in texts_of(form, "issues"):
-        if not raw.isdigit() or len(raw) > 12 or not is_id(int(raw)):
+        issue_id = parse_id(raw)
+        if issue_id is None:
             errors["issues"] = ["Choose issues from the list."]
         else:
-            issue_ids.append(int(raw))
+            issue_ids.append(issue_id)
     if status_id is None and not note.strip() and not errors:
         errors["note"] = ["Type a note or choose a status."]
     raise_if(errors)
