@@ -102,6 +102,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         log_level=settings.log_level,
         log_config=log_config,
         access_log=False,  # charter.access logs every request (api/request_id.py)
+        # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default (or $FORWARDED_ALLOW_IPS),
+        # which lets any local client pick its address past the throttles and the log:
+        # only the proxies the operator lists are trusted, none by default.
+        proxy_headers=bool(settings.forwarded_allow_ips.strip()),
+        forwarded_allow_ips=settings.forwarded_allow_ips.strip() or "",
     )
 
 

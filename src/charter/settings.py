@@ -48,6 +48,12 @@ class Settings:
         "Mark the web UI's cookies Secure even when the request arrived over plain HTTP "
         "(set it behind a TLS-terminating proxy); HTTPS requests always get Secure.",
     )
+    forwarded_allow_ips: str = _setting(
+        "",
+        "Comma-separated addresses (or CIDR networks) of reverse proxies whose "
+        "X-Forwarded-For / X-Forwarded-Proto headers are trusted; empty = trust none, the "
+        "client address is the TCP peer's. List only your own proxy.",
+    )
     web_session_hours: int = _setting(
         12, "How long a web UI sign-in lasts, in hours, before signing in again."
     )
