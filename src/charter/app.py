@@ -19,7 +19,7 @@ from charter.api.throttle import Limits
 from charter.db.engine import Database
 from charter.settings import Settings
 from charter.web.errors import app_exception_handlers
-from charter.web.routes import ROUTES as WEB_ROUTES
+from charter.web.routes import web_routes
 from charter.web.security import security_headers_middleware
 
 OPENAPI_PATH = "/api/schema/openapi.json"
@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             *ROUTES,
             *ops.ROUTES,
-            *WEB_ROUTES,
+            *web_routes(settings.max_form_bytes),
             *(bench.ROUTES if settings.bench_routes else []),
         ],
         exception_handlers=app_exception_handlers(EXCEPTION_HANDLERS),

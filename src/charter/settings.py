@@ -34,6 +34,10 @@ class Settings:
     max_body_bytes: int = _setting(
         10_000_000, "Largest request body accepted, in bytes; larger ones get 413."
     )
+    max_form_bytes: int = _setting(
+        256 * 1024,
+        "Largest body accepted by a web UI route (forms), in bytes; larger ones get 413.",
+    )
     auth_fail_limit: int = _setting(
         20, "Failed API authentications allowed per client address per window (0 = off)."
     )

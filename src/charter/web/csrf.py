@@ -43,10 +43,15 @@ def token_for(request: Request[Any, Any, Any]) -> str:
 
 
 async def check_csrf(request: Request[Any, Any, Any]) -> None:
-    """before_request hook of the web router: refuse an unsafe method without the token."""
+    """before_request hook of the web router: refuse an unsafe method without the token.
+    A request without a session or CSRF cookie cannot pass, so it is refused before its
+    body is read or parsed (an unauthenticated client must not make the server work);
+    other bodies are bounded by CHARTER_MAX_FORM_BYTES (413) before they are parsed."""
     if request.method in SAFE_METHODS:
         return
     secret = _cookie_secret(request)
+    if not secret:
+        raise CsrfFailed()
     sent = request.headers.get(HEADER)
     if sent is None and request.content_type[0] in _FORM_TYPES:
         value = (await request.form()).get(FIELD)

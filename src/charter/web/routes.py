@@ -10,6 +10,7 @@ from litestar import Request, Router
 from litestar.exceptions import NotFoundException
 from litestar.static_files import create_static_files_router
 
+from charter.settings import Settings
 from charter.web import (
     account,
     dashboard,
@@ -45,20 +46,28 @@ PAGES: list[Any] = [
     *session_run.ROUTES,
 ]
 
-ROUTES: list[Any] = [
-    Router(
-        path="/",
-        route_handlers=PAGES,
-        before_request=check_csrf,  # every unsafe method needs the CSRF token
-        exception_handlers=EXCEPTION_HANDLERS,
-        include_in_schema=False,
-    ),
-    create_static_files_router(
-        path="/static",
-        directories=[STATIC_DIR],
-        name="static",
-        include_in_schema=False,
-        before_request=_no_nul_in_path,
-        exception_handlers=EXCEPTION_HANDLERS,
-    ),
-]
+
+def web_routes(max_form_bytes: int) -> list[Any]:
+    """The web UI's routers; a body over `max_form_bytes` (CHARTER_MAX_FORM_BYTES) is
+    413 on every page route, before it is parsed."""
+    return [
+        Router(
+            path="/",
+            route_handlers=PAGES,
+            before_request=check_csrf,  # every unsafe method needs the CSRF token
+            exception_handlers=EXCEPTION_HANDLERS,
+            include_in_schema=False,
+            request_max_body_size=max_form_bytes,
+        ),
+        create_static_files_router(
+            path="/static",
+            directories=[STATIC_DIR],
+            name="static",
+            include_in_schema=False,
+            before_request=_no_nul_in_path,
+            exception_handlers=EXCEPTION_HANDLERS,
+        ),
+    ]
+
+
+ROUTES: list[Any] = web_routes(Settings().max_form_bytes)

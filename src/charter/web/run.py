@@ -39,6 +39,7 @@ from charter.web.sessions_common import (
     swatch,
     text_of,
     texts_of,
+    warm_markdown,
 )
 
 MAX_NOTES = 1000  # notes shown on the page, oldest first
@@ -212,6 +213,7 @@ def _page_context(data: dict[str, Any]) -> dict[str, Any]:
 async def session_page(request: Request[Any, Any, Any], session_id: FromPath[str]) -> Response[str]:
     sid = path_id(session_id, "Session")
     data = await web_read(request, lambda conn, user: _session_data(conn, user, sid))
+    await warm_markdown(data["extras"].charter)  # off the event loop; then cached
     context = _page_context(data)
     return render(request, "sessions/run.html", title=context["session"]["name"], **context)
 
