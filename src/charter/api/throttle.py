@@ -10,6 +10,10 @@ One small interface for any key (a client address, a token id, an email):
     rate = Throttle(limit=600, window_seconds=60)
     wait = rate.hit(key)            # count this request; None, or seconds to wait if over
 
+    wait = fails.hit(key)           # reserve an attempt BEFORE the costly check, so that
+    ...                             # a concurrent burst gets at most `limit` checks;
+    fails.release(key)              # give it back if the attempt succeeded
+
 The API uses two (`Limits`): failed authentications per client address, checked before
 the database is touched, and an optional request rate per token. State lives in memory
 in each worker process, so with N workers a client may get up to N x the limit; that is
@@ -85,6 +89,14 @@ class Throttle:
             if wait is None:
                 entry[1] += 1
             return wait
+
+    def release(self, key: Hashable) -> None:
+        """Give back one event counted by `hit` (an attempt reserved before checking it,
+        which turned out fine): reserve-then-verify lets no burst past the limit."""
+        with self._lock:
+            entry = self._windows.get(key)
+            if entry is not None and entry[1] > 0:
+                entry[1] -= 1
 
     def __len__(self) -> int:
         return len(self._windows)

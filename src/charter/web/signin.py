@@ -61,22 +61,25 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     email_key, address_key = email.lower(), client_address(request)
     wait = by_email.retry_after(email_key) or by_address.retry_after(address_key)
     if wait is not None:
-        log.warning("sign-in throttled for %s from %s", email_key[:320], address_key)
-        response = error_page(
-            request, 429, f"Too many failed sign-ins. Try again in {wait} seconds."
-        )
-        response.headers["Retry-After"] = str(wait)
-        return response
+        return _throttled(request, wait, email_key, address_key)
+    # Reserve the attempt before checking the password, then give it back if it was
+    # right: counting only after the (slow) check let a concurrent burst of wrong
+    # passwords through before the first failure was counted.
+    wait = by_email.hit(email_key)
+    if wait is None:
+        wait = by_address.hit(address_key)
+        if wait is not None:
+            by_email.release(email_key)
+    if wait is not None:
+        return _throttled(request, wait, email_key, address_key)
     db = database(request)
-    candidate = await db.run(lambda: _lookup(db, email))
     try:
+        candidate = await db.run(lambda: _lookup(db, email))
         # argon2 takes tens of milliseconds on purpose: not on the DB thread.
         user_id, new_hash = await anyio.to_thread.run_sync(
             web_sessions.check_password, candidate, password
         )
     except Unauthenticated as exc:
-        by_email.hit(email_key)
-        by_address.hit(address_key)
         return render(
             request,
             "login.html",
@@ -86,6 +89,12 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
             email=email,
             error=exc.message,
         )
+    except BaseException:
+        by_email.release(email_key)  # not a failed sign-in: the server failed
+        by_address.release(address_key)
+        raise
+    by_email.release(email_key)
+    by_address.release(address_key)
     hours = cookies.settings_of(request).web_session_hours
     lifetime = timedelta(hours=hours)
 
@@ -97,6 +106,15 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     response = redirect(request, target)
     response.set_cookie(cookies.make(request, cookies.SESSION, secret, max_age=hours * 3600))
     response.set_cookie(cookies.expired(request, cookies.CSRF))
+    return response
+
+
+def _throttled(
+    request: Request[Any, Any, Any], wait: int, email_key: str, address_key: str
+) -> Response[Any]:
+    log.warning("sign-in throttled for %s from %s", email_key[:320], address_key)
+    response = error_page(request, 429, f"Too many failed sign-ins. Try again in {wait} seconds.")
+    response.headers["Retry-After"] = str(wait)
     return response
 
 
