@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
 from litestar import Litestar
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from sqlalchemy.exc import DBAPIError
 
 from charter import __version__
 from charter.api import bench, ops
@@ -17,12 +19,25 @@ from charter.api.request_id import request_id_middleware
 from charter.api.routes import ROUTES
 from charter.api.throttle import Limits
 from charter.db.engine import Database
+from charter.domain import web_sessions
 from charter.settings import Settings
 from charter.web.errors import app_exception_handlers
 from charter.web.routes import web_routes
 from charter.web.security import security_headers_middleware
 
 OPENAPI_PATH = "/api/schema/openapi.json"
+log = logging.getLogger("charter")
+
+
+def _csrf_key(db: Database) -> bytes:
+    """The database's CSRF key; a throw-away one (with a warning) on a database without
+    the schema yet, which can serve nothing but errors anyway."""
+    try:
+        with db.write() as conn:
+            return web_sessions.csrf_key(conn)
+    except DBAPIError:
+        log.warning("no server_keys table (run `charter migrate`): a temporary CSRF key")
+        return secrets.token_bytes(32)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -30,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     def startup(app: Litestar) -> None:
         app.state.db = Database(settings.database_url, settings.effective_db_threads)
+        app.state.csrf_key = _csrf_key(app.state.db)
         app.state.limits = Limits.from_settings(settings)
         app.state.settings = settings
 

@@ -449,3 +449,13 @@ web_sessions = sa.Table(
     sa.Index(None, "user_id"),
     sa.Index(None, "expires_at"),
 )
+
+# Server-side secrets, created once per database and shared by every worker: `csrf`
+# keys the HMAC that binds a web form's CSRF token to the browser's session.
+server_keys = sa.Table(
+    "server_keys",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(128), nullable=False),
+    _ts("created_at", nullable=False),
+)
