@@ -8,6 +8,8 @@ escaped in text log lines; X-Forwarded-For trusted only from listed proxies (a r
 from __future__ import annotations
 
 import logging
+import socket
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -338,3 +340,59 @@ def test_forwarded_for_is_trusted_from_a_listed_proxy(
         # Each forwarded address is its own client behind the trusted proxy.
         assert codes == [401] * (LIVE_FAIL_LIMIT + 2), codes
     assert '"client":"10.0.0.1"' in log.read_text()
+
+
+# --- 13. slow clients: header and body deadlines ------------------------------------------
+
+
+def _read_all(
+    sock: socket.socket, seconds: float, until: bytes | None = None
+) -> tuple[bytes, float]:
+    """What the server sends until it closes the connection, `until` arrives or
+    `seconds` pass, and how long that took."""
+    sock.settimeout(seconds)
+    started = time.monotonic()
+    data = b""
+    try:
+        while chunk := sock.recv(4096):
+            data += chunk
+            if until is not None and until in data:
+                break
+    except TimeoutError:
+        pass
+    return data, time.monotonic() - started
+
+
+def test_slow_headers_and_bodies_are_cut_off(
+    live_world: tuple[World, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, tmp = live_world
+    monkeypatch.setenv("CHARTER_HEADER_TIMEOUT_SECONDS", "1")
+    monkeypatch.setenv("CHARTER_BODY_TIMEOUT_SECONDS", "1")
+    with serving(world.url, world.admin_token, tmp / "serve.log") as base_url:
+        port = int(base_url.rsplit(":", 1)[1])
+        # Headers that never end: the connection is closed after ~1 s.
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: a")
+            data, took = _read_all(sock, 10)
+        assert data == b"" and took < 5, (data, took)
+        # A connection that sends nothing at all is closed too.
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            data, took = _read_all(sock, 10)
+        assert data == b"" and took < 5, (data, took)
+        # A body that never completes: 408 after ~1 s, on the API and on the web UI.
+        for path, extra in (
+            ("/api/v1/projects", f"Authorization: Bearer {world.admin_token}\r\n"),
+            ("/logout", "Cookie: charter_csrf=x\r\n"),
+        ):
+            kind = "json" if path.startswith("/api/") else "x-www-form-urlencoded"
+            with socket.create_connection(("127.0.0.1", port)) as sock:
+                sock.sendall(
+                    f"POST {path} HTTP/1.1\r\nHost: x\r\n{extra}Content-Type: application/"
+                    f"{kind}\r\nContent-Length: 100\r\n\r\n{{".encode()
+                )
+                data, took = _read_all(sock, 10, until=b"\r\n\r\n")
+            assert data.startswith(b"HTTP/1.1 408"), (path, data[:200])
+            assert took < 5, took
+        # Normal requests are unaffected.
+        assert httpx.get(f"{base_url}/health", timeout=5).status_code == 200

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from charter import __version__
 from charter.api import bench, ops
+from charter.api.body_timeout import body_timeout_middleware
 from charter.api.errors import EXCEPTION_HANDLERS
 from charter.api.etag import etag_middleware
 from charter.api.request_id import request_id_middleware
@@ -86,6 +87,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Around the router, not in `middleware`: that runs only for matched routes, and
     # every response (404s too) gets a request id and an access line.
     app.asgi_handler = request_id_middleware(app.asgi_handler)
+    # A slow body is 408 once CHARTER_BODY_TIMEOUT_SECONDS have passed (every route).
+    app.asgi_handler = body_timeout_middleware(app.asgi_handler, settings.body_timeout_seconds)
     # The web UI's security headers on every response, error pages included.
     app.asgi_handler = security_headers_middleware(app.asgi_handler)
     return app

@@ -73,6 +73,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
 
     from charter.db.migrate import upgrade
     from charter.logs import logging_config
+    from charter.serve_protocol import IMPORT_PATH as HEADER_TIMEOUT_PROTOCOL
 
     settings: Settings = Settings.from_env(
         database_url=ctx.obj.database_url, host=host, port=port, workers=workers
@@ -106,6 +107,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         # which lets any local client pick its address past the throttles and the log:
         # only the proxies the operator lists are trusted, none by default.
         proxy_headers=bool(settings.forwarded_allow_ips.strip()),
+        # httptools plus a deadline for the request line and headers (slowloris).
+        http=HEADER_TIMEOUT_PROTOCOL,
         forwarded_allow_ips=settings.forwarded_allow_ips.strip() or "",
     )
 

@@ -38,6 +38,14 @@ class Settings:
         256 * 1024,
         "Largest body accepted by a web UI route (forms), in bytes; larger ones get 413.",
     )
+    header_timeout_seconds: int = _setting(
+        10,
+        "`charter serve` closes a connection whose request line and headers take longer "
+        "than this, in seconds (slow clients; 0 = no limit).",
+    )
+    body_timeout_seconds: int = _setting(
+        30, "A request body must arrive within this many seconds, else 408 (0 = no limit)."
+    )
     auth_fail_limit: int = _setting(
         20, "Failed API authentications allowed per client address per window (0 = off)."
     )
