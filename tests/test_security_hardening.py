@@ -289,6 +289,25 @@ def test_hsts_only_over_https(world: World) -> None:
         assert "strict-transport-security" not in plain.get("/login").headers
 
 
+# --- shared throttles: every worker sees the same failed-authentication counts --------
+
+
+def test_failed_authentication_counts_are_shared_by_every_worker(world: World) -> None:
+    settings = Settings(database_url=world.url, auth_fail_limit=3)
+    bad = {"Authorization": "Bearer charter_wrong"}
+    with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as two:
+        assert one.get("/api/v1/user", headers=bad).status_code == 401
+        assert one.get("/api/v1/user", headers=bad).status_code == 401
+        assert two.get("/api/v1/user", headers=bad).status_code == 401
+        # The third failure (counted through `two`) used up the address's allowance.
+        resp = two.get("/api/v1/user", headers=world.headers())
+        assert resp.status_code == 429 and int(resp.headers["retry-after"]) >= 1
+    with world.db.read() as conn:
+        rows = conn.execute(sa.select(tables.throttle_counters)).all()
+    assert [row.count for row in rows] == [3]
+    assert "testclient" not in all_stored_text(world.db)  # keys are hashed
+
+
 # --- 7. client addresses from X-Forwarded-For only from listed proxies ------------------
 
 LIVE_FAIL_LIMIT = 3

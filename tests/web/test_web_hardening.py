@@ -195,7 +195,7 @@ def test_sign_in_burst_checks_at_most_the_limit(live_server: str) -> None:
         page = client.get("/login")
         match = CSRF_FIELD.search(page.text)
         assert match
-        data = {"email": ROLE_EMAILS["viewer"], "password": "wrong", "csrf_token": match.group(1)}
+        data = {"email": "burst@example.com", "password": "wrong", "csrf_token": match.group(1)}
         with ThreadPoolExecutor(max_workers=60) as pool:
             codes = list(
                 pool.map(lambda _: client.post("/login", data=data).status_code, range(60))
@@ -209,6 +209,26 @@ def test_successful_sign_ins_do_not_use_up_the_limit(web_demo_url: str) -> None:
         for _ in range(EMAIL_FAILURES + 3):
             client.cookies.clear()
             sign_in_client(client, ROLE_EMAILS["viewer"])
+
+
+def _login(client: TestClient[Any], email: str, password: str) -> int:
+    page = client.get("/login")
+    match = CSRF_FIELD.search(page.text)
+    assert match
+    data = {"email": email, "password": password, "csrf_token": match.group(1)}
+    return client.post("/login", data=data, follow_redirects=False).status_code
+
+
+def test_sign_in_throttle_is_shared_by_every_worker(web_demo_url: str) -> None:
+    """Two app instances on one database (two worker processes) share the counts."""
+    email = "shared-throttle@example.com"
+    settings = Settings(database_url=web_demo_url)
+    with TestClient(create_app(settings)) as one, TestClient(create_app(settings)) as two:
+        codes = [_login(one, email, "wrong") for _ in range(3)]
+        codes += [_login(two, email, "wrong") for _ in range(EMAIL_FAILURES - 3)]
+        assert codes == [401] * EMAIL_FAILURES
+        assert _login(one, email, "wrong") == 429
+        assert _login(two, email, "wrong") == 429
 
 
 # --- 10. odd ids and days are 4xx, never 500 -------------------------------------------

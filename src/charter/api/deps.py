@@ -59,5 +59,5 @@ async def read_as_user(request: Request[Any, Any, Any], work: Callable[[Connecti
     try:
         return await db.run(job)
     except Unauthenticated:
-        limits.failed(address)
+        await limits.failed(db, address)
         raise

@@ -154,7 +154,7 @@ async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response
     try:
         status, encoded = await db.run(job)
     except Unauthenticated:
-        limits.failed(address)
+        await limits.failed(db, address)
         raise
     if encoded is None or status == 204:
         return Response(content=None, status_code=204)

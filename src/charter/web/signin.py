@@ -11,7 +11,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromQuery
 
 from charter.api.deps import database
-from charter.api.throttle import Throttle, client_address
+from charter.api.throttle import SharedThrottle, client_address
 from charter.domain import web_sessions
 from charter.domain.errors import Unauthenticated
 from charter.web import cookies
@@ -28,14 +28,16 @@ ADDRESS_FAILURES = 30
 FAILURE_WINDOW_SECONDS = 300
 
 
-def _throttles(request: Request[Any, Any, Any]) -> tuple[Throttle, Throttle]:
-    """(per email, per address), one pair per application (per worker process)."""
+def _throttles(request: Request[Any, Any, Any]) -> tuple[SharedThrottle, SharedThrottle]:
+    """(per email, per address): counts in the database, shared by every worker."""
     state = request.app.state
-    pair: tuple[Throttle, Throttle] | None = getattr(state, "web_sign_in_throttles", None)
+    pair: tuple[SharedThrottle, SharedThrottle] | None = getattr(
+        state, "web_sign_in_throttles", None
+    )
     if pair is None:
         pair = (
-            Throttle(EMAIL_FAILURES, FAILURE_WINDOW_SECONDS),
-            Throttle(ADDRESS_FAILURES, FAILURE_WINDOW_SECONDS),
+            SharedThrottle("sign-in-email", EMAIL_FAILURES, FAILURE_WINDOW_SECONDS),
+            SharedThrottle("sign-in-address", ADDRESS_FAILURES, FAILURE_WINDOW_SECONDS),
         )
         state.web_sign_in_throttles = pair
     return pair
@@ -65,16 +67,23 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     # Reserve the attempt before checking the password, then give it back if it was
     # right: counting only after the (slow) check let a concurrent burst of wrong
     # passwords through before the first failure was counted.
-    wait = by_email.hit(email_key)
-    if wait is None:
-        wait = by_address.hit(address_key)
-        if wait is not None:
-            by_email.release(email_key)
-    if wait is not None:
-        return _throttled(request, wait, email_key, address_key)
     db = database(request)
+
+    def reserve_and_lookup() -> tuple[int | None, web_sessions.Candidate | None]:
+        with db.write() as conn:
+            wait = by_email.hit(conn, email_key)
+            if wait is None:
+                wait = by_address.hit(conn, address_key)
+                if wait is not None:
+                    by_email.release(conn, email_key)
+            if wait is not None:
+                return wait, None
+            return None, web_sessions.lookup(conn, email)
+
+    wait, candidate = await db.run(reserve_and_lookup)
+    if wait is not None or candidate is None:
+        return _throttled(request, wait or 1, email_key, address_key)
     try:
-        candidate = await db.run(lambda: _lookup(db, email))
         # argon2 takes tens of milliseconds on purpose: not on the DB thread.
         user_id, new_hash = await anyio.to_thread.run_sync(
             web_sessions.check_password, candidate, password
@@ -89,17 +98,13 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
             email=email,
             error=exc.message,
         )
-    except BaseException:
-        by_email.release(email_key)  # not a failed sign-in: the server failed
-        by_address.release(address_key)
-        raise
-    by_email.release(email_key)
-    by_address.release(address_key)
     hours = cookies.settings_of(request).web_session_hours
     lifetime = timedelta(hours=hours)
 
     def start() -> str:
         with db.write() as conn:
+            by_email.release(conn, email_key)  # a right password uses up nothing
+            by_address.release(conn, address_key)
             return web_sessions.start(conn, user_id, lifetime, new_hash)
 
     secret = await db.run(start)
@@ -116,11 +121,6 @@ def _throttled(
     response = error_page(request, 429, f"Too many failed sign-ins. Try again in {wait} seconds.")
     response.headers["Retry-After"] = str(wait)
     return response
-
-
-def _lookup(db: Any, email: str) -> web_sessions.Candidate:
-    with db.read() as conn:
-        return web_sessions.lookup(conn, email)
 
 
 @post("/logout", status_code=303)

@@ -1,10 +1,11 @@
-"""server keys
+"""server keys and shared throttle counters
 
 Revision ID: 0004
 Revises: 0002
 Create Date: 2026-12-04 17:00:00
 
-server_keys holds the CSRF HMAC key (one per database, shared by every worker); token
+server_keys holds the CSRF HMAC key (one per database, shared by every worker),
+throttle_counters the sign-in and API authentication failure counts; token
 secrets that Idempotency-Key stored before are withheld. Another branch adds 0003: the
 integrator re-chains this one after it.
 """
@@ -30,6 +31,17 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_server_keys")),
     )
+    op.create_table(
+        "throttle_counters",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("window_start", sa.DateTime(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_throttle_counters")),
+    )
+    with op.batch_alter_table("throttle_counters", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_throttle_counters_window_start"), ["window_start"], unique=False
+        )
     # Responses stored by Idempotency-Key before 0004 could hold an API token secret
     # (POST /api/v1/tokens): withhold their bodies, as the store now does.
     keys = sa.table(
@@ -42,4 +54,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("throttle_counters", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_throttle_counters_window_start"))
+    op.drop_table("throttle_counters")
     op.drop_table("server_keys")
