@@ -53,9 +53,11 @@ def prepare_web_demo(url: str, n_sessions: int = DEMO_SESSIONS) -> None:
 
 def csrf_of(client: TestClient[Any]) -> str:
     """The CSRF token a page would embed for this client's cookies."""
-    secret = client.cookies.get("charter_session") or client.cookies.get("charter_csrf")
+    session = client.cookies.get("charter_session")
+    secret = session or client.cookies.get("charter_csrf")
     assert secret, "no session or CSRF cookie yet: GET a page first"
-    return logins.csrf_token(secret)
+    key = client.app.state["csrf_key"]  # type: ignore[attr-defined]
+    return logins.csrf_token(key, secret, signed_in=bool(session))
 
 
 def sign_in_client(client: TestClient[Any], email: str, password: str = WEB_PASSWORD) -> None:

@@ -407,10 +407,14 @@ def test_deactivating_a_user_stops_all_their_tokens_at_once(api: Api) -> None:
         assert_error(call(api, "POST", "/api/v1/tokens", {"name": "x"}, token=secret), 401)
     # Other users are untouched.
     assert whoami(api, api.tokens[CAROL]).status_code == 200
-    # Reactivating restores the tokens that were not revoked.
+    # Deactivation revoked them: reactivating revives none (issue 15); new ones work.
     resp = call(api, "PATCH", f"/api/v1/users/{bob}", {"is_active": True})
     assert resp.status_code == 200 and resp.json()["result"]["is_active"] is True
-    assert whoami(api, second).status_code == 200
+    for secret in (api.tokens[BOB], second):
+        assert_error(whoami(api, secret), 401)
+    with api.db.write() as conn:
+        api.tokens[BOB] = auth.create_token(conn, BOB, "after reactivation")
+    assert whoami(api, api.tokens[BOB]).status_code == 200
 
 
 def test_update_user_if_match(api: Api) -> None:

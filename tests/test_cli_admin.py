@@ -100,7 +100,7 @@ def test_deactivate_and_activate(url: str) -> None:
     assert "already" in err
     _, err = run(url, "user", "activate", "--email", BOB)
     assert "active again" in err
-    assert works(url, secret)
+    assert not works(url, secret), "deactivation revoked the token for good (issue 15)"
     _, err = run(url, "user", "activate", "--email", BOB)
     assert "already" in err
 

@@ -148,7 +148,10 @@ def new_token(site: Site, email: str = ADMIN) -> tuple[int, str]:
 
 @contextlib.contextmanager
 def client_for(site: Site, **settings: Any) -> Iterator[TestClient[Any]]:
-    """The in-process app on the module's database with `settings`."""
+    """The in-process app on the module's database with `settings`, with no failed
+    authentication counted yet (the counts live in the database every app shares)."""
+    with site.db.write() as conn:
+        conn.execute(sa.delete(tables.throttle_counters))
     app = create_app(Settings(database_url=site.url, **settings))
     with TestClient(app) as client:
         yield client

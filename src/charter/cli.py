@@ -72,6 +72,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     import uvicorn
 
     from charter.db.migrate import upgrade
+    from charter.http.serve_protocol import IMPORT_PATH as HEADER_TIMEOUT_PROTOCOL
     from charter.logs import logging_config
 
     settings: Settings = Settings.from_env(
@@ -102,6 +103,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         log_level=settings.log_level,
         log_config=log_config,
         access_log=False,  # charter.access logs every request (api/request_id.py)
+        # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default (or $FORWARDED_ALLOW_IPS),
+        # which lets any local client pick its address past the throttles and the log:
+        # only the proxies the operator lists are trusted, none by default.
+        proxy_headers=bool(settings.forwarded_allow_ips.strip()),
+        # httptools plus a deadline for the request line and headers (slowloris).
+        http=HEADER_TIMEOUT_PROTOCOL,
+        forwarded_allow_ips=settings.forwarded_allow_ips.strip() or "",
     )
 
 
@@ -223,16 +231,21 @@ def _set_active(ctx: click.Context, email: str, active: bool) -> None:
     if not changed:
         click.echo(f"{email} is {state} already.", err=True)
     elif active:
-        click.echo(f"{email} is active again; their unrevoked API tokens work again.", err=True)
+        click.echo(
+            f"{email} is active again; they sign in again and create new API tokens.", err=True
+        )
     else:
-        click.echo(f"{email} is now inactive; their API tokens stop working.", err=True)
+        click.echo(
+            f"{email} is now inactive; their web sessions ended and their API tokens are revoked.",
+            err=True,
+        )
 
 
 @user.command("deactivate")
 @click.option("--email", required=True)
 @click.pass_context
 def user_deactivate(ctx: click.Context, email: str) -> None:
-    """Deactivate a user: all their API tokens fail at once."""
+    """Deactivate a user: their web sessions end and their API tokens are revoked."""
     _set_active(ctx, email, False)
 
 

@@ -3,11 +3,18 @@ plain text (for people). `charter serve` hands `logging_config()` to uvicorn, wh
 applies it in every worker process.
 
 Access lines (logger `charter.access`, written by `api/request_id.py`) carry their
-fields in `record.access`; the JSON formatter emits those fields as they are."""
+fields in `record.access`; the JSON formatter emits those fields as they are.
+
+Every field comes from outside at some point (a path, an email), so no line can be
+forged: the text format escapes control characters and Unicode line breaks (`\n`,
+`\x1b`, `\u2028`), the JSON format escapes them as JSON does, U+0085, U+2028 and
+U+2029 included (JSON allows them raw, but line-splitting tools break on them). Only a
+traceback, which the formatter itself appends, spans several lines."""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -16,6 +23,24 @@ import msgspec
 LOG_FORMATS = ("json", "text")
 
 _encode = msgspec.json.Encoder().encode
+
+
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_JSON_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character or line break written as an escape."""
+    if text.isprintable():  # the common case, without a regex
+        return text
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _json_line(text: str) -> str:
+    if text.isascii():
+        return text
+    return _JSON_BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 _second: list[Any] = [-1, ""]  # the last whole second formatted, and its text
@@ -50,14 +75,15 @@ class JsonFormatter(logging.Formatter):
                 out["request_id"] = request_id
         if record.exc_info:
             out["exception"] = self.formatException(record.exc_info)
-        return _encode(out).decode()
+        return _json_line(_encode(out).decode())
 
 
 class TextFormatter(logging.Formatter):
     """`time level logger message [request <id>]`, then any traceback."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = f"{_utc(record.created)} {record.levelname} {record.name} {record.getMessage()}"
+        message = escape_controls(record.getMessage())
+        line = f"{_utc(record.created)} {record.levelname} {record.name} {message}"
         access = getattr(record, "access", None)
         request_id = access["request_id"] if access else getattr(record, "request_id", None)
         if request_id is not None:

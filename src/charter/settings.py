@@ -34,6 +34,18 @@ class Settings:
     max_body_bytes: int = _setting(
         10_000_000, "Largest request body accepted, in bytes; larger ones get 413."
     )
+    max_form_bytes: int = _setting(
+        256 * 1024,
+        "Largest body accepted by a web UI route (forms), in bytes; larger ones get 413.",
+    )
+    header_timeout_seconds: int = _setting(
+        10,
+        "`charter serve` closes a connection whose request line and headers take longer "
+        "than this, in seconds (slow clients; 0 = no limit).",
+    )
+    body_timeout_seconds: int = _setting(
+        30, "A request body must arrive within this many seconds, else 408 (0 = no limit)."
+    )
     auth_fail_limit: int = _setting(
         20, "Failed API authentications allowed per client address per window (0 = off)."
     )
@@ -47,6 +59,12 @@ class Settings:
         False,
         "Mark the web UI's cookies Secure even when the request arrived over plain HTTP "
         "(set it behind a TLS-terminating proxy); HTTPS requests always get Secure.",
+    )
+    forwarded_allow_ips: str = _setting(
+        "",
+        "Comma-separated addresses (or CIDR networks) of reverse proxies whose "
+        "X-Forwarded-For / X-Forwarded-Proto headers are trusted; empty = trust none, the "
+        "client address is the TCP peer's. List only your own proxy.",
     )
     web_session_hours: int = _setting(
         12, "How long a web UI sign-in lasts, in hours, before signing in again."

@@ -4,6 +4,7 @@ follow: the cookie holds a random secret, the database only its sha256."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,6 +16,7 @@ from charter.auth import queries as auth_queries
 from charter.auth.service import User, user_of
 from charter.core.clock import utcnow
 from charter.core.errors import NotFound, Unauthenticated
+from charter.db import server_keys
 
 # One message for an unknown email, a wrong password, a user without a password and a
 # deactivated user: the answer must not tell which emails exist.
@@ -32,10 +34,22 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def csrf_token(secret: str) -> str:
-    """The CSRF token of a browser: derived from its (HttpOnly) cookie secret, which
-    another site can neither read nor guess, so the token needs no storage."""
-    return hashlib.sha256(b"charter-csrf:" + secret.encode("utf-8")).hexdigest()
+def csrf_token(key: bytes, secret: str, signed_in: bool) -> str:
+    """The CSRF token of a browser: an HMAC, keyed by the server's CSRF key (which no
+    client ever sees), of the sha256 of its HttpOnly cookie secret: the sign-in
+    session's id hash when `signed_in`, else the signed-out browser's CSRF cookie.
+    Another site can neither read the cookie nor compute the token, and knowing or
+    planting a cookie (cookie tossing) is not enough to compute it either."""
+    purpose = b"session:" if signed_in else b"browser:"
+    message = purpose + hash_secret(secret).encode("ascii")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def csrf_key(conn: Connection) -> bytes:
+    """The server's CSRF key: made once per database (db/tables.server_keys), so every
+    worker process computes the same tokens."""
+    value = server_keys.get_or_create(conn, "csrf", secrets.token_hex(32), utcnow())
+    return bytes.fromhex(value)
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,16 @@ def token_by_id(conn: Connection, token_id: int) -> RowMapping | None:
     return conn.execute(stmt).mappings().first()
 
 
+def revoke_tokens_of_user(conn: Connection, user_id: int, when: datetime) -> int:
+    """Revoke every unrevoked token of the user; the number revoked."""
+    stmt = (
+        sa.update(api_tokens)
+        .where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=when)
+    )
+    return conn.execute(stmt).rowcount
+
+
 _MEMBER_ROLE = (
     sa.select(roles.c.system_name)
     .join(project_members, project_members.c.role_id == roles.c.id)

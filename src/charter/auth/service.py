@@ -7,7 +7,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection, RowMapping
 
@@ -128,6 +128,14 @@ def create_token_for_user(conn: Connection, user_id: int, name: object) -> tuple
 def revoke_token(conn: Connection, token_id: int) -> None:
     if not auth_queries.revoke_token(conn, token_id, utcnow()):
         raise NotFound(f"No active token {token_id}.")
+
+
+def end_all_access(conn: Connection, user_id: int, when: datetime) -> None:
+    """End every browser sign-in session of the user (deleted) and revoke every API
+    token they hold: what deactivating a user does, for good (reactivating revives
+    neither)."""
+    auth_queries.delete_of_user(conn, user_id)
+    auth_queries.revoke_tokens_of_user(conn, user_id, when)
 
 
 def revoke_own_token(conn: Connection, user_id: int, token_id: int) -> None:

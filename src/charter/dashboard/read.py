@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from charter.auth.permissions import require_project
 from charter.auth.service import User
 from charter.catalog import read as catalog_read
+from charter.core import inputs
 from charter.core.clock import utcnow
 from charter.core.errors import Invalid
 from charter.dashboard import queries as dashboard_queries
@@ -112,9 +113,14 @@ def parse_until(raw: str | None) -> date | None:
         # Exactly YYYY-MM-DD: fromisoformat alone also takes week dates and 20260101.
         if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
             raise ValueError(raw)
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
+        if not inputs.day_in_range(day):  # a window around 9999-12-31 would overflow
+            raise ValueError(raw)
+        return day
     except ValueError:
-        raise Invalid.field("until", "Must be a date, YYYY-MM-DD.") from None
+        raise Invalid.field(
+            "until", f"Must be a date, YYYY-MM-DD, from {inputs.MIN_DAY} to {inputs.MAX_DAY}."
+        ) from None
 
 
 def window_for(days: int, until: date | None, latest: datetime | None, today: date) -> Window:

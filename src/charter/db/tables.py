@@ -449,3 +449,26 @@ web_sessions = sa.Table(
     sa.Index(None, "user_id"),
     sa.Index(None, "expires_at"),
 )
+
+# Server-side secrets, created once per database and shared by every worker: `csrf`
+# keys the HMAC that binds a web form's CSRF token to the browser's session.
+server_keys = sa.Table(
+    "server_keys",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(128), nullable=False),
+    _ts("created_at", nullable=False),
+)
+
+# Fixed-window throttle counters shared by every worker process (failed sign-ins per
+# email and per address, failed API authentications per address): one upsert a hit.
+# `key` is the sha256 of the throttle's name and the key (an email, an address), so
+# no email or address is stored; rows are purged once their window is long over.
+throttle_counters = sa.Table(
+    "throttle_counters",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    _ts("window_start", nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Index(None, "window_start"),
+)

@@ -25,7 +25,7 @@ from litestar.openapi.spec import (
 )
 
 from charter.core.errors import Invalid
-from charter.core.inputs import MAX_ID, reject_nul
+from charter.core.inputs import MAX_ID, day_in_range, parse_id, reject_nul
 from charter.core.listing import ListQuery, Page
 from charter.db.listing import Filter
 
@@ -93,9 +93,10 @@ def parse_ids(name: str, raw: str) -> list[int]:
         raise Invalid.field(name, f"At most {MAX_LIST_ITEMS} ids.")
     ids = []
     for part in parts:
-        if not part.isascii() or not part.isdigit() or len(part) > 10 or int(part) > MAX_ID:
+        value = 0 if part == "0" else parse_id(part)  # 0 names nothing, as always
+        if value is None:
             raise Invalid.field(name, f"Must be a comma-separated list of integer ids ({part!r}).")
-        ids.append(int(part))
+        ids.append(value)
     if not ids:
         raise Invalid.field(name, "Must be a comma-separated list of integer ids.")
     return ids
@@ -117,12 +118,16 @@ def parse_datetime(name: str, raw: str) -> datetime:
     try:
         if len(text) == 10:
             d = date.fromisoformat(text)
+            if not day_in_range(d):
+                raise ValueError(text)
             return datetime(d.year, d.month, d.day)
         if "T" not in text and " " not in text:
             raise ValueError(text)
         value = datetime.fromisoformat(text)
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
+        if not day_in_range(value.date()):
+            raise ValueError(text)
         return value
     except (ValueError, OverflowError):
         raise Invalid.field(

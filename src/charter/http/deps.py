@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from charter.auth import service as auth
 from charter.auth.service import User
 from charter.core.errors import NotFound, Unauthenticated
-from charter.core.inputs import is_id
+from charter.core.inputs import parse_id
 from charter.db.engine import Database
 from charter.http.conventions import Params
 from charter.http.throttle import client_address, limits_of
@@ -31,9 +31,10 @@ def query_params(request: Request[Any, Any, Any]) -> Params:
 
 def path_id(raw: str, what: str) -> int:
     """Path ids that are not positive integers name no object: 404."""
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or not is_id(int(raw)):
+    value = parse_id(raw)
+    if value is None:
         raise NotFound(f"{what} {raw!r} not found.")
-    return int(raw)
+    return value
 
 
 async def read_as_user(request: Request[Any, Any, Any], work: Callable[[Connection, User], T]) -> T:
@@ -58,5 +59,5 @@ async def read_as_user(request: Request[Any, Any, Any], work: Callable[[Connecti
     try:
         return await db.run(job)
     except Unauthenticated:
-        limits.failed(address)
+        await limits.failed(db, address)
         raise

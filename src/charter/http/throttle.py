@@ -10,27 +10,41 @@ One small interface for any key (a client address, a token id, an email):
     rate = Throttle(limit=600, window_seconds=60)
     wait = rate.hit(key)            # count this request; None, or seconds to wait if over
 
-The API uses two (`Limits`): failed authentications per client address, checked before
-the database is touched, and an optional request rate per token. State lives in memory
-in each worker process, so with N workers a client may get up to N x the limit; that is
-enough for a self-hosted server. Memory stays bounded: at most `max_keys` keys are kept,
-and the oldest windows are dropped first. Each call is O(1) amortised.
+    wait = fails.hit(key)           # reserve an attempt BEFORE the costly check, so that
+    ...                             # a concurrent burst gets at most `limit` checks;
+    fails.release(key)              # give it back if the attempt succeeded
+
+`SharedThrottle` has the same rules with its counts in the database
+(db/tables.throttle_counters), so every worker process shares them: failed API
+authentications per client address (`Limits.auth_failures`) and failed sign-ins per
+email and per address (signin/pages.py). A hit is one upsert; what it learns about a key
+over its limit is remembered in the worker's memory until the window ends, so refusals
+(`retry_after`) cost no database work. The optional per-token request rate stays
+in memory (`Throttle`): counting every request in the database would turn every read
+into a write; with N workers a token may get up to N x its rate. Memory stays bounded:
+at most `max_keys` keys are kept, and the oldest windows are dropped first.
 
 The client address is the ASGI client host: behind a reverse proxy every client shares
-the proxy's address (X-Forwarded-For is not trusted).
+the proxy's address unless the proxy is listed in CHARTER_FORWARDED_ALLOW_IPS (then
+uvicorn takes it from X-Forwarded-For).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from litestar import Request
+from sqlalchemy.engine import Connection
 
+from charter.db import throttles as q
+from charter.db.engine import Database
 from charter.http.errors import TooManyRequests
 from charter.settings import Settings
 
@@ -86,6 +100,14 @@ class Throttle:
                 entry[1] += 1
             return wait
 
+    def release(self, key: Hashable) -> None:
+        """Give back one event counted by `hit` (an attempt reserved before checking it,
+        which turned out fine): reserve-then-verify lets no burst past the limit."""
+        with self._lock:
+            entry = self._windows.get(key)
+            if entry is not None and entry[1] > 0:
+                entry[1] -= 1
+
     def __len__(self) -> int:
         return len(self._windows)
 
@@ -105,6 +127,74 @@ class Throttle:
             del windows[oldest]
 
 
+class SharedThrottle:
+    """At most `limit` events per key in a fixed window, counted in the database (shared
+    by every worker); refusals remembered in memory. Thread-safe.
+
+        wait = throttle.retry_after(key)     # memory only: refuse before any work
+        wait = throttle.hit(conn, key)       # count (one upsert); seconds to wait if
+                                             # this event is over the limit, else None
+        throttle.release(conn, key)          # give back an event that turned out fine
+    """
+
+    PURGE_EVERY = 1000  # hits between purges of long-expired rows (per process)
+
+    def __init__(
+        self,
+        name: str,
+        limit: int,
+        window_seconds: float,
+        *,
+        max_keys: int = MAX_KEYS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """`clock`: wall-clock seconds (UTC epoch), since windows are stored and shared."""
+        if limit < 1 or window_seconds <= 0 or max_keys < 1:
+            raise ValueError("a throttle needs limit >= 1, window_seconds > 0, max_keys >= 1")
+        self.name = name
+        self.limit = limit
+        self.window = float(window_seconds)
+        self.max_keys = max_keys
+        self.clock = clock
+        self._blocked: dict[Hashable, float] = {}  # key -> monotonic time it is free again
+        self._lock = threading.Lock()
+        self._hits = 0
+
+    def _db_key(self, key: Hashable) -> str:
+        return hashlib.sha256(f"{self.name}\x00{key}".encode("utf-8", "replace")).hexdigest()
+
+    def retry_after(self, key: Hashable) -> int | None:
+        until = self._blocked.get(key)
+        if until is None:  # the hot path: no lock, no database
+            return None
+        now = self.clock()
+        if now >= until:
+            with self._lock:
+                self._blocked.pop(key, None)
+            return None
+        return max(1, math.ceil(until - now))
+
+    def hit(self, conn: Connection, key: Hashable) -> int | None:
+        now = datetime.fromtimestamp(self.clock(), UTC).replace(tzinfo=None)
+        window = timedelta(seconds=self.window)
+        start, count = q.hit(conn, self._db_key(key), now, now - window)
+        left = max((start + window - now).total_seconds(), 0.001)
+        if count >= self.limit:  # nothing more allowed in this window
+            with self._lock:
+                if len(self._blocked) >= self.max_keys:
+                    self._blocked.pop(next(iter(self._blocked)))
+                self._blocked[key] = self.clock() + left
+        self._hits += 1
+        if self._hits % self.PURGE_EVERY == 0:
+            q.purge_older_than(conn, now - max(window, timedelta(hours=1)))
+        return max(1, math.ceil(left)) if count > self.limit else None
+
+    def release(self, conn: Connection, key: Hashable) -> None:
+        q.release(conn, self._db_key(key))
+        with self._lock:
+            self._blocked.pop(key, None)
+
+
 def client_address(request: Request[Any, Any, Any]) -> str:
     """The key failed authentications are counted under: the ASGI client host ("" when
     the server has none, e.g. on a Unix socket, where every client shares it)."""
@@ -116,7 +206,7 @@ def client_address(request: Request[Any, Any, Any]) -> str:
 class Limits:
     """The API's throttles, one set per application instance (per worker process)."""
 
-    auth_failures: Throttle | None  # key: client address
+    auth_failures: SharedThrottle | None  # key: client address
     token_rate: Throttle | None  # key: token id
 
     @classmethod
@@ -128,7 +218,9 @@ class Limits:
                 )
         fails = None
         if settings.auth_fail_limit > 0:
-            fails = Throttle(settings.auth_fail_limit, settings.auth_fail_window_seconds)
+            fails = SharedThrottle(
+                "api-auth-failures", settings.auth_fail_limit, settings.auth_fail_window_seconds
+            )
         rate = None
         if settings.token_rate_limit > 0:
             rate = Throttle(settings.token_rate_limit, 60)
@@ -143,10 +235,17 @@ class Limits:
                     wait, "Too many failed authentications from this address; try again later."
                 )
 
-    def failed(self, address: str) -> None:
-        """Count a failed authentication (missing, malformed, unknown or revoked token)."""
-        if self.auth_failures is not None:
-            self.auth_failures.hit(address)
+    async def failed(self, db: Database, address: str) -> None:
+        """Count a failed authentication (missing, malformed, unknown or revoked token),
+        in the database every worker shares (one upsert on the DB thread pool)."""
+        fails = self.auth_failures
+        if fails is not None:
+
+            def count() -> None:
+                with db.write() as conn:
+                    fails.hit(conn, address)
+
+            await db.run(count)
 
     def check_token(self, token_id: int) -> None:
         """Count one request of the token; 429 when it is over its rate."""

@@ -28,6 +28,11 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 
 
 MAX_IDEMPOTENCY_KEY = 255
+WITHHELD_REPLAY = (
+    "This Idempotency-Key was used already, and its response held a secret that is shown "
+    "only once, so it is not stored: list your API tokens (GET /api/v1/tokens) to find "
+    "the one it made, or revoke it and create another with a new key."
+)
 
 
 # What a write's work returns: (status code, JSON body or None for 204).
@@ -38,8 +43,9 @@ Work = Callable[[Any, User], Outcome]
 
 
 def parse_json(request: Request[Any, Any, Any], raw: bytes, required: bool = True) -> Any:
-    """The decoded JSON body; 400 for a wrong content type or malformed JSON, 422
-    naming the field for text holding NUL (every write body passes here).
+    """The decoded JSON body; 400 for a wrong content type, malformed JSON or one nested
+    deeper than inputs.MAX_JSON_DEPTH, 422 naming the field for text holding NUL (every
+    write body passes here).
     Call it after authentication, so a bad token is 401 whatever the body."""
     if not raw.strip():
         if required:
@@ -50,9 +56,16 @@ def parse_json(request: Request[Any, Any, Any], raw: bytes, required: bool = Tru
         raise RequestError(400, "Send the body as JSON with 'Content-Type: application/json'.")
     try:
         body = msgspec.json.decode(raw)
+        too_deep = inputs.json_depth_exceeds(body)
     except msgspec.DecodeError as exc:
         raise RequestError(400, f"Malformed JSON body: {exc}.") from None
-    inputs.reject_nul(body)
+    except RecursionError:  # nested deeper than the decoder goes
+        too_deep = True
+    if too_deep:
+        raise RequestError(
+            400, f"The JSON body is nested too deeply (at most {inputs.MAX_JSON_DEPTH} levels)."
+        )
+    inputs.reject_nul(body, raw=raw)
     return body
 
 
@@ -92,7 +105,9 @@ async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response
     """Authenticate, then run `work` in ONE write transaction (all or nothing).
 
     A POST with an Idempotency-Key stores its response in the same transaction, and a
-    retry with the same key and request returns that response without writing again.
+    retry with the same key and request (within IDEMPOTENCY_TTL) returns that response
+    without writing again; a response holding a token secret is never stored, and its
+    retry gets 409 (db/idempotency.py).
     An address that failed to authenticate too often gets 429 before any DB work.
     """
     limits, address = limits_of(request), client_address(request)
@@ -112,12 +127,14 @@ async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response
             user, token_id, touch_due = auth.authenticate(conn, secret)
             limits.check_token(token_id)
             if key:
-                stored = idempotency.find(conn, user.id, key)
+                stored = idempotency.find(conn, user.id, key, utcnow() - IDEMPOTENCY_TTL)
                 if stored is not None:
                     if stored[0] != request_hash:
                         raise Invalid.field(
                             "Idempotency-Key", "This key was used for a different request."
                         )
+                    if stored[1] != 204 and stored[2] == idempotency.WITHHELD:
+                        raise RequestError(409, WITHHELD_REPLAY)
                     return stored[1], stored[2], token_id, touch_due
             status, body = work(conn, user)
             encoded = None if body is None else encode(body)
@@ -143,7 +160,7 @@ async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response
     try:
         status, encoded = await db.run(job)
     except Unauthenticated:
-        limits.failed(address)
+        await limits.failed(db, address)
         raise
     if encoded is None or status == 204:
         return Response(content=None, status_code=204)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from charter.auth.permissions import require_access, require_project
 from charter.auth.service import User
 from charter.core.errors import Conflict, Forbidden, Invalid, NotFound
+from charter.core.inputs import parse_id
 from charter.core.listing import ListQuery
 from charter.db.tables import ROLE_NAMES
 from charter.http.deps import path_id
@@ -88,11 +89,11 @@ async def add_member(request: Request[Any, Any, Any], project_id: FromPath[str])
     form = await form_of(request)
 
     def change(conn: Connection, pid: int) -> None:
-        raw = form.get("user_id", "")
-        if not raw.isdigit():
+        user_id = parse_id(form.get("user_id", ""))
+        if user_id is None:
             raise Invalid.field("user_id", "Choose a user.")
         try:
-            project_service.set_member_role(conn, pid, int(raw), {"role": form.get("role")})
+            project_service.set_member_role(conn, pid, user_id, {"role": form.get("role")})
         except NotFound:
             raise Invalid.field("user_id", "No such user.") from None
 

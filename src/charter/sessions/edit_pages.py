@@ -9,6 +9,7 @@ is rendered from the posted values in a second, read-only hop.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,7 +22,7 @@ from charter.auth.permissions import require_project
 from charter.auth.service import User
 from charter.catalog import custom_fields
 from charter.core.errors import Invalid
-from charter.core.inputs import NUL_PROBLEM, is_id
+from charter.core.inputs import NUL_PROBLEM, parse_id
 from charter.http.deps import path_id
 from charter.sessions import forms as session_forms
 from charter.sessions import read as session_read
@@ -105,10 +106,10 @@ def _id(name: str, raw: str, errors: Errors) -> int | None:
     text = raw.strip()
     if not text:
         return None
-    if not text.isascii() or not text.isdigit() or len(text) > 12 or not is_id(int(text)):
+    value = parse_id(text)
+    if value is None:
         errors[name] = ["Choose one of the options."]
-        return None
-    return int(text)
+    return value
 
 
 def _custom_value(f: Mapping[str, Any], form: FormMultiDict, errors: Errors) -> tuple[Any, Any]:
@@ -129,7 +130,7 @@ def _custom_value(f: Mapping[str, Any], form: FormMultiDict, errors: Errors) -> 
     if not text:
         return None, raw
     if kind == "integer":
-        if not text.lstrip("-").isdigit() or len(text) > 17:
+        if not re.fullmatch(r"-?[0-9]{1,16}", text):  # ASCII digits: int() takes "²" too
             errors[key] = ["Must be a whole number."]
             return None, raw
         return int(text), raw
@@ -194,7 +195,7 @@ def prepared_fields(template: Mapping[str, Any] | None) -> list[dict[str, Any]]:
 
 def _selected_template(choices: session_forms.Choices, values: Values) -> dict[str, Any] | None:
     raw = values.get("template_id", "")
-    template_id = int(raw) if isinstance(raw, str) and raw.isdigit() else None
+    template_id = parse_id(raw) if isinstance(raw, str) else None
     return choices.template(template_id) if template_id is not None else choices.template(None)
 
 
@@ -389,8 +390,8 @@ async def fields_fragment(
 
     choices = await web_read(request, work)
     template_id = request.query_params.get("template_id")
-    chosen = int(template_id) if template_id and template_id.isdigit() else None
-    template = choices.template(chosen) if chosen is not None and chosen < 2**31 else None
+    chosen = parse_id(template_id) if template_id else None
+    template = choices.template(chosen) if chosen is not None else None
     return render(
         request, "sessions/_fields.html", fields=prepared_fields(template), values={}, errors={}
     )

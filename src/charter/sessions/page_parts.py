@@ -3,10 +3,14 @@ charter's markdown, and reading posted forms."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import anyio.to_thread
 from litestar import Request
 from litestar.datastructures import FormMultiDict
 from markdown_it import MarkdownIt
@@ -33,9 +37,47 @@ MAX_POSTED = 200_000
 _markdown = MarkdownIt("commonmark", {"html": False}).disable("image")
 
 
+# Rendered charters by the sha256 of their text: a 100,000-character charter takes
+# about a second to render, and every view of its page would pay it again. Bounded
+# (least recently used dropped first): at most MARKDOWN_CACHE_SIZE renderings.
+MARKDOWN_CACHE_SIZE = 256
+_rendered: OrderedDict[bytes, str] = OrderedDict()
+_rendered_lock = threading.Lock()
+
+
+def _cache_key(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
+def _cached(key: bytes) -> str | None:
+    with _rendered_lock:
+        html = _rendered.get(key)
+        if html is not None:
+            _rendered.move_to_end(key)
+        return html
+
+
 def markdown(text: str | None) -> Markup:
-    """The charter as HTML: markdown-it escapes every text it outputs."""
-    return Markup(_markdown.render(text)) if text else Markup("")
+    """The charter as HTML: markdown-it escapes every text it outputs. Cached by
+    content (`MARKDOWN_CACHE_SIZE` renderings, least recently used dropped)."""
+    if not text:
+        return Markup("")
+    key = _cache_key(text)
+    html = _cached(key)
+    if html is None:
+        html = _markdown.render(text)
+        with _rendered_lock:
+            _rendered[key] = html
+            while len(_rendered) > MARKDOWN_CACHE_SIZE:
+                _rendered.popitem(last=False)
+    return Markup(html)
+
+
+async def warm_markdown(text: str | None) -> None:
+    """Render `text` into the cache on a worker thread, so that a long charter's first
+    rendering does not stall the event loop (every other request) for its duration."""
+    if text and _cached(_cache_key(text)) is None:
+        await anyio.to_thread.run_sync(markdown, text)
 
 
 def duration(us: int | None) -> str:

@@ -21,7 +21,7 @@ from charter.auth.permissions import require_project
 from charter.auth.service import User
 from charter.catalog.custom_fields import key_of
 from charter.core.errors import Invalid
-from charter.core.inputs import NUL_PROBLEM, is_id
+from charter.core.inputs import NUL_PROBLEM, parse_id
 from charter.core.listing import ListQuery
 from charter.http.deps import path_id
 from charter.results import read as result_read
@@ -41,6 +41,7 @@ from charter.sessions.page_parts import (
     swatch,
     text_of,
     texts_of,
+    warm_markdown,
 )
 from charter.web.guard import web_read, web_write
 from charter.web.render import redirect, render
@@ -215,6 +216,7 @@ def _page_context(data: dict[str, Any]) -> dict[str, Any]:
 async def session_page(request: Request[Any, Any, Any], session_id: FromPath[str]) -> Response[str]:
     sid = path_id(session_id, "Session")
     data = await web_read(request, lambda conn, user: _session_data(conn, user, sid))
+    await warm_markdown(data["extras"].charter)  # off the event loop; then cached
     context = _page_context(data)
     return render(request, "sessions/run.html", title=context["session"]["name"], **context)
 
@@ -267,19 +269,19 @@ def _note_item(form: FormMultiDict) -> dict[str, Any]:
     raw_status = text_of(form, "status_id").strip()
     status_id: int | None = None
     if raw_status:
-        if not raw_status.isdigit() or len(raw_status) > 3:
+        status_id = parse_id(raw_status)
+        if status_id is None:
             errors["status_id"] = ["Choose one of the statuses."]
-        else:
-            status_id = int(raw_status)
     note = text_of(form, "note")
     if "\x00" in note:
         errors["note"] = [NUL_PROBLEM]
     issue_ids = []
     for raw in texts_of(form, "issues"):
-        if not raw.isdigit() or len(raw) > 12 or not is_id(int(raw)):
+        issue_id = parse_id(raw)
+        if issue_id is None:
             errors["issues"] = ["Choose issues from the list."]
         else:
-            issue_ids.append(int(raw))
+            issue_ids.append(issue_id)
     if status_id is None and not note.strip() and not errors:
         errors["note"] = ["Type a note or choose a status."]
     raise_if(errors)

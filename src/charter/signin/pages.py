@@ -13,7 +13,7 @@ from litestar.params import FromQuery
 from charter.auth import logins
 from charter.core.errors import Unauthenticated
 from charter.http.deps import database
-from charter.http.throttle import Throttle, client_address
+from charter.http.throttle import SharedThrottle, client_address
 from charter.web import cookies
 from charter.web.errors import error_page
 from charter.web.forms import form_of
@@ -33,14 +33,16 @@ ADDRESS_FAILURES = 30
 FAILURE_WINDOW_SECONDS = 300
 
 
-def _throttles(request: Request[Any, Any, Any]) -> tuple[Throttle, Throttle]:
-    """(per email, per address), one pair per application (per worker process)."""
+def _throttles(request: Request[Any, Any, Any]) -> tuple[SharedThrottle, SharedThrottle]:
+    """(per email, per address): counts in the database, shared by every worker."""
     state = request.app.state
-    pair: tuple[Throttle, Throttle] | None = getattr(state, "web_sign_in_throttles", None)
+    pair: tuple[SharedThrottle, SharedThrottle] | None = getattr(
+        state, "web_sign_in_throttles", None
+    )
     if pair is None:
         pair = (
-            Throttle(EMAIL_FAILURES, FAILURE_WINDOW_SECONDS),
-            Throttle(ADDRESS_FAILURES, FAILURE_WINDOW_SECONDS),
+            SharedThrottle("sign-in-email", EMAIL_FAILURES, FAILURE_WINDOW_SECONDS),
+            SharedThrottle("sign-in-address", ADDRESS_FAILURES, FAILURE_WINDOW_SECONDS),
         )
         state.web_sign_in_throttles = pair
     return pair
@@ -66,22 +68,32 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     email_key, address_key = email.lower(), client_address(request)
     wait = by_email.retry_after(email_key) or by_address.retry_after(address_key)
     if wait is not None:
-        log.warning("sign-in throttled for %s from %s", email_key[:320], address_key)
-        response = error_page(
-            request, 429, f"Too many failed sign-ins. Try again in {wait} seconds."
-        )
-        response.headers["Retry-After"] = str(wait)
-        return response
+        return _throttled(request, wait, email_key, address_key)
+    # Reserve the attempt before checking the password, then give it back if it was
+    # right: counting only after the (slow) check let a concurrent burst of wrong
+    # passwords through before the first failure was counted.
     db = database(request)
-    candidate = await db.run(lambda: _lookup(db, email))
+
+    def reserve_and_lookup() -> tuple[int | None, logins.Candidate | None]:
+        with db.write() as conn:
+            wait = by_email.hit(conn, email_key)
+            if wait is None:
+                wait = by_address.hit(conn, address_key)
+                if wait is not None:
+                    by_email.release(conn, email_key)
+            if wait is not None:
+                return wait, None
+            return None, logins.lookup(conn, email)
+
+    wait, candidate = await db.run(reserve_and_lookup)
+    if wait is not None or candidate is None:
+        return _throttled(request, wait or 1, email_key, address_key)
     try:
         # argon2 takes tens of milliseconds on purpose: not on the DB thread.
         user_id, new_hash = await anyio.to_thread.run_sync(
             logins.check_password, candidate, password
         )
     except Unauthenticated as exc:
-        by_email.hit(email_key)
-        by_address.hit(address_key)
         return render(
             request,
             "login.html",
@@ -96,6 +108,8 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
 
     def start() -> str:
         with db.write() as conn:
+            by_email.release(conn, email_key)  # a right password uses up nothing
+            by_address.release(conn, address_key)
             return logins.start(conn, user_id, lifetime, new_hash)
 
     secret = await db.run(start)
@@ -105,9 +119,13 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     return response
 
 
-def _lookup(db: Any, email: str) -> logins.Candidate:
-    with db.read() as conn:
-        return logins.lookup(conn, email)
+def _throttled(
+    request: Request[Any, Any, Any], wait: int, email_key: str, address_key: str
+) -> Response[Any]:
+    log.warning("sign-in throttled for %s from %s", email_key[:320], address_key)
+    response = error_page(request, 429, f"Too many failed sign-ins. Try again in {wait} seconds.")
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 @post("/logout", status_code=303)

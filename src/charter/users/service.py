@@ -97,10 +97,20 @@ def create_user(conn: Connection, actor: User, values: dict[str, Any]) -> int:
     return user_id
 
 
+def _set_active(conn: Connection, user_id: int, active: bool, **changes: Any) -> None:
+    """THE way a user's is_active changes. Deactivation is final for what the user held
+    then: every browser session ends (deleted) and every API token is revoked, in the
+    same transaction, so reactivating the user revives neither; they sign in again and
+    make new tokens."""
+    user_queries.update_user(conn, user_id, is_active=active, **changes)
+    if not active:
+        auth.end_all_access(conn, user_id, changes.get("updated_at") or utcnow())
+
+
 def update_user(conn: Connection, actor: User, user_id: int, values: dict[str, Any]) -> None:
-    """Change any of USER_UPDATE_FIELDS. Deactivating a user stops all their tokens at
-    once (authentication requires an active user). Admins cannot deactivate or demote
-    themselves, so there is always an active admin left."""
+    """Change any of USER_UPDATE_FIELDS. Deactivating a user ends their web sessions and
+    revokes their API tokens for good (`_set_active`). Admins cannot deactivate or
+    demote themselves, so there is always an active admin left."""
     require_admin(actor)
     if auth.user_by_id(conn, user_id) is None:
         raise NotFound(f"User {user_id} not found.")
@@ -123,7 +133,10 @@ def update_user(conn: Connection, actor: User, user_id: int, values: dict[str, A
         )
     if "email" in changes:
         _email_free(conn, changes["email"], user_id)
-    if changes:
+    if "is_active" in changes:
+        active = changes.pop("is_active")
+        _set_active(conn, user_id, active, **changes, updated_at=utcnow(), updated_by=actor.id)
+    elif changes:
         user_queries.update_user(conn, user_id, **changes, updated_at=utcnow(), updated_by=actor.id)
 
 
@@ -139,7 +152,7 @@ def set_active(conn: Connection, email: str, active: bool) -> bool:
         raise NotFound(f"No user with email {email!r}.")
     if bool(row["is_active"]) == active:
         return False
-    user_queries.update_user(conn, row["id"], is_active=active, updated_at=utcnow())
+    _set_active(conn, row["id"], active, updated_at=utcnow())
     return True
 
 

@@ -74,7 +74,7 @@ def read_flashes(request: Request[Any, Any, Any]) -> list[tuple[str, str]]:
             for level, text in decoded[:MAX_FLASHES]
             if level in ("success", "info", "error")
         ]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # a forged cookie nesting deeply
         return []
 
 

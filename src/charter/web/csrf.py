@@ -1,8 +1,10 @@
 """CSRF protection for every unsafe request to a web route.
 
-The token is derived from the browser's HttpOnly cookie secret (the sign-in session,
-or before sign-in a `charter_csrf` cookie): another site can make the browser send the
-cookie but can neither read it nor compute the token. Forms send the token in the
+The token is an HMAC, keyed by a server secret, of the browser's HttpOnly cookie
+secret's hash (the sign-in session, or before sign-in a `charter_csrf` cookie;
+`logins.csrf_token`): another site can make the browser send the cookie but can
+neither read it nor compute the token, even after planting a cookie of its own. Forms
+send the token in the
 hidden field `csrf_token` (`{{ csrf_field() }}`), htmx in the `X-CSRF-Token` header
 (static/app.js copies it from `<meta name="csrf-token">`).
 """
@@ -15,7 +17,7 @@ from typing import Any
 
 from litestar import Request
 
-from charter.auth.logins import csrf_token
+from charter.auth import logins
 from charter.web import cookies
 
 FIELD = "csrf_token"
@@ -28,28 +30,48 @@ class CsrfFailed(Exception):
     """An unsafe request without the right CSRF token (a 403 page)."""
 
 
-def _cookie_secret(request: Request[Any, Any, Any]) -> str | None:
-    return request.cookies.get(cookies.SESSION) or request.cookies.get(cookies.CSRF)
+def _cookie_secret(request: Request[Any, Any, Any]) -> tuple[str, bool] | None:
+    """(the cookie secret the token derives from, whether it is a sign-in session)."""
+    session = request.cookies.get(cookies.SESSION)
+    if session:
+        return session, True
+    browser = request.cookies.get(cookies.CSRF)
+    return (browser, False) if browser else None
+
+
+def csrf_token(request: Request[Any, Any, Any], secret: str, signed_in: bool) -> str:
+    key: bytes | None = getattr(request.app.state, "csrf_key", None)
+    if key is None:  # an app without create_app's startup (error pages in tests)
+        key = request.app.state.csrf_key = secrets.token_bytes(32)
+    return logins.csrf_token(key, secret, signed_in)
 
 
 def token_for(request: Request[Any, Any, Any]) -> str:
     """The token pages embed. A browser with neither cookie gets a fresh CSRF secret,
     which `render` sets as a cookie (request.state.new_csrf_secret)."""
-    secret = _cookie_secret(request) or getattr(request.state, "new_csrf_secret", None)
+    found = _cookie_secret(request)
+    if found is not None:
+        return csrf_token(request, *found)
+    secret = getattr(request.state, "new_csrf_secret", None)
     if secret is None:
         secret = secrets.token_urlsafe(32)
         request.state.new_csrf_secret = secret
-    return csrf_token(secret)
+    return csrf_token(request, secret, False)
 
 
 async def check_csrf(request: Request[Any, Any, Any]) -> None:
-    """before_request hook of the web router: refuse an unsafe method without the token."""
+    """before_request hook of the web router: refuse an unsafe method without the token.
+    A request without a session or CSRF cookie cannot pass, so it is refused before its
+    body is read or parsed (an unauthenticated client must not make the server work);
+    other bodies are bounded by CHARTER_MAX_FORM_BYTES (413) before they are parsed."""
     if request.method in SAFE_METHODS:
         return
-    secret = _cookie_secret(request)
+    found = _cookie_secret(request)
+    if found is None:
+        raise CsrfFailed()
     sent = request.headers.get(HEADER)
     if sent is None and request.content_type[0] in _FORM_TYPES:
         value = (await request.form()).get(FIELD)
         sent = value if isinstance(value, str) else None
-    if not secret or not sent or not hmac.compare_digest(sent, csrf_token(secret)):
+    if not sent or not hmac.compare_digest(sent, csrf_token(request, *found)):
         raise CsrfFailed()

@@ -3,9 +3,10 @@ what every page needs: the signed-in user, the CSRF token and the flash messages
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
@@ -68,7 +69,9 @@ def redirect(
     request: Request[Any, Any, Any], to: str, message: str | None = None, level: str = "success"
 ) -> Response[Any]:
     """After a form POST: 303 to `to` (an htmx request gets HX-Redirect instead, so the
-    whole page changes), with an optional flash message for the next page."""
+    whole page changes), with an optional flash message for the next page. `to` always
+    passes `local_path`: no redirect of the web UI can leave the site."""
+    to = local_path(to)
     if request.headers.get("hx-request") == "true":
         response: Response[Any] = Response(content=b"", status_code=204)
         response.headers["HX-Redirect"] = to
@@ -79,11 +82,36 @@ def redirect(
     return response
 
 
+# Refused outright in a redirect target: controls (browsers drop tabs and newlines, so
+# "/\t/evil.example" becomes "//evil.example") and backslashes (read as slashes).
+_REFUSED = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
+def _encoded(text: str, safe: str) -> str:
+    """`text` percent-encoded, existing %XX escapes kept (a lone % is encoded)."""
+    return quote(_LONE_PERCENT.sub("%25", text), safe=safe)
+
+
 def local_path(target: str | None, default: str = "/") -> str:
-    """`target` when it is a path on this site (no open redirects), else `default`."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """The same-origin path `target` names, rebuilt from its parsed form, else `default`:
+    no control characters or backslashes, no scheme or host, a path starting with one
+    "/", everything outside the URL's safe characters percent-encoded (so the Location
+    header is plain ASCII). THE check of every redirect target (`redirect`, `next=`)."""
+    if not target or _REFUSED.search(target):
         return default
-    return target
+    parts = urlsplit(target)
+    path = parts.path
+    if parts.scheme or parts.netloc or not path.startswith("/") or path.startswith("//"):
+        return default
+    rebuilt = _encoded(path, _PATH_SAFE)
+    if parts.query:
+        rebuilt += "?" + _encoded(parts.query, _QUERY_SAFE)
+    if parts.fragment:
+        rebuilt += "#" + _encoded(parts.fragment, _QUERY_SAFE)
+    return rebuilt
 
 
 def sign_in_url(request: Request[Any, Any, Any]) -> str:

@@ -1,5 +1,7 @@
 """Security headers on every response (web pages, static files, and harmlessly the
-API): no inline scripts or styles, no framing, no MIME sniffing."""
+API): no inline scripts or styles, no framing, no MIME sniffing; and over HTTPS (the
+request's scheme, which a trusted proxy's X-Forwarded-Proto sets: see
+CHARTER_FORWARDED_ALLOW_IPS) Strict-Transport-Security, so browsers keep to HTTPS."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ HEADERS: list[tuple[bytes, bytes]] = [
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
-_NAMES = {name for name, _ in HEADERS}
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+_NAMES = {name for name, _ in HEADERS} | {HSTS[0]}
 
 
 def security_headers_middleware(app: ASGIApp) -> ASGIApp:
@@ -24,11 +27,12 @@ def security_headers_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
+        headers = [*HEADERS, HSTS] if scope.get("scheme") == "https" else HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _NAMES]
-                message["headers"] = [*kept, *HEADERS]
+                message["headers"] = [*kept, *headers]
             await send(message)
 
         await app(scope, receive, send_with_headers)
