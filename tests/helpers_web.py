@@ -56,7 +56,7 @@ def csrf_of(client: TestClient[Any]) -> str:
     session = client.cookies.get("charter_session")
     secret = session or client.cookies.get("charter_csrf")
     assert secret, "no session or CSRF cookie yet: GET a page first"
-    key = client.app.state["csrf_key"]  # type: ignore[attr-defined]
+    key = client.app.state["csrf_key"]
     return logins.csrf_token(key, secret, signed_in=bool(session))
 
 

@@ -307,7 +307,7 @@ def test_failed_authentication_counts_are_shared_by_every_worker(world: World) -
         assert resp.status_code == 429 and int(resp.headers["retry-after"]) >= 1
     with world.db.read() as conn:
         rows = conn.execute(sa.select(tables.throttle_counters)).all()
-    assert [row.count for row in rows] == [3]
+    assert [row._mapping["count"] for row in rows] == [3]
     assert "testclient" not in all_stored_text(world.db)  # keys are hashed
 
 

@@ -14,7 +14,6 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
-from helpers_web import CSRF_FIELD, ROLE_EMAILS, WEB_PASSWORD, csrf_of, sign_in_client
 from litestar import Request
 from litestar.testing import TestClient
 
@@ -23,6 +22,7 @@ from charter.sessions import page_parts
 from charter.settings import Settings
 from charter.signin.pages import EMAIL_FAILURES
 from charter.web.render import local_path
+from helpers_web import CSRF_FIELD, ROLE_EMAILS, WEB_PASSWORD, csrf_of, sign_in_client
 
 EVIL = [
     "/\t/evil.example",
@@ -172,7 +172,7 @@ def test_markdown_is_rendered_once_per_content(monkeypatch: pytest.MonkeyPatch) 
 
     def counting(text: str, *args: Any) -> str:
         renders.append(len(text))
-        return real(text, *args)
+        return str(real(text, *args))
 
     monkeypatch.setattr(page_parts._markdown, "render", counting)
     text = "# Charter\n\n" + "Explore the *checkout* with [links](https://example.com). " * 1800
