@@ -10,13 +10,13 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from sqlalchemy.exc import IntegrityError
 
 from charter.api.conventions import encode
 from charter.api.deps import database
 from charter.api.errors import RequestError
 from charter.api.etag import etag_of, matches
 from charter.api.throttle import client_address, limits_of
+from charter.db.conflicts import UniqueViolation
 from charter.db.queries import idempotency
 from charter.domain import auth, inputs
 from charter.domain.auth import User
@@ -124,10 +124,11 @@ async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response
     def job() -> tuple[int, bytes | None]:
         try:
             status, encoded, token_id, touch_due = attempt()
-        except IntegrityError:
-            if not key:
-                raise
-            # The same key raced us (PostgreSQL); its response is stored now.
+        except UniqueViolation:
+            # A concurrent transaction committed the same key first (a tag, a member,
+            # an email, this Idempotency-Key): once more, the work sees that row and
+            # answers as the domain does for it (the existing row, or its 409). A
+            # second violation is a 409 naming the field (db/conflicts.py), never a 500.
             status, encoded, token_id, touch_due = attempt()
         if touch_due:
             with db.write() as conn:
