@@ -28,6 +28,8 @@ from charter.api.write_endpoints import (
     delete_endpoint,
     update_endpoint,
 )
+from charter.db.locks import row_lock
+from charter.db.tables import api_tokens, users
 from charter.domain import accounts, auth
 from charter.domain.auth import User
 from charter.domain.errors import Invalid
@@ -64,6 +66,7 @@ create_user = create_endpoint(
 update_user = update_endpoint(
     "/api/v1/users/{user_id:str}",
     target=admin_item("User"),
+    lock=row_lock(users),
     allowed=accounts.USER_UPDATE_FIELDS,
     current=accounts.user_representation,
     change=accounts.update_user,
@@ -120,6 +123,7 @@ create_token = create_endpoint(
 revoke_token = delete_endpoint(
     "/api/v1/tokens/{token_id:str}",
     target=lambda _conn, _user, raw_id: path_id(raw_id, "Token"),
+    lock=row_lock(api_tokens),
     remove=lambda conn, user, token_id: auth.revoke_own_token(conn, user.id, token_id),
     codes=(404,),
     name="revoke_token",

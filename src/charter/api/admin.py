@@ -30,7 +30,8 @@ from charter.api.write_endpoints import (
     update_endpoint,
 )
 from charter.api.writes import Outcome, check_if_match, fields, parse_json, write_as_user
-from charter.db.tables import ROLE_NAMES
+from charter.db.locks import row_lock
+from charter.db.tables import ROLE_NAMES, configs, projects
 from charter.domain import admin_projects as ap
 from charter.domain.auth import User
 from charter.domain.errors import NotFound
@@ -95,6 +96,7 @@ create_project = create_endpoint(
 update_project = update_endpoint(
     "/api/v1/projects/{project_id:str}",
     target=managed_project,
+    lock=row_lock(projects),
     allowed=ap.PROJECT_FIELDS,
     current=as_one(ap.project_view),
     change=lambda conn, user, pid, body: ap.update_project(conn, pid, user.id, body),
@@ -194,6 +196,7 @@ async def set_member(
         require_project(conn, user, pid, "manage")
         uid = path_id(user_id, "User")
         body = body_of(request, raw, ap.MEMBER_FIELDS)
+        lock_project(conn, pid)  # before If-Match reads the member (as remove_member)
         if request.headers.get("if-match") is not None:
             try:
                 current: Any = one(ap.member_view(conn, pid, uid))
@@ -206,6 +209,9 @@ async def set_member(
     return await write_as_user(request, work)
 
 
+lock_project = row_lock(projects)
+
+
 def _member(conn: Any, user: User, raw_pid: str, raw_uid: str) -> tuple[int, int]:
     """(project id, user id), once `user` may manage the project."""
     return managed_project(conn, user, raw_pid), path_id(raw_uid, "User")
@@ -214,6 +220,7 @@ def _member(conn: Any, user: User, raw_pid: str, raw_uid: str) -> tuple[int, int
 remove_member = delete_endpoint(
     "/api/v1/projects/{project_id:str}/members/{user_id:str}",
     target=_member,
+    lock=lambda conn, key: lock_project(conn, key[0]),  # as the last-manager rule
     current=lambda conn, _user, key: one(ap.member_view(conn, *key)),
     remove=lambda conn, _user, key: ap.remove_member(conn, *key),
     codes=(403, 404, 409, 412),
@@ -293,6 +300,7 @@ def _managed_config(conn: Any, user: User, raw_id: str) -> int:
 update_config = update_endpoint(
     "/api/v1/configs/{config_id:str}",
     target=_managed_config,
+    lock=row_lock(configs),
     allowed=ap.CONFIG_FIELDS,
     change=lambda conn, _user, cid, body: ap.update_config(conn, cid, body),
     view=as_one(ap.config_view),
@@ -306,6 +314,7 @@ update_config = update_endpoint(
 delete_config = delete_endpoint(
     "/api/v1/configs/{config_id:str}",
     target=_managed_config,
+    lock=row_lock(configs),
     current=as_one(ap.config_view),
     remove=lambda conn, _user, cid: ap.delete_config(conn, cid),
     codes=(403, 404, 409, 412),

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from litestar import Request, Response, get
 from litestar.openapi.spec import OpenAPIType, Schema
 
@@ -22,6 +23,8 @@ from charter.api.write_endpoints import (
     delete_endpoint,
     update_endpoint,
 )
+from charter.db import tables
+from charter.db.locks import row_lock
 from charter.db.tables import FIELD_TYPES
 from charter.domain import admin_reference as ar
 from charter.domain.listing import ListQuery, Page
@@ -47,6 +50,7 @@ class Resource:
     allowed: Sequence[str]
     listing: Callable[[Conn, int | None, ListQuery], Page]
     view: Callable[[Conn, int], dict[str, Any]]
+    table: sa.Table  # the items' table: updates and deletes lock the row (db/locks.py)
     parent_param: str | None = None
     parent_what: str = ""
     create: Callable[[Conn, int | None, dict[str, Any]], int] | None = None
@@ -131,6 +135,7 @@ def routes_for(r: Resource) -> list[Any]:
             update_endpoint(
                 r.item_route,
                 target=item,
+                lock=row_lock(r.table),
                 allowed=r.allowed,
                 types=r.types,
                 change=lambda conn, _user, item_id, body: update(conn, item_id, body),
@@ -148,6 +153,7 @@ def routes_for(r: Resource) -> list[Any]:
             delete_endpoint(
                 r.item_route,
                 target=item,
+                lock=row_lock(r.table),
                 current=view,
                 remove=lambda conn, _user, item_id: remove(conn, item_id),
                 codes=(403, 404, 409, 412),
@@ -174,6 +180,7 @@ def _with_parent(fn: Callable[[Conn, int, Any], Any]) -> Callable[[Conn, int | N
 
 TEMPLATES = Resource(
     tag="templates",
+    table=tables.templates,
     what="Template",
     item_path="/api/v1/templates",
     item_param="template_id",
@@ -196,6 +203,7 @@ TEMPLATES = Resource(
 
 FIELDS = Resource(
     tag="fields",
+    table=tables.template_fields,
     what="Field",
     item_path="/api/v1/fields",
     item_param="field_id",
@@ -227,6 +235,7 @@ FIELDS = Resource(
 
 FIELD_VALUES = Resource(
     tag="field_values",
+    table=tables.field_values,
     what="Field value",
     item_path="/api/v1/fields/values",
     item_param="value_id",
@@ -252,6 +261,7 @@ FIELD_VALUES = Resource(
 
 STATES = Resource(
     tag="states",
+    table=tables.states,
     what="State",
     item_path="/api/v1/states",
     item_param="state_id",
@@ -276,6 +286,7 @@ STATES = Resource(
 
 STATUSES = Resource(
     tag="statuses",
+    table=tables.statuses,
     what="Status",
     item_path="/api/v1/statuses",
     item_param="status_id",
@@ -300,6 +311,7 @@ STATUSES = Resource(
 
 ISSUES = Resource(
     tag="issues",
+    table=tables.issues,
     what="Issue",
     item_path="/api/v1/issues",
     item_param="issue_id",
@@ -324,6 +336,7 @@ ISSUES = Resource(
 
 TAGS = Resource(
     tag="tags",
+    table=tables.tags,
     what="Tag",
     item_path="/api/v1/tags",
     item_param="tag_id",

@@ -44,6 +44,7 @@ def _milestone(conn: Any, user: User, raw_id: str) -> int:
 update_milestone = update_endpoint(
     "/api/v1/milestones/{milestone_id:str}",
     target=_milestone,
+    lock=am.lock_milestone,
     allowed=am.MILESTONE_FIELDS,
     change=lambda conn, user, mid, body: am.update_milestone(conn, mid, user.id, body),
     view=as_one(am.milestone_view),
@@ -57,6 +58,7 @@ update_milestone = update_endpoint(
 delete_milestone = delete_endpoint(
     "/api/v1/milestones/{milestone_id:str}",
     target=_milestone,
+    lock=am.lock_milestone,
     current=as_one(am.milestone_view),
     remove=lambda conn, _user, mid: am.delete_milestone(conn, mid),
     codes=(403, 404, 409, 412),

@@ -17,6 +17,7 @@ from charter.api.deps import path_id
 from charter.api.endpoints import list_endpoint
 from charter.api.write_endpoints import delete_endpoint, update_endpoint
 from charter.api.writes import Outcome, fields, parse_json, write_as_user
+from charter.db.queries.results import lock_session_of
 from charter.db.queries.sessions import session_by_id
 from charter.domain import result_views, results
 from charter.domain.auth import User
@@ -111,6 +112,7 @@ def _result_id(conn: Any, user: User, raw_id: str) -> int:
 edit_result = update_endpoint(
     "/api/v1/sessions/results/{result_id:str}",
     target=_result_id,
+    lock=lock_session_of,
     allowed=results.RESULT_FIELDS,
     custom=True,
     change=lambda conn, user, rid, changes: results.edit_result(conn, rid, user.id, changes),
@@ -125,6 +127,7 @@ edit_result = update_endpoint(
 delete_result = delete_endpoint(
     "/api/v1/sessions/results/{result_id:str}",
     target=_result_id,
+    lock=lock_session_of,
     current=_one,
     remove=lambda conn, _user, rid: results.delete_result(conn, rid),
     codes=(403, 404, 409, 412),

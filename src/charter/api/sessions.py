@@ -21,6 +21,8 @@ from charter.api.write_endpoints import (
     update_endpoint,
 )
 from charter.api.writes import split_custom
+from charter.db import tables
+from charter.db.locks import row_lock
 from charter.db.queries.sessions import session_by_id
 from charter.domain import session_views, sessions
 from charter.domain.auth import User
@@ -149,6 +151,7 @@ def _update(conn: Any, user: User, session_id: int, body: dict[str, Any]) -> Non
 update_session = update_endpoint(
     "/api/v1/sessions/{session_id:str}",
     target=_writable,
+    lock=row_lock(tables.sessions),
     allowed=SESSION_BODY,
     custom=True,
     change=_update,
@@ -163,6 +166,7 @@ update_session = update_endpoint(
 delete_session = delete_endpoint(
     "/api/v1/sessions/{session_id:str}",
     target=lambda conn, user, raw_id: _writable(conn, user, raw_id, "manage"),
+    lock=row_lock(tables.sessions),
     current=_session_envelope,
     remove=lambda conn, _user, sid: sessions.delete(conn, sid),
     codes=(403, 404, 412),
