@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -11,12 +12,27 @@ from sqlalchemy.engine import Connection, RowMapping
 from charter.db.tables import api_tokens, project_members, roles, users
 
 
+def email_key(email: str) -> str:
+    """The key a user is found by their email with, the same on every database:
+    NFKC-normalised and case-folded in Python (SQLite's lower() folds only ASCII, so
+    `Ärger@x.org` would never find `ärger@x.org`). users.email_key holds it, unique."""
+    return unicodedata.normalize("NFKC", email.strip()).casefold()
+
+
+def _with_key(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with the email_key of their email, when they set one."""
+    if "email" in values:
+        return {**values, "email_key": email_key(values["email"])}
+    return values
+
+
 def insert_user(conn: Connection, **values: Any) -> int:
-    return int(conn.execute(sa.insert(users).values(**values).returning(users.c.id)).scalar_one())
+    stmt = sa.insert(users).values(**_with_key(values)).returning(users.c.id)
+    return int(conn.execute(stmt).scalar_one())
 
 
 def user_by_email(conn: Connection, email: str) -> RowMapping | None:
-    stmt = sa.select(users).where(sa.func.lower(users.c.email) == email.lower())
+    stmt = sa.select(users).where(users.c.email_key == email_key(email))
     return conn.execute(stmt).mappings().first()
 
 
@@ -123,8 +139,18 @@ def all_users(conn: Connection) -> list[RowMapping]:
     return list(conn.execute(sa.select(users).order_by(users.c.id)).mappings())
 
 
+def other_active_admins(conn: Connection, user_id: int) -> int:
+    """How many active site admins there are besides `user_id`."""
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(users)
+        .where(users.c.is_admin.is_(True), users.c.is_active.is_(True), users.c.id != user_id)
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
 def update_user(conn: Connection, user_id: int, **values: Any) -> None:
-    conn.execute(sa.update(users).where(users.c.id == user_id).values(**values))
+    conn.execute(sa.update(users).where(users.c.id == user_id).values(**_with_key(values)))
 
 
 def role_exists(conn: Connection, role_id: int) -> bool:

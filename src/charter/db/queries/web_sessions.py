@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.db.queries.users import email_key
 from charter.db.tables import users, web_sessions
 
 
@@ -64,7 +65,7 @@ def purge_expired(conn: Connection, now: datetime) -> int:
 def password_hash_of(conn: Connection, email: str) -> RowMapping | None:
     """id, password_hash and is_active of the user with `email` (case-insensitive)."""
     stmt = sa.select(users.c.id, users.c.password_hash, users.c.is_active).where(
-        sa.func.lower(users.c.email) == email.lower()
+        users.c.email_key == email_key(email)
     )
     return conn.execute(stmt).mappings().first()
 
