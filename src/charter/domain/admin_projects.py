@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.db import locks
 from charter.db.queries import admin as aq
 from charter.db.queries import projects as pq
 from charter.db.queries import reference as rq
@@ -110,6 +111,13 @@ def member_view(conn: Connection, project_id: int, user_id: int) -> dict[str, An
     return _member_dicts(rows)[0]
 
 
+def lock_members(conn: Connection, project_id: int) -> None:
+    """Hold the project's row until the transaction ends: every change of its members
+    takes it before counting managers, so concurrent removals and demotions run one
+    after the other and the last manager always stays."""
+    locks.row_lock(projects)(conn, project_id)
+
+
 def _check_last_manager(conn: Connection, project_id: int, user_id: int) -> None:
     """Refuse (409) when `user_id` is the project's only manager."""
     if uq.member_role(conn, project_id, user_id) != "manager":
@@ -129,14 +137,18 @@ def set_member_role(
     user = uq.user_by_id(conn, user_id)
     if user is None:
         raise NotFound(f"User {user_id} not found.")
+    lock_members(conn, project_id)
     current = uq.member_role(conn, project_id, user_id)
     if current is not None and role != "manager":
         _check_last_manager(conn, project_id, user_id)
-    setup.add_member(conn, project_id, user["email"], role)
+    role_id = uq.role_id_by_name(conn, role)
+    assert role_id is not None, "roles are seeded by the first migration"
+    uq.upsert_member(conn, project_id, user_id, role_id)
     return current is None
 
 
 def remove_member(conn: Connection, project_id: int, user_id: int) -> None:
+    lock_members(conn, project_id)
     if uq.member_role(conn, project_id, user_id) is None:
         raise NotFound(f"User {user_id} is not a member of project {project_id}.")
     _check_last_manager(conn, project_id, user_id)
