@@ -203,7 +203,7 @@ async def set_member(
             except NotFound:
                 current = None  # If-Match on someone who is not a member: 412
             check_if_match(request, current)
-        added = ap.set_member_role(conn, pid, uid, body)
+        added = ap.set_member_role(conn, pid, uid, body, actor=user)
         return (201 if added else 200), one(ap.member_view(conn, pid, uid))
 
     return await write_as_user(request, work)

@@ -27,6 +27,7 @@ from charter.db import tables
 from charter.db.locks import row_lock
 from charter.db.tables import FIELD_TYPES
 from charter.domain import admin_reference as ar
+from charter.domain.auth import User
 from charter.domain.listing import ListQuery, Page
 
 Conn = Any
@@ -51,6 +52,10 @@ class Resource:
     listing: Callable[[Conn, int | None, ListQuery], Page]
     view: Callable[[Conn, int], dict[str, Any]]
     table: sa.Table  # the items' table: updates and deletes lock the row (db/locks.py)
+    # For the items that belong to projects' data (tags, issues): the reads as the
+    # caller may see them (domain/admin_reference.py), instead of `listing` and `view`.
+    listing_for: Callable[[Conn, User, ListQuery], Page] | None = None
+    view_for: Callable[[Conn, User, int], dict[str, Any]] | None = None
     parent_param: str | None = None
     parent_what: str = ""
     create: Callable[[Conn, int | None, dict[str, Any]], int] | None = None
@@ -80,7 +85,11 @@ def _item_id(r: Resource, request: Request[Any, Any, Any]) -> int:
 
 
 def routes_for(r: Resource) -> list[Any]:
+    listing_for, view_for = r.listing_for, r.view_for
+
     async def list_items(request: Request[Any, Any, Any]) -> Response[bytes]:
+        if listing_for is not None:
+            return await read_page(request, r.spec, listing_for)
         return await read_page(
             request,
             r.spec,
@@ -88,6 +97,10 @@ def routes_for(r: Resource) -> list[Any]:
         )
 
     async def get_item(request: Request[Any, Any, Any]) -> Response[bytes]:
+        if view_for is not None:
+            return await read_one(
+                request, lambda conn, user: view_for(conn, user, _item_id(r, request))
+            )
         return await read_one(request, lambda conn, _user: r.view(conn, _item_id(r, request)))
 
     routes = [
@@ -327,6 +340,8 @@ ISSUES = Resource(
     allowed=ar.ISSUE_FIELDS,
     listing=_no_parent(ar.list_issues),
     view=ar.issue_view,
+    listing_for=ar.list_issues_for,
+    view_for=ar.issue_view_for,
     create=_no_parent(ar.create_issue),
     remove=ar.delete_issue,
     required=("type", "display_id"),
@@ -351,6 +366,8 @@ TAGS = Resource(
     allowed=ar.TAG_FIELDS,
     listing=_no_parent(ar.list_tags),
     view=ar.tag_view,
+    listing_for=ar.list_tags_for,
+    view_for=ar.tag_view_for,
     update=ar.update_tag,
     remove=ar.delete_tag,
     update_summary="Rename a tag (site admins; If-Match)",

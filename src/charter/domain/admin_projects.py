@@ -126,11 +126,33 @@ def _check_last_manager(conn: Connection, project_id: int, user_id: int) -> None
         raise Conflict(f"User {user_id} is the last manager of project {project_id}.")
 
 
+def may_know_user(conn: Connection, actor: User, user_id: int) -> bool:
+    """Whether `actor` may learn that `user_id` exists and see their name and email:
+    site admins (as GET /users shows them), and anyone about the members of the
+    projects they are in themselves (as those members pages show them)."""
+    return (
+        actor.is_admin or actor.id == user_id or aq.user_shares_a_project(conn, actor.id, user_id)
+    )
+
+
+def member_candidates(conn: Connection, actor: User, project_id: int) -> list[dict[str, Any]]:
+    """The active users `actor` may add to the project: everyone for a site admin, the
+    members of their other projects for a manager (never every user's email)."""
+    rows = aq.member_candidates(conn, project_id, None if actor.is_admin else actor.id)
+    return [{"id": r["id"], "name": r["name"], "email": r["email"]} for r in rows]
+
+
 def set_member_role(
-    conn: Connection, project_id: int, user_id: int, body: Mapping[str, Any]
+    conn: Connection,
+    project_id: int,
+    user_id: int,
+    body: Mapping[str, Any],
+    *,
+    actor: User,
 ) -> bool:
     """Add the user as a member or change their role; True when newly added.
-    Demoting the last manager is refused (409) like removing them."""
+    Demoting the last manager is refused (409) like removing them. A user `actor` may
+    not know of (may_know_user) is not found (404), as one who does not exist."""
     role = check.required(body, "role")
     if not isinstance(role, str) or role not in ROLE_NAMES:
         raise Invalid.field("role", f"Must be one of: {', '.join(ROLE_NAMES)}.")
@@ -139,6 +161,8 @@ def set_member_role(
         raise NotFound(f"User {user_id} not found.")
     lock_members(conn, project_id)
     current = uq.member_role(conn, project_id, user_id)
+    if current is None and not may_know_user(conn, actor, user_id):
+        raise NotFound(f"User {user_id} not found.")
     if current is not None and role != "manager":
         _check_last_manager(conn, project_id, user_id)
     role_id = uq.role_id_by_name(conn, role)

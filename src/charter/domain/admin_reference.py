@@ -26,6 +26,7 @@ from charter.db.tables import (
 )
 from charter.domain import admin_common as check
 from charter.domain import counters, setup
+from charter.domain.auth import User
 from charter.domain.clock import iso
 from charter.domain.errors import Conflict, Invalid, NotFound
 from charter.domain.listing import ListQuery, Page
@@ -444,6 +445,25 @@ def issue_view(conn: Connection, issue_id: int) -> dict[str, Any]:
     return issue_dict(_row(conn, issues, issue_id, "Issue"))
 
 
+# What the users who read them see: site admins everything; everyone else only what
+# the projects they are a member of use (a tag on one of their sessions, an issue
+# linked from one of their sessions, results or milestones), counted over those
+# projects only. Nothing of a project they cannot see, not even that it exists.
+
+
+def list_issues_for(conn: Connection, user: User, query: ListQuery) -> Page:
+    base = sa.true() if user.is_admin else aq.visible_issues(user.id)
+    return check.paged(conn, issues, base, query, lambda rows: [issue_dict(r) for r in rows])
+
+
+def issue_view_for(conn: Connection, user: User, issue_id: int) -> dict[str, Any]:
+    if not user.is_admin and not aq.exists_where(
+        conn, issues, issue_id, aq.visible_issues(user.id)
+    ):
+        raise NotFound(f"Issue {issue_id} not found.")
+    return issue_view(conn, issue_id)
+
+
 def create_issue(conn: Connection, body: Mapping[str, Any]) -> int:
     kind = check.required(body, "type")
     if isinstance(kind, bool) or not isinstance(kind, int) or kind not in (1, 2, 3, 4):
@@ -481,6 +501,29 @@ def list_tags(conn: Connection, query: ListQuery) -> Page:
 
 def tag_view(conn: Connection, tag_id: int) -> dict[str, Any]:
     return tag_dicts(conn, [_row(conn, tags, tag_id, "Tag")])[0]
+
+
+def _tag_dicts_for(
+    conn: Connection, user: User, rows: Sequence[RowMapping]
+) -> list[dict[str, Any]]:
+    if user.is_admin:
+        return tag_dicts(conn, rows)
+    usage = aq.tag_usage(conn, [r["id"] for r in rows], user.id)
+    return [
+        {"id": r["id"], "name": r["name"], "session_count": usage.get(r["id"], 0)} for r in rows
+    ]
+
+
+def list_tags_for(conn: Connection, user: User, query: ListQuery) -> Page:
+    base = sa.true() if user.is_admin else aq.visible_tags(user.id)
+    return check.paged(conn, tags, base, query, lambda rows: _tag_dicts_for(conn, user, rows))
+
+
+def tag_view_for(conn: Connection, user: User, tag_id: int) -> dict[str, Any]:
+    row = _row(conn, tags, tag_id, "Tag")
+    if not user.is_admin and not aq.exists_where(conn, tags, tag_id, aq.visible_tags(user.id)):
+        raise NotFound(f"Tag {tag_id} not found.")
+    return _tag_dicts_for(conn, user, [row])[0]
 
 
 def update_tag(conn: Connection, tag_id: int, body: Mapping[str, Any]) -> None:

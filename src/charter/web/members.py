@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from charter.api.deps import path_id
 from charter.db.tables import ROLE_NAMES
-from charter.domain import accounts, admin_projects
+from charter.domain import admin_projects
 from charter.domain.auth import User
 from charter.domain.errors import Conflict, Forbidden, Invalid, NotFound
 from charter.domain.listing import ListQuery
@@ -39,14 +39,8 @@ async def members_page(request: Request[Any, Any, Any], project_id: FromPath[str
         project = require_project(conn, user, pid, "read")
         members = admin_projects.list_members(conn, pid, _MEMBERS)
         manage = _may_manage(conn, user, pid)
-        member_ids = {m["user_id"] for m in members.rows}
-        candidates = []
-        if manage:
-            candidates = [
-                {"id": u["id"], "name": u["name"], "email": u["email"]}
-                for u in accounts.all_users(conn)
-                if u["is_active"] and u["id"] not in member_ids
-            ]
+        # Only the users the manager may know of (a site admin: everyone).
+        candidates = admin_projects.member_candidates(conn, user, pid) if manage else []
         return {
             "project": {"id": project["id"], "name": project["name"]},
             "members": members.rows,
@@ -63,13 +57,13 @@ async def members_page(request: Request[Any, Any, Any], project_id: FromPath[str
 async def _change(
     request: Request[Any, Any, Any], project_id: str, change: Any, done: str
 ) -> Response[Any]:
-    """Run `change(conn, pid)` as a manager; a refused change (the last manager, a bad
+    """Run `change(conn, user, pid)` as a manager; a refused change (the last manager, a bad
     role) comes back as an error message on the members page."""
     pid = path_id(project_id, "Project")
 
     def work(conn: Connection, user: User) -> None:
         require_project(conn, user, pid, "manage")
-        change(conn, pid)
+        change(conn, user, pid)
 
     to = f"/projects/{pid}/members"
     try:
@@ -84,12 +78,14 @@ async def _change(
 async def add_member(request: Request[Any, Any, Any], project_id: FromPath[str]) -> Response[Any]:
     form = await form_of(request)
 
-    def change(conn: Connection, pid: int) -> None:
+    def change(conn: Connection, user: User, pid: int) -> None:
         raw = form.get("user_id", "")
         if not raw.isdigit():
             raise Invalid.field("user_id", "Choose a user.")
         try:
-            admin_projects.set_member_role(conn, pid, int(raw), {"role": form.get("role")})
+            admin_projects.set_member_role(
+                conn, pid, int(raw), {"role": form.get("role")}, actor=user
+            )
         except NotFound:
             raise Invalid.field("user_id", "No such user.") from None
 
@@ -103,9 +99,9 @@ async def change_role(
     form = await form_of(request)
     uid = path_id(user_id, "User")
 
-    def change(conn: Connection, pid: int) -> None:
+    def change(conn: Connection, user: User, pid: int) -> None:
         admin_projects.member_view(conn, pid, uid)  # NotFound unless a member
-        admin_projects.set_member_role(conn, pid, uid, {"role": form.get("role")})
+        admin_projects.set_member_role(conn, pid, uid, {"role": form.get("role")}, actor=user)
 
     return await _change(request, project_id, change, "Role changed.")
 
@@ -116,7 +112,7 @@ async def remove_member(
 ) -> Response[Any]:
     uid = path_id(user_id, "User")
 
-    def change(conn: Connection, pid: int) -> None:
+    def change(conn: Connection, _user: User, pid: int) -> None:
         admin_projects.remove_member(conn, pid, uid)
 
     return await _change(request, project_id, change, "Member removed.")
