@@ -12,7 +12,13 @@ from sqlalchemy.engine import Connection
 from charter.db.queries import reference as rq
 from charter.db.queries import sessions as sq
 from charter.db.queries import users as uq
-from charter.domain import admin_projects, admin_reference, milestone_views, user_views
+from charter.domain import (
+    admin_projects,
+    admin_reference,
+    milestone_views,
+    sessions,
+    user_views,
+)
 from charter.domain.auth import User
 from charter.domain.clock import utcnow
 from charter.domain.errors import Forbidden, NotFound
@@ -65,7 +71,12 @@ def form_choices(
         states=admin_reference.list_states(conn, _all("display_order")).rows,
         configs=admin_projects.list_configs(conn, project_id, _all()).rows,
         milestones=milestone_views.list_milestones(conn, user, project_id, _all()).rows,
-        members=user_views.list_project_users(conn, user, project_id, _all()).rows,
+        # Who a session may be assigned to (domain/sessions.py checks the same).
+        members=[
+            m
+            for m in user_views.list_project_users(conn, user, project_id, _all()).rows
+            if uq.member_role(conn, project_id, m["id"]) in sessions.ASSIGNEE_ROLES
+        ],
         issues=issues,
         statuses=rq.active_statuses(conn),
     )
