@@ -26,9 +26,13 @@ def _postgres(conn: Connection) -> bool:
 
 def lock_rows(conn: Connection, table: sa.Table, condition: sa.ColumnElement[bool]) -> None:
     """Lock the rows of `table` matching `condition` until the transaction ends (in
-    id order, so two lockers never deadlock on each other)."""
+    id order, so two lockers never deadlock on each other). FOR NO KEY UPDATE: it
+    excludes every other writer of the rows, but not the inserts elsewhere whose
+    foreign keys point at them (a result of a locked session, a session of a locked
+    user's)."""
     if _postgres(conn):
-        stmt = sa.select(table.c.id).where(condition).order_by(table.c.id).with_for_update()
+        stmt = sa.select(table.c.id).where(condition).order_by(table.c.id)
+        stmt = stmt.with_for_update(key_share=True)
         conn.execute(stmt).all()
 
 
