@@ -313,6 +313,8 @@ def build_example(world: World, specs: Sequence[SessionSpec]) -> Example:
         project_id = setup.create_project(
             conn, f"Example {next(world.counter)}", created_by=world.admin_id
         )
+        for n in range(1, N_USERS):  # sessions are assigned to testers of the project
+            setup.add_member(conn, project_id, f"tester{n}@example.com", "tester")
         config_ids = [
             setup.create_config(conn, project_id, f"Config {i}") for i in range(N_CONFIGS)
         ]
