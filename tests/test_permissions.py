@@ -94,8 +94,16 @@ def own(reason: str) -> Rule:
     return Rule("own", None, None, reason)
 
 
+def of_projects(reason: str) -> Rule:
+    """A read of an object that projects use (the dataset's are P's): its members read
+    it, anyone else gets 404."""
+    return Rule("of_projects", None, None, reason)
+
+
 NAME = {"name": "x"}
 CATALOG = "site-wide reference data: every authenticated user reads it"
+SCOPED = "lists only what the caller's projects use"
+USED_BY_P = "used by P: P's members read it, anyone else 404"
 P_ = "/api/v1/projects/{project_id:str}"
 S_ = "/api/v1/sessions/{session_id:str}"
 
@@ -167,12 +175,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/statuses"): anyone(CATALOG),
     ("GET", "/api/v1/statuses/{status_id:str}"): anyone(CATALOG),
     ("PATCH", "/api/v1/statuses/{status_id:str}"): admin(NAME),
-    ("GET", "/api/v1/issues"): anyone(CATALOG),
+    ("GET", "/api/v1/issues"): anyone(SCOPED),
     ("POST", "/api/v1/issues"): admin({"type": 1, "display_id": "X-1"}),
-    ("GET", "/api/v1/issues/{issue_id:str}"): anyone(CATALOG),
+    ("GET", "/api/v1/issues/{issue_id:str}"): of_projects(USED_BY_P),
     ("DELETE", "/api/v1/issues/{issue_id:str}"): admin(),
-    ("GET", "/api/v1/tags"): anyone(CATALOG),
-    ("GET", "/api/v1/tags/{tag_id:str}"): anyone(CATALOG),
+    ("GET", "/api/v1/tags"): anyone(SCOPED),
+    ("GET", "/api/v1/tags/{tag_id:str}"): of_projects(USED_BY_P),
     ("PATCH", "/api/v1/tags/{tag_id:str}"): admin(NAME),
     ("DELETE", "/api/v1/tags/{tag_id:str}"): admin(),
     # users, roles, groups (charter/users/routes.py)
@@ -323,6 +331,8 @@ def expected_for(rule: Rule, method: str, who: str) -> int | None:
         return 404  # always aimed at the admin's token
     if rule.kind == "anyone":
         return 200 if method in READS else None
+    if rule.kind == "of_projects":
+        return 200 if ROLE_IN_P[who] is not None else 404
     role = ROLE_IN_P[who]
     if role is not None and rule.action in MAY[role]:
         return 200 if method in READS else None
@@ -472,8 +482,8 @@ def test_every_route_is_classified(
     stale = sorted(set(RULES) - everything)
     assert not stale, f"rules for routes the app does not serve: {stale}"
     for (method, path), rule in RULES.items():
-        assert rule.kind in ("project", "admin", "anyone", "own"), (method, path)
-        if rule.kind in ("anyone", "own"):
+        assert rule.kind in ("project", "admin", "anyone", "own", "of_projects"), (method, path)
+        if rule.kind in ("anyone", "own", "of_projects"):
             assert rule.reason, f"{method} {path}: an allow-listed route needs a reason"
         if rule.kind == "project":
             assert rule.action in ("read", "run", "manage"), (method, path)
@@ -541,6 +551,11 @@ def test_allow_listed_reads_show_only_the_callers_own(call: Caller, ids: dict[st
     for who in NON_ADMINS:
         tokens = call("GET", "/api/v1/tokens", who).json()["result"]
         assert tokens and ids["token"] not in {t["id"] for t in tokens}, who
+
+    # P's tags and issues: not for the outsider, who is in no project using them.
+    for path in ("/api/v1/tags", "/api/v1/issues"):
+        assert call("GET", path, OUTSIDER, None).json()["result"] == [], path
+        assert call("GET", path, VIEWER, None).json()["result"], path
 
 
 def test_the_bench_floor_checks_membership(

@@ -316,6 +316,8 @@ def build_example(world: World, specs: Sequence[SessionSpec]) -> Example:
         project_id = project_service.new_project(
             conn, f"Example {next(world.counter)}", created_by=world.admin_id
         )
+        for n in range(1, N_USERS):  # sessions are assigned to testers of the project
+            project_service.add_member(conn, project_id, f"tester{n}@example.com", "tester")
         config_ids = [
             catalog_service.new_config(conn, project_id, f"Config {i}") for i in range(N_CONFIGS)
         ]

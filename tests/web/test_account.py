@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from charter.db.engine import Database
+from charter.projects import service as project_service
 from helpers_web import ROLE_EMAILS, csrf_of
 
 SECRET = re.compile(r'id="new-token-secret">\s*(charter_[A-Za-z0-9_-]+)\s*<')
@@ -186,6 +187,17 @@ def test_viewer_sees_members_read_only_and_cannot_change_them(
 
 def test_manager_adds_changes_and_removes_a_member(web_client: Any, web_demo_url: str) -> None:
     manager = web_client("manager")
+    page = manager.get("/projects/1/members").text
+    # A manager is offered only the users they may know of: Olive is in none of
+    # Grace's projects yet (a site admin is offered everyone).
+    assert "Olive Outsider" not in page
+    assert "Olive Outsider" in web_client("admin").get("/projects/1/members").text
+    db = Database(web_demo_url)
+    with db.write() as conn:
+        shared = project_service.new_project(conn, "Shared with Olive", created_by=None)
+        project_service.add_member(conn, shared, ROLE_EMAILS["manager"], "viewer")
+        project_service.add_member(conn, shared, ROLE_EMAILS["outsider"], "viewer")
+    db.close()
     page = manager.get("/projects/1/members").text
     assert 'action="/projects/1/members"' in page and "Olive Outsider" in page
     olive = user_id(web_demo_url, ROLE_EMAILS["outsider"])

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.core.inputs import email_key
 from charter.db.tables import (
     api_tokens,
     project_members,
@@ -73,7 +74,7 @@ def purge_expired(conn: Connection, now: datetime) -> int:
 def password_hash_of(conn: Connection, email: str) -> RowMapping | None:
     """id, password_hash and is_active of the user with `email` (case-insensitive)."""
     stmt = sa.select(users.c.id, users.c.password_hash, users.c.is_active).where(
-        sa.func.lower(users.c.email) == email.lower()
+        users.c.email_key == email_key(email)
     )
     return conn.execute(stmt).mappings().first()
 
@@ -160,7 +161,7 @@ def member_role(conn: Connection, project_id: int, user_id: int) -> str | None:
 
 
 def user_by_email(conn: Connection, email: str) -> RowMapping | None:
-    stmt = sa.select(users).where(sa.func.lower(users.c.email) == email.lower())
+    stmt = sa.select(users).where(users.c.email_key == email_key(email))
     return conn.execute(stmt).mappings().first()
 
 

@@ -15,11 +15,15 @@ from charter.db.tables import (
     field_values,
     issues,
     milestone_issues,
+    milestones,
+    project_members,
     result_field_values,
     result_issues,
     session_field_values,
     session_issues,
+    session_results,
     session_tags,
+    sessions,
     states,
     statuses,
     tags,
@@ -105,16 +109,55 @@ def issue_is_linked(conn: Connection, issue_id: int) -> bool:
     )
 
 
-def tag_usage(conn: Connection, tag_ids: Sequence[int]) -> dict[int, int]:
-    """Number of sessions carrying each tag."""
+def tag_usage(
+    conn: Connection, tag_ids: Sequence[int], user_id: int | None = None
+) -> dict[int, int]:
+    """Number of sessions carrying each tag; with `user_id`, only the sessions of the
+    projects that user is a member of."""
     if not tag_ids:
         return {}
-    stmt = (
-        sa.select(session_tags.c.tag_id, sa.func.count())
-        .where(session_tags.c.tag_id.in_(tag_ids))
-        .group_by(session_tags.c.tag_id)
+    stmt = sa.select(session_tags.c.tag_id, sa.func.count()).where(
+        session_tags.c.tag_id.in_(tag_ids)
     )
+    if user_id is not None:
+        stmt = stmt.join(sessions, sessions.c.id == session_tags.c.session_id).where(
+            sessions.c.project_id.in_(_projects_of(user_id))
+        )
+    stmt = stmt.group_by(session_tags.c.tag_id)
     return {int(t): int(n) for t, n in conn.execute(stmt)}
+
+
+def _projects_of(user_id: int) -> sa.Select[tuple[int]]:
+    """The ids of the projects `user_id` is a member of (any role)."""
+    return sa.select(project_members.c.project_id).where(project_members.c.user_id == user_id)
+
+
+def visible_tags(user_id: int) -> sa.ColumnElement[bool]:
+    """The tags some session of the user's projects carries."""
+    used = (
+        sa.select(session_tags.c.tag_id)
+        .join(sessions, sessions.c.id == session_tags.c.session_id)
+        .where(sessions.c.project_id.in_(_projects_of(user_id)))
+    )
+    return tags.c.id.in_(used)
+
+
+def visible_issues(user_id: int) -> sa.ColumnElement[bool]:
+    """The issues linked to a session, a result or a milestone of the user's projects."""
+    mine = _projects_of(user_id)
+    linked = sa.union(
+        sa.select(session_issues.c.issue_id)
+        .join(sessions, sessions.c.id == session_issues.c.session_id)
+        .where(sessions.c.project_id.in_(mine)),
+        sa.select(result_issues.c.issue_id)
+        .join(session_results, session_results.c.id == result_issues.c.result_id)
+        .join(sessions, sessions.c.id == session_results.c.session_id)
+        .where(sessions.c.project_id.in_(mine)),
+        sa.select(milestone_issues.c.issue_id)
+        .join(milestones, milestones.c.id == milestone_issues.c.milestone_id)
+        .where(milestones.c.project_id.in_(mine)),
+    )
+    return issues.c.id.in_(sa.select(linked.subquery().c[0]))
 
 
 def delete_tag(conn: Connection, tag_id: int) -> None:

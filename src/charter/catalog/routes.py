@@ -8,11 +8,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from litestar.openapi.spec import OpenAPIType, Schema
 
+from charter.auth.service import User
 from charter.catalog import schemas as catalog_schemas
 from charter.catalog import service as catalog_service
 from charter.core.listing import ListQuery, Page
+from charter.db import tables
+from charter.db.locks import row_lock
 from charter.db.tables import FIELD_TYPES
 from charter.http.conventions import FilterSpec, ListSpec
 from charter.http.read_routes import PathIds, as_one, list_endpoint, single_endpoint
@@ -45,6 +49,11 @@ class Resource:
     allowed: Sequence[str]
     listing: Callable[[Conn, int | None, ListQuery], Page]
     view: Callable[[Conn, int], dict[str, Any]]
+    table: sa.Table  # the items' table: updates and deletes lock the row (db/locks.py)
+    # For the items that belong to projects' data (tags, issues): the reads as the
+    # caller may see them (catalog/service.py), instead of `listing` and `view`.
+    listing_for: Callable[[Conn, User, ListQuery], Page] | None = None
+    view_for: Callable[[Conn, User, int], dict[str, Any]] | None = None
     parent_param: str | None = None
     parent_what: str = ""
     create: Callable[[Conn, int | None, dict[str, Any]], int] | None = None
@@ -65,10 +74,18 @@ class Resource:
 
 def routes_for(r: Resource) -> list[Any]:
     parent: PathIds = ((r.parent_param, r.parent_what),) if r.parent_param else ()
+    listing_for, view_for = r.listing_for, r.view_for
 
-    def listing(conn: Conn, _user: Any, *parent_and_query: Any) -> Page:
+    def listing(conn: Conn, user: User, *parent_and_query: Any) -> Page:
         *parent_id, query = parent_and_query
+        if listing_for is not None:  # as the caller may see them
+            return listing_for(conn, user, query)
         return r.listing(conn, parent_id[0] if parent_id else None, query)
+
+    def single(conn: Conn, user: User, item_id: int) -> dict[str, Any]:
+        if view_for is not None:
+            return view_for(conn, user, item_id)
+        return r.view(conn, item_id)
 
     routes = [
         # params_first, codes, handler_name: the order of checks, the documented
@@ -89,7 +106,7 @@ def routes_for(r: Resource) -> list[Any]:
         single_endpoint(
             r.item_route,
             None,
-            lambda conn, _user, item_id: r.view(conn, item_id),
+            single,
             ids=((r.item_param, r.what),),
             codes=(404,),
             name=r.name("get"),
@@ -126,6 +143,7 @@ def routes_for(r: Resource) -> list[Any]:
             update_endpoint(
                 r.item_route,
                 target=item,
+                lock=row_lock(r.table),
                 allowed=r.allowed,
                 types=r.types,
                 change=lambda conn, _user, item_id, body: update(conn, item_id, body),
@@ -143,6 +161,7 @@ def routes_for(r: Resource) -> list[Any]:
             delete_endpoint(
                 r.item_route,
                 target=item,
+                lock=row_lock(r.table),
                 current=view,
                 remove=lambda conn, _user, item_id: remove(conn, item_id),
                 codes=(403, 404, 409, 412),
@@ -169,6 +188,7 @@ def _with_parent(fn: Callable[[Conn, int, Any], Any]) -> Callable[[Conn, int | N
 
 TEMPLATES = Resource(
     tag="templates",
+    table=tables.templates,
     what="Template",
     item_path="/api/v1/templates",
     item_param="template_id",
@@ -192,6 +212,7 @@ TEMPLATES = Resource(
 
 FIELDS = Resource(
     tag="fields",
+    table=tables.template_fields,
     what="Field",
     item_path="/api/v1/fields",
     item_param="field_id",
@@ -224,6 +245,7 @@ FIELDS = Resource(
 
 FIELD_VALUES = Resource(
     tag="field_values",
+    table=tables.field_values,
     what="Field value",
     item_path="/api/v1/fields/values",
     item_param="value_id",
@@ -250,6 +272,7 @@ FIELD_VALUES = Resource(
 
 STATES = Resource(
     tag="states",
+    table=tables.states,
     what="State",
     item_path="/api/v1/states",
     item_param="state_id",
@@ -275,6 +298,7 @@ STATES = Resource(
 
 STATUSES = Resource(
     tag="statuses",
+    table=tables.statuses,
     what="Status",
     item_path="/api/v1/statuses",
     item_param="status_id",
@@ -300,6 +324,7 @@ STATUSES = Resource(
 
 ISSUES = Resource(
     tag="issues",
+    table=tables.issues,
     what="Issue",
     item_path="/api/v1/issues",
     item_param="issue_id",
@@ -315,6 +340,8 @@ ISSUES = Resource(
     allowed=catalog_service.ISSUE_FIELDS,
     listing=_no_parent(catalog_service.list_issues),
     view=catalog_service.issue_view,
+    listing_for=catalog_service.list_issues_for,
+    view_for=catalog_service.issue_view_for,
     create=_no_parent(catalog_service.create_issue),
     remove=catalog_service.delete_issue,
     required=("type", "display_id"),
@@ -325,6 +352,7 @@ ISSUES = Resource(
 
 TAGS = Resource(
     tag="tags",
+    table=tables.tags,
     what="Tag",
     item_path="/api/v1/tags",
     item_param="tag_id",
@@ -339,6 +367,8 @@ TAGS = Resource(
     allowed=catalog_service.TAG_FIELDS,
     listing=_no_parent(catalog_service.list_tags),
     view=catalog_service.tag_view,
+    listing_for=catalog_service.list_tags_for,
+    view_for=catalog_service.tag_view_for,
     update=catalog_service.update_tag,
     remove=catalog_service.delete_tag,
     update_summary="Rename a tag (site admins; If-Match)",

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.auth.service import User
 from charter.catalog import queries as catalog_queries
 
 # Lookups other packages use (they never import this package's queries).
@@ -446,6 +447,26 @@ def issue_view(conn: Connection, issue_id: int) -> dict[str, Any]:
     return issue_dict(_row(conn, issues, issue_id, "Issue"))
 
 
+# What the users who read them see: site admins everything; everyone else only what
+# the projects they are a member of use (a tag on one of their sessions, an issue
+# linked from one of their sessions, results or milestones), counted over those
+# projects only. Nothing of a project they cannot see, not even that it exists.
+
+
+def list_issues_for(conn: Connection, user: User, query: ListQuery) -> Page:
+    base = None if user.is_admin else catalog_queries.visible_issues(user.id)
+    rows, total = db_listing.rows_page(conn, issues, base, query.request())
+    return Page([issue_dict(r) for r in rows], total)
+
+
+def issue_view_for(conn: Connection, user: User, issue_id: int) -> dict[str, Any]:
+    if not user.is_admin and not db_rows.exists_where(
+        conn, issues, issue_id, catalog_queries.visible_issues(user.id)
+    ):
+        raise NotFound(f"Issue {issue_id} not found.")
+    return issue_view(conn, issue_id)
+
+
 def create_issue(conn: Connection, body: Mapping[str, Any]) -> int:
     kind = inputs.required(body, "type")
     if isinstance(kind, bool) or not isinstance(kind, int) or kind not in (1, 2, 3, 4):
@@ -481,6 +502,31 @@ def list_tags(conn: Connection, query: ListQuery) -> Page:
 
 def tag_view(conn: Connection, tag_id: int) -> dict[str, Any]:
     return tag_dicts(conn, [_row(conn, tags, tag_id, "Tag")])[0]
+
+
+def _tag_dicts_for(
+    conn: Connection, user: User, rows: Sequence[RowMapping]
+) -> list[dict[str, Any]]:
+    if user.is_admin:
+        return tag_dicts(conn, rows)
+    usage = catalog_queries.tag_usage(conn, [r["id"] for r in rows], user.id)
+    return [
+        {"id": r["id"], "name": r["name"], "session_count": usage.get(r["id"], 0)} for r in rows
+    ]
+
+
+def list_tags_for(conn: Connection, user: User, query: ListQuery) -> Page:
+    base = None if user.is_admin else catalog_queries.visible_tags(user.id)
+    rows, total = db_listing.rows_page(conn, tags, base, query.request())
+    return Page(_tag_dicts_for(conn, user, rows), total)
+
+
+def tag_view_for(conn: Connection, user: User, tag_id: int) -> dict[str, Any]:
+    row = _row(conn, tags, tag_id, "Tag")
+    visible = catalog_queries.visible_tags(user.id)
+    if not user.is_admin and not db_rows.exists_where(conn, tags, tag_id, visible):
+        raise NotFound(f"Tag {tag_id} not found.")
+    return _tag_dicts_for(conn, user, [row])[0]
 
 
 def update_tag(conn: Connection, tag_id: int, body: Mapping[str, Any]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from charter.db.conflicts import UniqueViolation
+
 
 class DomainError(Exception):
     def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
@@ -37,3 +39,9 @@ class Invalid(DomainError):
 
 class Conflict(DomainError):
     """The change is impossible in the object's current state (e.g. a closed session)."""
+
+
+def conflict_of(exc: UniqueViolation) -> Conflict:
+    """The Conflict a unique violation is (db/conflicts.py): 409 naming the field. The
+    API, the web pages and the CLI answer both alike."""
+    return Conflict(exc.message, exc.errors)

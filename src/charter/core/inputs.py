@@ -15,6 +15,7 @@ could say so.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -160,6 +161,14 @@ def email(name: str, value: Any) -> str:
     if not _EMAIL.match(cleaned):
         raise Invalid.field(name, "Not a valid email address.")
     return cleaned
+
+
+def email_key(email: str) -> str:
+    """The key a user is found by their email with, the same on every database:
+    NFKC-normalised and case-folded in Python (SQLite's lower() folds only ASCII, so
+    `Ärger@x.org` would never find `ärger@x.org`). users.email_key holds it, unique;
+    every insert, email change and lookup by email goes through it."""
+    return unicodedata.normalize("NFKC", email.strip()).casefold()
 
 
 def optional_text(name: str, value: Any, max_len: int = MAX_NOTE) -> str | None:

@@ -43,6 +43,14 @@ def exists_other(
     return conn.execute(stmt.limit(1)).first() is not None
 
 
+def exists_where(
+    conn: Connection, table: sa.Table, row_id: int, condition: sa.ColumnElement[bool]
+) -> bool:
+    """Whether the row `row_id` of `table` exists and matches `condition`."""
+    stmt = sa.select(table.c.id).where(table.c.id == row_id, condition)
+    return conn.execute(stmt).first() is not None
+
+
 def clear_default(conn: Connection, table: sa.Table) -> None:
     conn.execute(sa.update(table).where(table.c.is_default.is_(True)).values(is_default=False))
 

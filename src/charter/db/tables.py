@@ -57,6 +57,10 @@ users = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("email", sa.String(320), nullable=False, unique=True),
+    # The email as users are found by it: NFKC + casefold, computed in Python so that
+    # both databases agree (SQLite's lower() folds only ASCII); unique (migration 0003).
+    # Longer than `email`: folding may lengthen text ("ß" -> "ss").
+    sa.Column("email_key", sa.String(1000), nullable=True),
     sa.Column("password_hash", sa.String(200), nullable=True),
     sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
     sa.Column("is_active", sa.Boolean, nullable=False, default=True),
@@ -69,6 +73,7 @@ users = sa.Table(
     sa.Column("created_by", sa.Integer, nullable=True),
     _ts("updated_at"),
     sa.Column("updated_by", sa.Integer, nullable=True),
+    sa.Index(None, "email_key", unique=True),
 )
 
 api_tokens = sa.Table(

@@ -10,7 +10,16 @@ from litestar.exceptions import HTTPException
 from sqlalchemy.exc import DBAPIError
 
 from charter.auth.service import redact_secrets
-from charter.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unauthenticated
+from charter.core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthenticated,
+    conflict_of,
+)
+from charter.db.conflicts import UniqueViolation
 from charter.http.conventions import json_response
 from charter.http.request_id import new_request_id, request_id_of
 
@@ -60,6 +69,11 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]
     status = next(code for cls, code in STATUS_OF.items() if isinstance(exc, cls))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return json_response(error_body(exc.message, exc.errors), status, headers)
+
+
+def unique_violation(request: Request[Any, Any, Any], exc: UniqueViolation) -> Response[bytes]:
+    """A unique constraint refused a write that the retry did not resolve: 409."""
+    return domain_error(request, conflict_of(exc))
 
 
 def request_error(_: Request[Any, Any, Any], exc: RequestError) -> Response[bytes]:
@@ -124,6 +138,7 @@ def database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DBAPIError: database_error,
+    UniqueViolation: unique_violation,
     DomainError: domain_error,
     RequestError: request_error,
     HTTPException: http_error,

@@ -9,6 +9,11 @@ path's ids as text, in the order of the path, and returns the object's key (for 
 create: the parent's, or None) once the user may write it: 404 / 403 otherwise. The
 OpenAPI document declares those ids as the integers they are.
 
+Updates and deletes also name `lock`, which locks the object's row (db/locks.py) right
+after the target and before the object is read for If-Match: the version check and the
+write are one atomic step on every database, so of concurrent writers with the same
+If-Match exactly one wins.
+
 Order of checks: 401, the target's 403 / 404, then 400 / 422 for the body, 412 for
 If-Match, then the domain's own 409 / 422.
 """
@@ -25,6 +30,7 @@ from litestar.openapi.spec import Operation, Parameter, Schema
 
 from charter.auth.permissions import Action, require_admin, require_project
 from charter.auth.service import User
+from charter.db.locks import Locker
 from charter.http import docs
 from charter.http.conventions import operation_with
 from charter.http.deps import path_id
@@ -120,6 +126,7 @@ def update_endpoint(
     path: str,
     *,
     target: Target,
+    lock: Locker,
     allowed: Sequence[str],
     change: Callable[[Conn, User, Any, dict[str, Any]], None],
     view: View,
@@ -130,13 +137,15 @@ def update_endpoint(
     **doc: Unpack[RouteDoc],
 ) -> HTTPRouteHandler:
     """PATCH `path`: `change(conn, user, key, body)`, answered with `view`. If-Match is
-    checked against `current` (the object's plain GET body; `view` by default)."""
+    checked against `current` (the object's plain GET body; `view` by default), read
+    once `lock(conn, key)` holds the object."""
     before_of = current or view
 
     def work(
         request: Request[Any, Any, Any], raw: bytes, conn: Conn, user: User, ids: list[str]
     ) -> Outcome:
         key = target(conn, user, *ids)
+        lock(conn, key)  # before reading the version If-Match compares with
         before = before_of(conn, user, key)  # read before the body: an unknown id is 404
         body = fields(parse_json(request, raw), allowed, custom)
         check_if_match(request, before)
@@ -158,17 +167,20 @@ def delete_endpoint(
     path: str,
     *,
     target: Target,
+    lock: Locker,
     remove: Callable[[Conn, User, Any], None],
     current: View | None = None,
     **doc: Unpack[RouteDoc],
 ) -> HTTPRouteHandler:
     """DELETE `path`: `remove(conn, user, key)`, answered with 204. If-Match is checked
-    against `current` when the object has one (a token has no GET)."""
+    against `current` when the object has one (a token has no GET), read once
+    `lock(conn, key)` holds the object."""
 
     def work(
         request: Request[Any, Any, Any], _raw: bytes, conn: Conn, user: User, ids: list[str]
     ) -> Outcome:
         key = target(conn, user, *ids)
+        lock(conn, key)
         if current is not None:
             check_if_match(request, current(conn, user, key))
         remove(conn, user, key)

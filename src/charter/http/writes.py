@@ -10,7 +10,6 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from sqlalchemy.exc import IntegrityError
 
 from charter.auth import service as auth
 from charter.auth.service import User
@@ -18,6 +17,7 @@ from charter.core import inputs
 from charter.core.clock import utcnow
 from charter.core.errors import Invalid, Unauthenticated
 from charter.db import idempotency
+from charter.db.conflicts import UniqueViolation
 from charter.http.conventions import encode
 from charter.http.deps import database
 from charter.http.errors import RequestError
@@ -147,10 +147,11 @@ async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response
     def job() -> tuple[int, bytes | None]:
         try:
             status, encoded, token_id, touch_due = attempt()
-        except IntegrityError:
-            if not key:
-                raise
-            # The same key raced us (PostgreSQL); its response is stored now.
+        except UniqueViolation:
+            # A concurrent transaction committed the same key first (a tag, a member,
+            # an email, this Idempotency-Key): once more, the work sees that row and
+            # answers as the domain does for it (the existing row, or its 409). A
+            # second violation is a 409 naming the field (db/conflicts.py), never a 500.
             status, encoded, token_id, touch_due = attempt()
         if touch_due:
             with db.write() as conn:

@@ -108,6 +108,7 @@ def _milestone(conn: Any, user: User, raw_id: str) -> int:
 update_milestone = update_endpoint(
     "/api/v1/milestones/{milestone_id:str}",
     target=_milestone,
+    lock=milestone_service.lock_milestone,
     allowed=milestone_service.MILESTONE_FIELDS,
     change=lambda conn, user, mid, body: milestone_service.update_milestone(
         conn, mid, user.id, body
@@ -124,6 +125,7 @@ update_milestone = update_endpoint(
 delete_milestone = delete_endpoint(
     "/api/v1/milestones/{milestone_id:str}",
     target=_milestone,
+    lock=milestone_service.lock_milestone,
     current=as_one(milestone_service.milestone_view),
     remove=lambda conn, _user, mid: milestone_service.delete_milestone(conn, mid),
     codes=(403, 404, 409, 412),

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from charter.core import inputs
 from charter.core.clock import utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
+from charter.db import locks
 from charter.db import rows as db_rows
 from charter.db.tables import (
     milestone_types,
@@ -52,6 +53,22 @@ def _type_id(conn: Connection, value: Any) -> int | None:
     return type_id
 
 
+def _lock_tree(conn: Connection, project_id: int) -> None:
+    """Serialise the changes to a project's milestone tree (moves, nesting, deletes):
+    a move checks for a cycle by reading the tree, and two concurrent moves that each
+    pass that check could otherwise make two milestones each other's parent."""
+    locks.serialize(conn, "milestone-tree", project_id)
+
+
+def lock_milestone(conn: Connection, milestone_id: int) -> None:
+    """What an update or delete holds before reading the milestone: its project's tree,
+    then its row. The tree first, as every tree change takes it, so that a move (which
+    rewrites the root_id of a whole subtree) never waits on a row whose holder waits
+    on the tree."""
+    _lock_tree(conn, milestone_row(conn, milestone_id)["project_id"])
+    locks.row_lock(milestones)(conn, milestone_id)
+
+
 def _check_parent(conn: Connection, project_id: int, parent_id: int | None) -> None:
     if parent_id is None:
         return
@@ -65,6 +82,8 @@ def create_milestone(
 ) -> int:
     name = inputs.text("name", inputs.required(body, "name"))
     parent_id = inputs.optional_id("parent_id", body.get("parent_id"))
+    if parent_id is not None:
+        _lock_tree(conn, project_id)  # the parent's root_id must not move meanwhile
     _check_parent(conn, project_id, parent_id)
     type_id = _type_id(conn, body["type_id"]) if "type_id" in body else None
     if "type_id" not in body:
@@ -87,6 +106,9 @@ def update_milestone(
 ) -> None:
     row = milestone_row(conn, milestone_id)
     project_id = row["project_id"]
+    if "parent_id" in body:
+        _lock_tree(conn, project_id)
+        row = milestone_row(conn, milestone_id)  # as the last move left it
     values: dict[str, Any] = {}
     if "name" in body:
         values["name"] = inputs.text("name", body["name"])
@@ -151,6 +173,7 @@ def set_milestone_completed(conn: Connection, milestone_id: int, user_id: int, d
 def delete_milestone(conn: Connection, milestone_id: int) -> None:
     """Delete a milestone nothing refers to (409 while sessions or children do)."""
     row = milestone_row(conn, milestone_id)
+    _lock_tree(conn, row["project_id"])  # no child moves under it meanwhile
     used = session_read.session_count_using(conn, sessions.c.milestone_id, milestone_id)
     if used:
         raise Conflict(f"Milestone {milestone_id} is used by {used} session(s).")

@@ -14,10 +14,10 @@ from charter.auth.service import User
 from charter.core.errors import Conflict, Forbidden, Invalid, NotFound
 from charter.core.inputs import parse_id
 from charter.core.listing import ListQuery
+from charter.db.conflicts import UniqueViolation
 from charter.db.tables import ROLE_NAMES
 from charter.http.deps import path_id
 from charter.projects import service as project_service
-from charter.users import service as user_service
 from charter.web.forms import form_of
 from charter.web.guard import web_read, web_write
 from charter.web.render import redirect, render
@@ -43,14 +43,8 @@ async def members_page(request: Request[Any, Any, Any], project_id: FromPath[str
         project = require_project(conn, user, pid, "read")
         members = project_service.list_members(conn, pid, _MEMBERS)
         manage = _may_manage(conn, user, pid)
-        member_ids = {m["user_id"] for m in members.rows}
-        candidates = []
-        if manage:
-            candidates = [
-                {"id": u["id"], "name": u["name"], "email": u["email"]}
-                for u in user_service.all_users(conn)
-                if u["is_active"] and u["id"] not in member_ids
-            ]
+        # Only the users the manager may know of (a site admin: everyone).
+        candidates = project_service.member_candidates(conn, user, pid) if manage else []
         return {
             "project": {"id": project["id"], "name": project["name"]},
             "members": members.rows,
@@ -67,18 +61,18 @@ async def members_page(request: Request[Any, Any, Any], project_id: FromPath[str
 async def _change(
     request: Request[Any, Any, Any], project_id: str, change: Any, done: str
 ) -> Response[Any]:
-    """Run `change(conn, pid)` as a manager; a refused change (the last manager, a bad
+    """Run `change(conn, user, pid)` as a manager; a refused change (the last manager, a bad
     role) comes back as an error message on the members page."""
     pid = path_id(project_id, "Project")
 
     def work(conn: Connection, user: User) -> None:
         require_project(conn, user, pid, "manage")
-        change(conn, pid)
+        change(conn, user, pid)
 
     to = f"/projects/{pid}/members"
     try:
         await web_write(request, work)
-    except (Conflict, Invalid) as exc:
+    except (Conflict, Invalid, UniqueViolation) as exc:  # a concurrent add won: 409
         detail = "; ".join(" ".join(v) for v in (exc.errors or {}).values())
         return redirect(request, to, f"{exc.message} {detail}".strip(), "error")
     return redirect(request, to, done)
@@ -88,12 +82,14 @@ async def _change(
 async def add_member(request: Request[Any, Any, Any], project_id: FromPath[str]) -> Response[Any]:
     form = await form_of(request)
 
-    def change(conn: Connection, pid: int) -> None:
+    def change(conn: Connection, user: User, pid: int) -> None:
         user_id = parse_id(form.get("user_id", ""))
         if user_id is None:
             raise Invalid.field("user_id", "Choose a user.")
         try:
-            project_service.set_member_role(conn, pid, user_id, {"role": form.get("role")})
+            project_service.set_member_role(
+                conn, pid, user_id, {"role": form.get("role")}, actor=user
+            )
         except NotFound:
             raise Invalid.field("user_id", "No such user.") from None
 
@@ -107,9 +103,9 @@ async def change_role(
     form = await form_of(request)
     uid = path_id(user_id, "User")
 
-    def change(conn: Connection, pid: int) -> None:
+    def change(conn: Connection, user: User, pid: int) -> None:
         project_service.member_view(conn, pid, uid)  # NotFound unless a member
-        project_service.set_member_role(conn, pid, uid, {"role": form.get("role")})
+        project_service.set_member_role(conn, pid, uid, {"role": form.get("role")}, actor=user)
 
     return await _change(request, project_id, change, "Role changed.")
 
@@ -120,7 +116,7 @@ async def remove_member(
 ) -> Response[Any]:
     uid = path_id(user_id, "User")
 
-    def change(conn: Connection, pid: int) -> None:
+    def change(conn: Connection, _user: User, pid: int) -> None:
         project_service.remove_member(conn, pid, uid)
 
     return await _change(request, project_id, change, "Member removed.")

@@ -114,3 +114,36 @@ def set_counters(conn: Connection, project_id: int, values: dict[str, int]) -> N
 
 def all_project_ids(conn: Connection) -> list[int]:
     return [r[0] for r in conn.execute(sa.select(projects.c.id).order_by(projects.c.id))]
+
+
+def _projects_of(user_id: int) -> sa.Select[tuple[int]]:
+    """The ids of the projects `user_id` is a member of (any role)."""
+    return sa.select(project_members.c.project_id).where(project_members.c.user_id == user_id)
+
+
+def shares_a_project(user_id: int, other_id: int | sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    """True when `other_id` is a member of one of the projects of `user_id`."""
+    return sa.exists(
+        sa.select(project_members.c.project_id).where(
+            project_members.c.user_id == other_id,
+            project_members.c.project_id.in_(_projects_of(user_id)),
+        )
+    )
+
+
+def member_candidates(
+    conn: Connection, project_id: int, co_member_of: int | None
+) -> list[RowMapping]:
+    """Active users who are not members of the project, by name; with `co_member_of`,
+    only those who share a project with that user."""
+    members = sa.select(project_members.c.user_id).where(project_members.c.project_id == project_id)
+    stmt = sa.select(users.c.id, users.c.name, users.c.email).where(
+        users.c.is_active.is_(True), users.c.id.not_in(members)
+    )
+    if co_member_of is not None:
+        stmt = stmt.where(shares_a_project(co_member_of, users.c.id))
+    return list(conn.execute(stmt.order_by(users.c.name, users.c.id)).mappings())
+
+
+def user_shares_a_project(conn: Connection, user_id: int, other_id: int) -> bool:
+    return bool(conn.execute(sa.select(shares_a_project(user_id, other_id))).scalar())

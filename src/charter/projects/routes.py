@@ -13,7 +13,8 @@ from charter.auth.permissions import Action, require_project
 from charter.auth.service import User
 from charter.core.errors import NotFound
 from charter.core.listing import ListQuery, Page
-from charter.db.tables import ROLE_NAMES
+from charter.db.locks import row_lock
+from charter.db.tables import ROLE_NAMES, configs, projects
 from charter.http import docs
 from charter.http.conventions import (
     FilterSpec,
@@ -67,6 +68,7 @@ create_project = create_endpoint(
 update_project = update_endpoint(
     "/api/v1/projects/{project_id:str}",
     target=managed_project,
+    lock=row_lock(projects),
     allowed=project_service.PROJECT_FIELDS,
     current=as_one(project_service.project_view),
     change=lambda conn, user, pid, body: project_service.update_project(conn, pid, user.id, body),
@@ -171,13 +173,15 @@ async def set_member(
         require_project(conn, user, pid, "manage")
         uid = path_id(user_id, "User")
         body = body_of(request, raw, project_service.MEMBER_FIELDS)
+        # Before If-Match reads the member, as remove_member and the last-manager rule.
+        project_service.lock_members(conn, pid)
         if request.headers.get("if-match") is not None:
             try:
                 current: Any = one(project_service.member_view(conn, pid, uid))
             except NotFound:
                 current = None  # If-Match on someone who is not a member: 412
             check_if_match(request, current)
-        added = project_service.set_member_role(conn, pid, uid, body)
+        added = project_service.set_member_role(conn, pid, uid, body, actor=user)
         return (201 if added else 200), one(project_service.member_view(conn, pid, uid))
 
     return await write_as_user(request, work)
@@ -191,6 +195,7 @@ def _member(conn: Any, user: User, raw_pid: str, raw_uid: str) -> tuple[int, int
 remove_member = delete_endpoint(
     "/api/v1/projects/{project_id:str}/members/{user_id:str}",
     target=_member,
+    lock=lambda conn, key: project_service.lock_members(conn, key[0]),  # as the last-manager rule
     current=lambda conn, _user, key: one(project_service.member_view(conn, *key)),
     remove=lambda conn, _user, key: project_service.remove_member(conn, *key),
     codes=(403, 404, 409, 412),
@@ -270,6 +275,7 @@ def _managed_config(conn: Any, user: User, raw_id: str) -> int:
 update_config = update_endpoint(
     "/api/v1/configs/{config_id:str}",
     target=_managed_config,
+    lock=row_lock(configs),
     allowed=project_service.CONFIG_FIELDS,
     change=lambda conn, _user, cid, body: project_service.update_config(conn, cid, body),
     view=as_one(project_service.config_view),
@@ -284,6 +290,7 @@ update_config = update_endpoint(
 delete_config = delete_endpoint(
     "/api/v1/configs/{config_id:str}",
     target=_managed_config,
+    lock=row_lock(configs),
     current=as_one(project_service.config_view),
     remove=lambda conn, _user, cid: project_service.delete_config(conn, cid),
     codes=(403, 404, 409, 412),

@@ -17,6 +17,7 @@ from charter.core.clock import iso, utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
 from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
+from charter.db import locks
 from charter.db import rows as db_rows
 from charter.db.tables import (
     ROLE_NAMES,
@@ -138,6 +139,13 @@ def member_view(conn: Connection, project_id: int, user_id: int) -> dict[str, An
     return _member_dicts(rows)[0]
 
 
+def lock_members(conn: Connection, project_id: int) -> None:
+    """Hold the project's row until the transaction ends: every change of its members
+    takes it before counting managers, so concurrent removals and demotions run one
+    after the other and the last manager always stays."""
+    locks.row_lock(projects)(conn, project_id)
+
+
 def _check_last_manager(conn: Connection, project_id: int, user_id: int) -> None:
     """Refuse (409) when `user_id` is the project's only manager."""
     if permissions.member_role(conn, project_id, user_id) != "manager":
@@ -146,25 +154,56 @@ def _check_last_manager(conn: Connection, project_id: int, user_id: int) -> None
         raise Conflict(f"User {user_id} is the last manager of project {project_id}.")
 
 
+def may_know_user(conn: Connection, actor: User, user_id: int) -> bool:
+    """Whether `actor` may learn that `user_id` exists and see their name and email:
+    site admins (as GET /users shows them), and anyone about the members of the
+    projects they are in themselves (as those members pages show them)."""
+    return (
+        actor.is_admin
+        or actor.id == user_id
+        or project_queries.user_shares_a_project(conn, actor.id, user_id)
+    )
+
+
+def member_candidates(conn: Connection, actor: User, project_id: int) -> list[dict[str, Any]]:
+    """The active users `actor` may add to the project: everyone for a site admin, the
+    members of their other projects for a manager (never every user's email)."""
+    co_member_of = None if actor.is_admin else actor.id
+    rows = project_queries.member_candidates(conn, project_id, co_member_of)
+    return [{"id": r["id"], "name": r["name"], "email": r["email"]} for r in rows]
+
+
 def set_member_role(
-    conn: Connection, project_id: int, user_id: int, body: Mapping[str, Any]
+    conn: Connection,
+    project_id: int,
+    user_id: int,
+    body: Mapping[str, Any],
+    *,
+    actor: User,
 ) -> bool:
     """Add the user as a member or change their role; True when newly added.
-    Demoting the last manager is refused (409) like removing them."""
+    Demoting the last manager is refused (409) like removing them. A user `actor` may
+    not know of (may_know_user) is not found (404), as one who does not exist."""
     role = inputs.required(body, "role")
     if not isinstance(role, str) or role not in ROLE_NAMES:
         raise Invalid.field("role", f"Must be one of: {', '.join(ROLE_NAMES)}.")
     user = auth.user_by_id(conn, user_id)
     if user is None:
         raise NotFound(f"User {user_id} not found.")
+    lock_members(conn, project_id)
     current = permissions.member_role(conn, project_id, user_id)
+    if current is None and not may_know_user(conn, actor, user_id):
+        raise NotFound(f"User {user_id} not found.")
     if current is not None and role != "manager":
         _check_last_manager(conn, project_id, user_id)
-    add_member(conn, project_id, user["email"], role)
+    role_id = user_read.role_id_by_name(conn, role)
+    assert role_id is not None, "roles are seeded by the first migration"
+    project_queries.upsert_member(conn, project_id, user_id, role_id)
     return current is None
 
 
 def remove_member(conn: Connection, project_id: int, user_id: int) -> None:
+    lock_members(conn, project_id)
     if permissions.member_role(conn, project_id, user_id) is None:
         raise NotFound(f"User {user_id} is not a member of project {project_id}.")
     _check_last_manager(conn, project_id, user_id)

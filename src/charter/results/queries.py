@@ -8,8 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.db import locks
 from charter.db.expressions import iso_utc
-from charter.db.tables import result_field_values, result_issues, session_results
+from charter.db.tables import result_field_values, result_issues, session_results, sessions
 
 _INSERT_RESULTS = sa.insert(session_results).returning(
     session_results.c.id, sort_by_parameter_order=True
@@ -32,6 +33,13 @@ def of_session(session_id: int) -> sa.ColumnElement[bool]:
 def result_by_id(conn: Connection, result_id: int) -> RowMapping | None:
     stmt = sa.select(session_results).where(session_results.c.id == result_id)
     return conn.execute(stmt).mappings().first()
+
+
+def lock_session_of(conn: Connection, result_id: int) -> None:
+    """Lock the session of a result (PostgreSQL): result writes lock the session row
+    first, so the order is the same everywhere and If-Match checks hold."""
+    session_id = sa.select(session_results.c.session_id).where(session_results.c.id == result_id)
+    locks.lock_rows(conn, sessions, sessions.c.id == session_id.scalar_subquery())
 
 
 def update_result(conn: Connection, result_id: int, **values: Any) -> None:

@@ -110,6 +110,7 @@ def _result_id(conn: Any, user: User, raw_id: str) -> int:
 edit_result = update_endpoint(
     "/api/v1/sessions/results/{result_id:str}",
     target=_result_id,
+    lock=result_service.lock_session_of,
     allowed=result_service.RESULT_FIELDS,
     custom=True,
     change=lambda conn, user, rid, changes: result_service.edit_result(conn, rid, user.id, changes),
@@ -125,6 +126,7 @@ edit_result = update_endpoint(
 delete_result = delete_endpoint(
     "/api/v1/sessions/results/{result_id:str}",
     target=_result_id,
+    lock=result_service.lock_session_of,
     current=_one,
     remove=lambda conn, _user, rid: result_service.delete_result(conn, rid),
     codes=(403, 404, 409, 412),

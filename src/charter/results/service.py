@@ -15,6 +15,9 @@ from charter.core import inputs
 from charter.core.clock import utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
 from charter.results import queries as result_queries
+
+# The lock result writes take (the result's session), for the routes' If-Match.
+from charter.results.queries import lock_session_of as lock_session_of
 from charter.sessions import counters
 from charter.sessions import service as session_service
 from charter.sessions.timer import elapsed_at

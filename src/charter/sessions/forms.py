@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from charter.auth import permissions
 from charter.auth.permissions import Action, require_access, require_project
 from charter.auth.service import User
 from charter.catalog import read as catalog_read
@@ -19,6 +20,7 @@ from charter.core.listing import ListQuery
 from charter.milestones import read as milestone_read
 from charter.projects import service as project_service
 from charter.sessions import queries as session_queries
+from charter.sessions import service as session_service
 from charter.sessions.timer import elapsed_at
 from charter.users import read as user_read
 
@@ -67,7 +69,12 @@ def form_choices(
         states=catalog_service.list_states(conn, _all("display_order")).rows,
         configs=project_service.list_configs(conn, project_id, _all()).rows,
         milestones=milestone_read.list_milestones(conn, user, project_id, _all()).rows,
-        members=user_read.list_project_users(conn, user, project_id, _all()).rows,
+        # Who a session may be assigned to (sessions/service.py checks the same).
+        members=[
+            m
+            for m in user_read.list_project_users(conn, user, project_id, _all()).rows
+            if permissions.member_role(conn, project_id, m["id"]) in session_service.ASSIGNEE_ROLES
+        ],
         issues=issues,
         statuses=catalog_read.active_statuses(conn),
     )

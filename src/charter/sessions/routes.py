@@ -9,6 +9,8 @@ from charter.auth.permissions import Action, require_project
 from charter.auth.service import User
 from charter.core import inputs
 from charter.core.errors import NotFound
+from charter.db import tables
+from charter.db.locks import row_lock
 from charter.http.conventions import single_envelope
 from charter.http.deps import path_id
 from charter.http.read_routes import list_endpoint, single_endpoint
@@ -111,6 +113,7 @@ def _update(conn: Any, user: User, session_id: int, body: dict[str, Any]) -> Non
 update_session = update_endpoint(
     "/api/v1/sessions/{session_id:str}",
     target=_writable,
+    lock=row_lock(tables.sessions),
     allowed=SESSION_BODY,
     custom=True,
     change=_update,
@@ -126,6 +129,7 @@ update_session = update_endpoint(
 delete_session = delete_endpoint(
     "/api/v1/sessions/{session_id:str}",
     target=lambda conn, user, raw_id: _writable(conn, user, raw_id, "manage"),
+    lock=row_lock(tables.sessions),
     current=_session_envelope,
     remove=lambda conn, _user, sid: session_service.delete(conn, sid),
     codes=(403, 404, 412),

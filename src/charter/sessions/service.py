@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.auth import permissions
 from charter.auth import service as auth
 from charter.catalog import custom_fields
 from charter.catalog import read as catalog_read
@@ -90,7 +91,7 @@ def create_session(
     _check_ref(conn, "state_id", states, state_id, None)
     _check_ref(conn, "config_id", configs, config_id, project_id)
     _check_ref(conn, "milestone_id", milestones, milestone_id, project_id)
-    _check_assignee(conn, assignee_id)
+    _check_assignee(conn, assignee_id, project_id)
     tag_names = _clean_tags(list(tags) if isinstance(tags, list | tuple) else tags)
     issue_list = inputs.issue_ids(
         conn, list(issue_ids) if isinstance(issue_ids, list | tuple) else issue_ids
@@ -169,7 +170,8 @@ def update_session(
             _check_ref(conn, name, table, changes[name], project_id if scoped else None)
             values[name] = changes[name]
     if "assignee_id" in changes:
-        _check_assignee(conn, changes["assignee_id"])
+        if changes["assignee_id"] != row["assignee_id"]:  # one who left may stay
+            _check_assignee(conn, changes["assignee_id"], project_id)
         values["assignee_id"] = changes["assignee_id"]
     if "estimate" in changes:
         values["estimate"] = inputs.duration("estimate", changes["estimate"])
@@ -195,11 +197,22 @@ def update_session(
     session_queries.set_field_values(conn, session_id, encoded)
 
 
-def _check_assignee(conn: Connection, value: Any) -> None:
+ASSIGNEE_ROLES = ("tester", "manager")
+
+
+def _check_assignee(conn: Connection, value: Any, project_id: int) -> None:
+    """Sessions are assigned to who may run them: a tester or manager of the project,
+    or a site admin. Anyone else is refused with the same answer whether or not they
+    exist, so the field tells nothing about other projects' users."""
     if value is None:
         return
-    if not is_id(value) or auth.user_by_id(conn, value) is None:
-        raise Invalid.field("assignee_id", f"No such user: {value}.")
+    if is_id(value):
+        user = auth.user_by_id(conn, value)
+        if user is not None and (
+            user["is_admin"] or permissions.member_role(conn, project_id, value) in ASSIGNEE_ROLES
+        ):
+            return
+    raise Invalid.field("assignee_id", f"User {value} is not a tester or manager of this project.")
 
 
 def _encode_custom(

@@ -8,12 +8,21 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.core.inputs import email_key
 from charter.db.rows import _by_ids, grouped_ids, rows_by_ids
 from charter.db.tables import api_tokens, group_members, groups, project_members, roles, users
 
 
+def _with_key(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with the email_key of their email, when they set one."""
+    if "email" in values:
+        return {**values, "email_key": email_key(values["email"])}
+    return values
+
+
 def insert_user(conn: Connection, **values: Any) -> int:
-    return int(conn.execute(sa.insert(users).values(**values).returning(users.c.id)).scalar_one())
+    stmt = sa.insert(users).values(**_with_key(values)).returning(users.c.id)
+    return int(conn.execute(stmt).scalar_one())
 
 
 def role_id_by_name(conn: Connection, system_name: str) -> int | None:
@@ -40,8 +49,18 @@ def all_users(conn: Connection) -> list[RowMapping]:
     return list(conn.execute(sa.select(users).order_by(users.c.id)).mappings())
 
 
+def other_active_admins(conn: Connection, user_id: int) -> int:
+    """How many active site admins there are besides `user_id`."""
+    stmt = (
+        sa.select(sa.func.count())
+        .select_from(users)
+        .where(users.c.is_admin.is_(True), users.c.is_active.is_(True), users.c.id != user_id)
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
 def update_user(conn: Connection, user_id: int, **values: Any) -> None:
-    conn.execute(sa.update(users).where(users.c.id == user_id).values(**values))
+    conn.execute(sa.update(users).where(users.c.id == user_id).values(**_with_key(values)))
 
 
 def role_exists(conn: Connection, role_id: int) -> bool:

@@ -10,6 +10,8 @@ from typing import Any
 from charter.auth import service as auth
 from charter.auth.service import User
 from charter.core import inputs
+from charter.db.locks import row_lock
+from charter.db.tables import api_tokens, users
 from charter.http.conventions import (
     ListSpec,
     single_envelope,
@@ -160,6 +162,7 @@ create_user = create_endpoint(
 update_user = update_endpoint(
     "/api/v1/users/{user_id:str}",
     target=admin_item("User"),
+    lock=row_lock(users),
     allowed=user_service.USER_UPDATE_FIELDS,
     current=user_service.user_representation,
     change=user_service.update_user,
@@ -206,6 +209,7 @@ create_token = create_endpoint(
 revoke_token = delete_endpoint(
     "/api/v1/tokens/{token_id:str}",
     target=lambda _conn, _user, raw_id: path_id(raw_id, "Token"),
+    lock=row_lock(api_tokens),
     remove=lambda conn, user, token_id: auth.revoke_own_token(conn, user.id, token_id),
     codes=(404,),
     name="revoke_token",

@@ -20,6 +20,7 @@ from charter.core.clock import iso, utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
 from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
+from charter.db import locks
 from charter.db import rows as db_rows
 from charter.db.tables import (
     api_tokens,
@@ -83,6 +84,18 @@ def _email_free(conn: Connection, email: str, user_id: int | None = None) -> Non
         raise Conflict(f"A user with email {email} exists already.", {"email": ["Already taken."]})
 
 
+def _keep_an_admin(conn: Connection, user_id: int) -> None:
+    """Refuse (409) to demote or deactivate the last other active site admin. Changes
+    of admin rights run one after the other (a lock taken before counting), so two
+    admins demoting each other at once leave one of them."""
+    locks.serialize(conn, "site-admins")
+    if not user_queries.other_active_admins(conn, user_id):
+        raise Conflict(
+            "This would leave no active site admin.",
+            {"is_admin": ["The last active site admin stays."]},
+        )
+
+
 def create_user(conn: Connection, actor: User, values: dict[str, Any]) -> int:
     """Create a user from a body of USER_CREATE_FIELDS (name and email required)."""
     require_admin(actor)
@@ -131,6 +144,8 @@ def update_user(conn: Connection, actor: User, user_id: int, values: dict[str, A
         raise Conflict(
             "You cannot remove your own admin rights.", {"is_admin": ["Not for yourself."]}
         )
+    if changes.get("is_admin") is False or changes.get("is_active") is False:
+        _keep_an_admin(conn, user_id)
     if "email" in changes:
         _email_free(conn, changes["email"], user_id)
     if "is_active" in changes:

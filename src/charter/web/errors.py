@@ -11,7 +11,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from sqlalchemy.exc import DBAPIError
 
-from charter.core.errors import DomainError
+from charter.core.errors import DomainError, conflict_of
+from charter.db.conflicts import UniqueViolation
 from charter.http.errors import DATABASE_RETRY_AFTER, STATUS_OF
 from charter.http.request_id import new_request_id, request_id_of
 from charter.web.csrf import CsrfFailed
@@ -74,6 +75,11 @@ def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[str]:
     return error_page(request, status, exc.message, errors=exc.errors or {})
 
 
+def _unique(request: Request[Any, Any, Any], exc: UniqueViolation) -> Response[str]:
+    """A unique constraint refused the write (a concurrent one won): a 409 page."""
+    return _domain(request, conflict_of(exc))
+
+
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[str]:
     status = exc.status_code
     if status >= 500:
@@ -117,6 +123,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     SignInRequired: _sign_in,
     CsrfFailed: _csrf,
     DomainError: _domain,
+    UniqueViolation: _unique,
     DBAPIError: _database,
     HTTPException: _http,
     400: _http,

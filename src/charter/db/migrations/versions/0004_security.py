@@ -1,7 +1,7 @@
 """server keys and shared throttle counters
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-04 17:00:00
 
 server_keys holds the CSRF HMAC key (one per database, shared by every worker),
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
