@@ -285,7 +285,7 @@ def test_json_log_stays_one_line() -> None:
 
 def test_hsts_only_over_https(world: World) -> None:
     app = create_app(Settings(database_url=world.url))
-    with TestClient(app, base_url="https://testserver") as secure:
+    with TestClient(app, base_url="https://testserver.local") as secure:
         resp = secure.get("/login")
         assert resp.headers["strict-transport-security"].startswith("max-age=")
     with TestClient(app) as plain:
@@ -332,6 +332,7 @@ def live_world(fresh_database_url: str, tmp_path: Path) -> Iterator[tuple[World,
     w.db.close()
 
 
+@pytest.mark.load
 def test_forwarded_for_is_not_trusted_by_default(
     live_world: tuple[World, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -349,6 +350,7 @@ def test_forwarded_for_is_not_trusted_by_default(
     assert "10.0.0." not in text  # the access log records the real peer
 
 
+@pytest.mark.load
 def test_forwarded_for_is_trusted_from_a_listed_proxy(
     live_world: tuple[World, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -385,6 +387,7 @@ def _read_all(
     return data, time.monotonic() - started
 
 
+@pytest.mark.load
 def test_slow_headers_and_bodies_are_cut_off(
     live_world: tuple[World, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
