@@ -403,6 +403,22 @@ def test_the_token_rate_limit_refuses_a_token_over_its_rate(site: Site) -> None:
         assert client.get("/api/v1/user", headers=bearer(fast)).status_code == 200
 
 
+def test_the_token_rate_is_shared_by_every_worker(site: Site) -> None:
+    """Two app instances on one database (two workers, or two hosts) share one count per
+    token: the limit is not multiplied by the number of workers."""
+    _, token = new_token(site)
+    with client_for(site, token_rate_limit=4) as one:
+        app = create_app(Settings(database_url=site.url, token_rate_limit=4))
+        with TestClient(app) as two:
+            for client in (one, two, one, two):  # 4 requests, the allowance
+                assert client.get("/api/v1/user", headers=bearer(token)).status_code == 200
+            assert_429(two.get("/api/v1/user", headers=bearer(token)), 60)
+            assert_429(one.get("/api/v1/user", headers=bearer(token)), 60)
+    with site.db.read() as conn:
+        stored = conn.execute(sa.select(tables.throttle_counters.c.key)).scalars().all()
+    assert token not in " ".join(stored)  # only a hash of a hash is stored
+
+
 # --- OpenAPI -------------------------------------------------------------------------------
 
 

@@ -47,9 +47,9 @@ async def read_as_user(request: Request[Any, Any, Any], work: Callable[[Connecti
 
     def job() -> T:
         secret = auth.parse_authorization(header)
+        limits.count_token_apart(db, secret)
         with db.read() as conn:
             user, token_id, touch_due = auth.authenticate(conn, secret)
-            limits.check_token(token_id)
             result = work(conn, user)
         if touch_due:
             with db.write() as conn:

@@ -207,7 +207,7 @@ class Limits:
     """The API's throttles, one set per application instance (per worker process)."""
 
     auth_failures: SharedThrottle | None  # key: client address
-    token_rate: Throttle | None  # key: token id
+    token_rate: SharedThrottle | None  # key: the sha256 of the bearer secret
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -223,7 +223,7 @@ class Limits:
             )
         rate = None
         if settings.token_rate_limit > 0:
-            rate = Throttle(settings.token_rate_limit, 60)
+            rate = SharedThrottle("api-token-rate", settings.token_rate_limit, 60)
         return cls(auth_failures=fails, token_rate=rate)
 
     def check_address(self, address: str) -> None:
@@ -247,12 +247,35 @@ class Limits:
 
             await db.run(count)
 
-    def check_token(self, token_id: int) -> None:
-        """Count one request of the token; 429 when it is over its rate."""
+    def count_token(self, conn: Connection, secret: str) -> None:
+        """Count one request of the token whose secret is `secret` in the counts every
+        worker shares (one upsert in `conn`'s write transaction); 429 once it is over
+        its rate. Keyed by the secret's sha256, so it runs before authentication and
+        nothing of the secret is stored. No work at all without a limit."""
         if self.token_rate is not None:
-            wait = self.token_rate.hit(token_id)
-            if wait is not None:
-                raise TooManyRequests(wait, "Too many requests with this API token; slow down.")
+            key = _token_key(secret)
+            _refuse_token(self.token_rate.retry_after(key) or self.token_rate.hit(conn, key))
+
+    def count_token_apart(self, db: Database, secret: str) -> None:
+        """count_token in a write transaction of its own (called on the DB thread), for
+        read requests; refused from memory, with no database work, once this worker
+        knows the token is over its rate."""
+        if self.token_rate is not None:
+            key = _token_key(secret)
+            wait = self.token_rate.retry_after(key)
+            if wait is None:
+                with db.write() as conn:
+                    wait = self.token_rate.hit(conn, key)
+            _refuse_token(wait)
+
+
+def _token_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
+
+
+def _refuse_token(wait: int | None) -> None:
+    if wait is not None:
+        raise TooManyRequests(wait, "Too many requests with this API token; slow down.")
 
 
 def limits_of(request: Request[Any, Any, Any]) -> Limits:

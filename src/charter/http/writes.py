@@ -124,8 +124,8 @@ async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response
     def attempt() -> tuple[int, bytes | None, int, bool]:
         secret = auth.parse_authorization(header)
         with db.write() as conn:
+            limits.count_token(conn, secret)
             user, token_id, touch_due = auth.authenticate(conn, secret)
-            limits.check_token(token_id)
             if key:
                 stored = idempotency.find(conn, user.id, key, utcnow() - IDEMPOTENCY_TTL)
                 if stored is not None:
