@@ -42,8 +42,12 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 
 
 def _db(ctx: click.Context) -> Database:
+    """The command's database, closed (its pool disposed) when the command ends, also
+    on an error: an open PostgreSQL connection must not outlive the command."""
     settings: Settings = ctx.obj
-    return Database(settings.database_url)
+    db = Database(settings.database_url)
+    ctx.call_on_close(db.close)
+    return db
 
 
 def _fail(message: str) -> None:
