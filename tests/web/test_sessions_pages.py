@@ -493,7 +493,7 @@ def test_without_htmx_every_action_redirects_back(web_client: Client, db: Databa
     assert post(client, f"/notes/{note}", {"status_id": "4", "note": "edited"}).status_code == 303
     resp = post(client, f"/sessions/{sid}/notes", {"status_id": "", "note": ""})
     assert resp.status_code == 303  # back to the page with the message
-    assert "Type a note or choose a status" in client.get(f"/sessions/{sid}").text
+    assert "Type a note: a status alone is not saved" in client.get(f"/sessions/{sid}").text
     assert _recount(db, sid) == {"4": 1, "total": 1}
 
 

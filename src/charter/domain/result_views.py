@@ -94,3 +94,24 @@ def shape(
     if "issues" in expands:
         extra["issues"] = rq.issue_expands(conn, {i for ids_ in issues.values() for i in ids_})
     return Page(out, total, extra)
+
+
+def timeline(
+    conn: Connection,
+    user: User,
+    session_id: int,
+    before_id: int | None,
+    limit: int,
+    expands: frozenset[str] = frozenset(),
+) -> tuple[Page, bool]:
+    """One page of a session's results, newest first, older than `before_id`; and
+    whether older ones remain. `total` is the session's result count."""
+    session = sq.session_by_id(conn, session_id)
+    if session is None:
+        raise NotFound(f"Session {session_id} not found.")
+    require_project(conn, user, session["project_id"], "read")
+    ids = resq.timeline_ids(conn, session_id, before_id, limit + 1)
+    more = len(ids) > limit
+    rows = resq.results_by_ids(conn, ids[:limit])
+    page = shape(conn, rows, session["template_id"], expands, int(session["total_count"]))
+    return page, more

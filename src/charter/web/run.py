@@ -14,16 +14,23 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import FormMultiDict
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from charter.api.deps import path_id
-from charter.domain import result_views, results, session_forms, session_views, sessions
+from charter.domain import (
+    form_once,
+    result_views,
+    results,
+    session_forms,
+    session_views,
+    sessions,
+)
 from charter.domain.auth import User
 from charter.domain.custom_fields import key_of
 from charter.domain.errors import Invalid
 from charter.domain.inputs import NUL_PROBLEM, is_id
-from charter.domain.listing import ListQuery
 from charter.domain.permissions import require_project
 from charter.web.guard import web_read, web_write
 from charter.web.render import redirect, render
@@ -41,7 +48,8 @@ from charter.web.sessions_common import (
     texts_of,
 )
 
-MAX_NOTES = 1000  # notes shown on the page, oldest first
+NOTES_PAGE = 50  # notes shown at once, newest first; "Load older notes" pages back
+NOTE_EXPANDS = frozenset({"users", "issues"})
 SESSION_EXPANDS = frozenset(
     {"users", "states", "statuses", "templates", "configs", "milestones", "issues"}
 )
@@ -50,25 +58,18 @@ SESSION_EXPANDS = frozenset(
 # --- reading -------------------------------------------------------------------------
 
 
-def _session_data(conn: Connection, user: User, sid: int) -> dict[str, Any]:
+def _session_data(
+    conn: Connection, user: User, sid: int, before: int | None = None
+) -> dict[str, Any]:
     """Everything the session page shows, read in one transaction."""
     page = session_views.get_session(conn, user, sid, SESSION_EXPANDS)
     session = session_views.as_dicts(page.rows)[0]
     pid = session["project_id"]
     extras = session_forms.extras_of(conn, sid)
     choices = session_forms.form_choices(conn, user, pid)
-    notes = result_views.list_results(
-        conn,
-        user,
-        sid,
-        ListQuery(
-            per_page=MAX_NOTES,
-            sort="created_at",
-            descending=False,
-            expands=frozenset({"users", "issues"}),
-        ),
-    )
+    notes, more = result_views.timeline(conn, user, sid, before, NOTES_PAGE, NOTE_EXPANDS)
     return {
+        "older_than": notes.rows[-1]["id"] if more else None,
         "session": session,
         "expands": page.expands,
         "extras": extras,
@@ -204,16 +205,71 @@ def _page_context(data: dict[str, Any]) -> dict[str, Any]:
         "charter_html": markdown(data["extras"].charter),
         "details": _details(data),
         "project": data["project"],
+        "form_key": form_once.new_key(),
+        "older_than": data["older_than"],
+        "paged": data["paged"],
         **_counters_context(s, statuses),
     }
 
 
+def _before(raw: str | None) -> int | None:
+    """The `before` cursor of the timeline (a note id); junk reads as none."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) <= 12 and is_id(int(raw)) else None
+
+
 @get("/sessions/{session_id:str}", name="web_session")
-async def session_page(request: Request[Any, Any, Any], session_id: FromPath[str]) -> Response[str]:
+async def session_page(
+    request: Request[Any, Any, Any], session_id: FromPath[str], before: FromQuery[str | None] = None
+) -> Response[str]:
     sid = path_id(session_id, "Session")
-    data = await web_read(request, lambda conn, user: _session_data(conn, user, sid))
+    cursor = _before(before)
+    data = await web_read(request, lambda conn, user: _session_data(conn, user, sid, cursor))
+    data["paged"] = cursor is not None
     context = _page_context(data)
     return render(request, "sessions/run.html", title=context["session"]["name"], **context)
+
+
+@get("/sessions/{session_id:str}/notes", name="web_older_notes")
+async def older_notes(
+    request: Request[Any, Any, Any], session_id: FromPath[str], before: FromQuery[str | None] = None
+) -> Response[Any]:
+    """The next page of the timeline (htmx: "Load older notes"), and the control for
+    the page after it, out of band; a browser goes to the session page at that page."""
+    sid = path_id(session_id, "Session")
+    cursor = _before(before)
+    if not is_htmx(request):
+        return redirect(request, f"/sessions/{sid}" + (f"?before={cursor}" if cursor else ""))
+
+    def work(conn: Connection, user: User) -> dict[str, Any]:
+        notes, more = result_views.timeline(conn, user, sid, cursor, NOTES_PAGE, NOTE_EXPANDS)
+        page = session_views.get_session(conn, user, sid, frozenset({"statuses"}))
+        session = session_views.as_dicts(page.rows)[0]
+        choices = session_forms.issue_choices(conn)
+        return {
+            "session": session,
+            "notes": notes,
+            "statuses": _status_view(page.expands["statuses"]),
+            "issues": choices,
+            "older_than": notes.rows[-1]["id"] if more else None,
+            "editable": session_forms.may(conn, user, session["project_id"], "run")
+            and not session["is_closed"],
+        }
+
+    data = await web_read(request, work)
+    by_id = {st["id"]: st for st in data["statuses"]}
+    users = _names(data["notes"].expands.get("users", []))
+    labels = {i["id"]: _issue_label(i) for i in data["issues"]}
+    notes = [_note_view(n, by_id, users, labels) for n in data["notes"].rows]
+    return render(
+        request,
+        "sessions/_older_notes.html",
+        notes=notes,
+        session=data["session"],
+        older_than=data["older_than"],
+        editable=data["editable"],
+        oob=True,
+    )
 
 
 # --- the timer and the session's state ----------------------------------------------
@@ -264,8 +320,10 @@ TRANSITIONS = [
 # --- notes ---------------------------------------------------------------------------
 
 
-def _note_item(form: FormMultiDict) -> dict[str, Any]:
-    """A result from the note box: status_id (none for a plain note), note, issues."""
+def _note_item(form: FormMultiDict, *, needs_text: bool = False) -> dict[str, Any]:
+    """A result from the note box: status_id (none for a plain note), note, issues.
+    With `needs_text` (adding a note on the run page), a status alone is refused: it
+    would be an empty note that only inflates the counters (the API still takes one)."""
     errors: dict[str, list[str]] = {}
     raw_status = text_of(form, "status_id").strip()
     status_id: int | None = None
@@ -283,7 +341,9 @@ def _note_item(form: FormMultiDict) -> dict[str, Any]:
             errors["issues"] = ["Choose issues from the list."]
         else:
             issue_ids.append(int(raw))
-    if status_id is None and not note.strip() and not errors:
+    if needs_text and not note.strip() and "note" not in errors:
+        errors["note"] = ["Type a note: a status alone is not saved."]
+    elif status_id is None and not note.strip() and not errors:
         errors["note"] = ["Type a note or choose a status."]
     raise_if(errors)
     return {"status_id": status_id, "note": note if note.strip() else None, "issues": issue_ids}
@@ -359,24 +419,49 @@ def _fragments(
     )
 
 
+def _note_content(item: Mapping[str, Any]) -> str:
+    """What makes two submissions of one note form the same note."""
+    return f"{item['status_id']}\n{sorted(item['issues'])}\n{item['note']}"
+
+
 @post("/sessions/{session_id:str}/notes", status_code=200, name="web_add_note")
 async def add_note(request: Request[Any, Any, Any], session_id: FromPath[str]) -> Response[Any]:
     sid = path_id(session_id, "Session")
     form = await posted(request)
+    key = form_once.usable(text_of(form, form_once.FIELD))
+    what = f"note:{sid}"
 
     def work(conn: Connection, user: User) -> dict[str, Any]:
         session_forms.project_of_session(conn, user, sid, "run")
-        item = _note_item(form)
+        item = _note_item(form, needs_text=True)
+        if key is not None:
+            stored = form_once.replay(conn, user.id, key, what, _note_content(item))
+            if stored is not None:  # the same form again (a double submit): no new note
+                data = _fragment_data(conn, user, sid, None)
+                data["repeat_of"] = int(stored)
+                return data
         [note_id] = results.add_results(conn, sid, user.id, [item])
+        if key is not None:
+            form_once.remember(conn, user.id, key, what, _note_content(item), b"%d" % note_id)
         return _fragment_data(conn, user, sid, note_id)
 
     try:
-        data = await web_write(request, work)
+        try:
+            data = await web_write(request, work)
+        except IntegrityError:
+            if key is None:
+                raise
+            data = await web_write(request, work)  # the same key raced us (PostgreSQL)
     except Invalid as exc:
         return _note_error(request, exc, sid)
+    note_id = data["note"]["id"] if data["note"] else data["repeat_of"]
     if not is_htmx(request):
-        return redirect(request, f"/sessions/{sid}#note-{data['note']['id']}")
-    return _fragments(request, data, "sessions/_note.html")
+        return redirect(request, f"/sessions/{sid}#note-{note_id}")
+    response = _fragments(request, data, "sessions/_note.html" if data["note"] else None)
+    # A new key for the next note typed in the same box (the page is not re-rendered).
+    fresh = render(request, "sessions/_form_key.html", oob=True, form_key=form_once.new_key())
+    response.content = response.content + fresh.content
+    return response
 
 
 def _note_session(conn: Connection, user: User, rid: int) -> int:
@@ -474,6 +559,7 @@ async def delete_note(request: Request[Any, Any, Any], note_id: FromPath[str]) -
 
 ROUTES: list[Any] = [
     session_page,
+    older_notes,
     *TRANSITIONS,
     add_note,
     note_fragment,

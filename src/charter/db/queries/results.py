@@ -108,3 +108,22 @@ def set_field_values(conn: Connection, result_id: int, values: dict[int, str | N
                     result_id=result_id, field_id=field_id, value=encoded
                 )
             )
+
+
+def timeline_ids(conn: Connection, session_id: int, before_id: int | None, limit: int) -> list[int]:
+    """Ids of a session's results, newest first, older than the result `before_id`
+    (keyset paging: ordered by (created_at, id) along the (session_id, created_at, id)
+    index, so a page costs the same however deep it is)."""
+    r = session_results.c
+    stmt = sa.select(r.id).where(r.session_id == session_id)
+    if before_id is not None:
+        cursor = (
+            sa.select(r.created_at)
+            .where(r.id == before_id, r.session_id == session_id)
+            .scalar_subquery()
+        )
+        stmt = stmt.where(
+            sa.or_(r.created_at < cursor, sa.and_(r.created_at == cursor, r.id < before_id))
+        )
+    stmt = stmt.order_by(r.created_at.desc(), r.id.desc()).limit(limit)
+    return [int(i) for i in conn.execute(stmt).scalars()]

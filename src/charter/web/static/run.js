@@ -77,6 +77,9 @@
     }
     var issues = form.querySelector("select[name=issues]");
     if (issues) issues.selectedIndex = -1;
+    // The next note starts without a status: a status stays only when chosen again.
+    var none = form.querySelector('input[name="status_id"][value=""]');
+    if (none) none.checked = true;
     var error = document.getElementById("note-error");
     if (error) error.textContent = "";
   });
