@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from html import unescape
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from helpers_web import csrf_of
 from litestar.testing import TestClient
 
 from charter.db.engine import Database
-from charter.domain import results
+from charter.domain import results, sessions
 
 Client = Callable[[str], TestClient[Any]]
 HTMX = {"HX-Request": "true"}
@@ -139,3 +140,99 @@ def test_a_long_timeline_pages_newest_first(web_client: Client, db: Database) ->
     before = seen[60]
     resp = client.get(f"/sessions/{sid}", params={"before": str(before)})
     assert int(NOTE_ITEM.findall(resp.text)[0]) == seen[61]
+
+
+# --- 3. two tabs: a stale save is refused, shown, and never overwrites -----------------
+
+BASE = re.compile(r'name="base_values" value="([^"]*)"')
+VERSION = re.compile(r'name="version" value="([^"]+)"')
+
+
+def form_of_page(html: str) -> dict[str, str]:
+    base = BASE.search(html)
+    assert base, "the edit form carries the values it was rendered from"
+    return {"base_values": unescape(base.group(1))}
+
+
+def session_name(db: Database, sid: int) -> str:
+    with db.read() as conn:
+        row = conn.execute(sa.text("SELECT name, estimate FROM sessions WHERE id = :s"), {"s": sid})
+        return str(row.one()[0])
+
+
+def test_a_stale_session_edit_is_refused_and_shown(web_client: Client, db: Database) -> None:
+    client = web_client("tester")
+    sid = create(client, estimate="30")
+    mine = form_of_page(client.get(f"/sessions/{sid}/edit").text)
+    # Another tab saves first.
+    with db.write() as conn:
+        sessions.update_session(conn, sid, 1, {"name": "Theirs", "estimate": 45 * 60_000_000})
+    data = {**mine, "name": "Mine", "estimate": "30", "template_id": "1", "state_id": "1"}
+    resp = post(client, f"/sessions/{sid}/edit", data)
+    assert resp.status_code == 409, resp.text[:500]
+    page = unescape(resp.text)
+    assert "Nothing was saved" in page and 'id="form-conflict"' in page
+    assert re.search(
+        r"Name</a>: theirs <q class=\"theirs\">Theirs</q>, yours <q class=\"yours\">Mine", page
+    )
+    assert 'theirs <q class="theirs">45</q>, yours <q class="yours">30</q>' in page  # estimate
+    assert 'value="Mine"' in resp.text  # the form keeps what was typed
+    assert session_name(db, sid) == "Theirs"
+    # Saving again from that form is deliberate: it replaces theirs.
+    again = {**data, **form_of_page(resp.text)}
+    assert post(client, f"/sessions/{sid}/edit", again).status_code == 303
+    assert session_name(db, sid) == "Mine"
+
+
+def test_pausing_a_session_paused_elsewhere_shows_it_paused(web_client: Client) -> None:
+    client = web_client("tester")
+    sid = create(client)
+    assert post(client, f"/sessions/{sid}/start", headers=HTMX).status_code == 200
+    assert post(client, f"/sessions/{sid}/pause", headers=HTMX).status_code == 200
+    resp = post(client, f"/sessions/{sid}/pause", headers=HTMX)  # the other, stale tab
+    assert resp.status_code == 200, resp.text[:300]
+    assert 'data-running="false"' in resp.text and ">Resume<" in resp.text
+    assert "it is paused now" in resp.text
+    post(client, f"/sessions/{sid}/close", headers=HTMX)
+    resp = post(client, f"/sessions/{sid}/pause", headers=HTMX)  # closed elsewhere
+    assert resp.status_code == 204 and resp.headers["HX-Redirect"] == f"/sessions/{sid}"
+
+
+def test_a_note_edit_in_a_closed_session_keeps_the_text(web_client: Client) -> None:
+    client = web_client("tester")
+    sid = create(client)
+    resp = post(client, f"/sessions/{sid}/notes", {"note": "Original words"}, headers=HTMX)
+    nid = int(NOTE_ITEM.findall(resp.text)[0])
+    form = client.get(f"/notes/{nid}/edit", headers=HTMX).text
+    version = VERSION.search(form)
+    assert version
+    post(client, f"/sessions/{sid}/close")  # closed in another tab
+    # Opening the editor now shows the note, not an empty item.
+    assert "Original words" in client.get(f"/notes/{nid}/edit", headers=HTMX).text
+    data = {"note": "My careful rewrite", "status_id": "", "version": version.group(1)}
+    resp = post(client, f"/notes/{nid}", data, headers=HTMX)
+    assert resp.status_code == 409 and resp.headers["X-Charter-Swap"] == "true"
+    assert "My careful rewrite" in resp.text and "Original words" in resp.text
+    assert "closed elsewhere, so your change was not saved" in resp.text
+
+
+def test_a_stale_note_edit_is_refused_and_shown(web_client: Client, db: Database) -> None:
+    client = web_client("tester")
+    sid = create(client)
+    resp = post(client, f"/sessions/{sid}/notes", {"note": "First words"}, headers=HTMX)
+    nid = int(NOTE_ITEM.findall(resp.text)[0])
+    version = VERSION.search(client.get(f"/notes/{nid}/edit", headers=HTMX).text)
+    assert version
+    with db.write() as conn:
+        results.edit_result(conn, nid, 1, {"note": "Their words"})
+    data = {"note": "My words", "status_id": "", "version": version.group(1)}
+    resp = post(client, f"/notes/{nid}", data, headers=HTMX)
+    assert resp.status_code == 409, resp.text[:300]
+    assert (
+        'Note: theirs <q class="theirs">Their words</q>, yours <q class="yours">My words'
+        in resp.text
+    )
+    assert note_rows(db, sid) == [(None, "Their words")]
+    again = {**data, "version": VERSION.search(resp.text).group(1)}  # type: ignore[union-attr]
+    assert post(client, f"/notes/{nid}", again, headers=HTMX).status_code == 200
+    assert note_rows(db, sid) == [(None, "My words")]

@@ -9,6 +9,7 @@ role in the domain (`run`): a viewer's forged POST gets the 403 page.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -29,7 +30,7 @@ from charter.domain import (
 )
 from charter.domain.auth import User
 from charter.domain.custom_fields import key_of
-from charter.domain.errors import Invalid
+from charter.domain.errors import Conflict, Invalid
 from charter.domain.inputs import NUL_PROBLEM, is_id
 from charter.domain.permissions import require_project
 from charter.web.guard import web_read, web_write
@@ -295,7 +296,19 @@ def _transition(action: str, change: Callable[[Connection, int, int], None]) -> 
             change(conn, sid, user.id)
             return _controls_data(conn, user, sid)
 
-        data = await web_write(request, work)
+        try:
+            data = await web_write(request, work)
+        except Conflict:
+            # Another tab or person got there first (paused, closed, ...): answer with
+            # the session as it is now, so the timer and buttons stop lying.
+            data = await web_read(request, lambda conn, user: _controls_data(conn, user, sid))
+            now = data["timer"]["state"].lower()
+            if data["session"]["is_closed"] or not is_htmx(request):
+                return redirect(
+                    request, f"/sessions/{sid}", f"Not done: the session is {now} already."
+                )
+            data["message"] = f"The session was changed elsewhere: it is {now} now."
+            return render(request, "sessions/_controls.html", **data)
         if is_htmx(request) and action in ("start", "pause", "resume"):
             return render(request, "sessions/_controls.html", **data)
         # Closing or reopening changes the whole page (read-only or not).
@@ -496,6 +509,13 @@ async def note_fragment(request: Request[Any, Any, Any], note_id: FromPath[str])
     )
 
 
+def note_version(note: Mapping[str, Any]) -> str:
+    """What a note edit form was rendered from: a saved change elsewhere alters it."""
+    issues = ",".join(sorted(str(i) for i in note["issue_ids"]))
+    text = f"{note['status_id']}\n{issues}\n{note['note']}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 @get("/notes/{note_id:str}/edit", name="web_note_edit")
 async def edit_note_page(request: Request[Any, Any, Any], note_id: FromPath[str]) -> Response[str]:
     rid = path_id(note_id, "Note")
@@ -505,17 +525,77 @@ async def edit_note_page(request: Request[Any, Any, Any], note_id: FromPath[str]
         return _fragment_data(conn, user, sid, rid)
 
     data = await web_read(request, work)
+    return _note_edit(request, data)
+
+
+def _note_edit(
+    request: Request[Any, Any, Any],
+    data: dict[str, Any],
+    *,
+    mine: dict[str, Any] | None = None,
+    conflicts: list[dict[str, str]] | None = None,
+    status: int = 200,
+) -> Response[str]:
+    """The note's edit form (a fragment for htmx, else a page): with `mine`, the
+    values the user typed, kept when they could not be saved."""
+    note = data["note"]
+    shown = note if mine is None else dict(note, **mine)
     template = "sessions/_note_edit.html" if is_htmx(request) else "sessions/note_edit.html"
-    return render(
+    response = render(
         request,
         template,
+        status=status,
         title="Edit note",
-        n=data["note"],
+        n=shown,
+        saved=note,
+        mine=mine,
+        conflicts=conflicts or [],
+        version=note_version(note),
         statuses=data["statuses"],
         issues=data["issues"],
         session=data["session"],
         closed=data["session"]["is_closed"],
     )
+    if status != 200:
+        response.headers["X-Charter-Swap"] = "true"  # run.js swaps it in all the same
+    return response
+
+
+def _mine(form: FormMultiDict) -> dict[str, Any]:
+    """A note edit form's values as typed (shown again when not saved)."""
+    raw = text_of(form, "status_id").strip()
+    issue_ids = [i for i in texts_of(form, "issues") if i.isdigit()]
+    return {
+        "status_id": int(raw) if raw.isdigit() and len(raw) <= 3 else None,
+        "note": text_of(form, "note"),
+        "issue_ids": issue_ids,
+    }
+
+
+def _note_conflicts(
+    saved: Mapping[str, Any],
+    mine: Mapping[str, Any],
+    statuses: list[dict[str, Any]],
+    issues: Mapping[int, str],
+) -> list[dict[str, str]]:
+    names = {s["id"]: s["name"] for s in statuses}
+
+    def status(v: Any) -> str:
+        return str(names.get(v, "No status")) if v is not None else "No status"
+
+    def linked(ids: Any) -> str:
+        return ", ".join(issues.get(int(i), f"#{i}") for i in ids) or "—"
+
+    rows = [
+        ("Status", status(saved["status_id"]), status(mine["status_id"])),
+        ("Note", saved["note"] or "—", mine["note"] or "—"),
+        ("Linked issues", linked(saved["issue_ids"]), linked(mine["issue_ids"])),
+    ]
+    return [{"label": k, "theirs": a, "yours": b} for k, a, b in rows if a != b]
+
+
+class _StaleNote(Exception):
+    pass
 
 
 @post("/notes/{note_id:str}", status_code=200, name="web_note_update")
@@ -523,13 +603,21 @@ async def update_note(request: Request[Any, Any, Any], note_id: FromPath[str]) -
     rid = path_id(note_id, "Note")
     form = await posted(request)
     sids: list[int] = []
+    version = text_of(form, "version").strip()
 
     def work(conn: Connection, user: User) -> dict[str, Any]:
         sid = _note_session(conn, user, rid)
         sids.append(sid)
         item = _note_item(form)
+        if version:
+            before = _fragment_data(conn, user, sid, rid)
+            if note_version(before["note"]) != version:
+                raise _StaleNote()  # saved elsewhere since this form was rendered
         results.edit_result(conn, rid, user.id, item)
         return _fragment_data(conn, user, sid, rid)
+
+    def current(conn: Connection, user: User) -> dict[str, Any]:
+        return _fragment_data(conn, user, _note_session(conn, user, rid), rid)
 
     try:
         data = await web_write(request, work)
@@ -537,6 +625,15 @@ async def update_note(request: Request[Any, Any, Any], note_id: FromPath[str]) -
         if not sids:
             raise
         return _note_error(request, exc, sids[0], f"note-error-{rid}")
+    except (Conflict, _StaleNote) as exc:
+        # Closed or changed elsewhere: keep what was typed and say why (never lose it).
+        now = await web_read(request, current)
+        mine = _mine(form)
+        conflicts = []
+        if isinstance(exc, _StaleNote):
+            labels = {i["id"]: _issue_label(i) for i in now["issues"]}
+            conflicts = _note_conflicts(now["note"], mine, now["statuses"], labels)
+        return _note_edit(request, now, mine=mine, conflicts=conflicts, status=409)
     if not is_htmx(request):
         return redirect(request, f"/sessions/{data['session']['id']}#note-{rid}", "Note saved.")
     return _fragments(request, data, "sessions/_note.html")
