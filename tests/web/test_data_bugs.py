@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from html import unescape
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from helpers_web import csrf_of
+from helpers_web import ROLE_EMAILS, csrf_of
 from litestar.testing import TestClient
 
 from charter.db.engine import Database
-from charter.domain import results, sessions
+from charter.domain import auth, dashboard, results, sessions
+from charter.domain.clock import utcnow
 
 Client = Callable[[str], TestClient[Any]]
 HTMX = {"HX-Request": "true"}
@@ -236,3 +238,46 @@ def test_a_stale_note_edit_is_refused_and_shown(web_client: Client, db: Database
     again = {**data, "version": VERSION.search(resp.text).group(1)}  # type: ignore[union-attr]
     assert post(client, f"/notes/{nid}", again, headers=HTMX).status_code == 200
     assert note_rows(db, sid) == [(None, "My words")]
+
+
+# --- 4. a running session's elapsed is live on every read -------------------------------
+
+MINUTE_US = 60_000_000
+
+
+def test_a_running_session_reports_live_elapsed(web_client: Client, db: Database) -> None:
+    client = web_client("tester")
+    sid = create(client)
+    with db.write() as conn:
+        token = auth.create_token(conn, ROLE_EMAILS["tester"], "live elapsed")
+        admin = auth.authenticate(conn, auth.create_token(conn, ROLE_EMAILS["admin"], "x"))[0]
+        before = dashboard.project_dashboard(conn, admin, 1).elapsed
+    post(client, f"/sessions/{sid}/start", headers=HTMX)
+    # It has run for ten minutes, never paused: nothing stored in elapsed yet.
+    with db.write() as conn:
+        conn.execute(
+            sa.text("UPDATE sessions SET running_since = :t, elapsed = NULL WHERE id = :s"),
+            {"t": utcnow() - timedelta(minutes=10), "s": sid},
+        )
+    api = web_client("anonymous")
+    headers = {"Authorization": f"Bearer {token}"}
+    one = api.get(f"/api/v1/sessions/{sid}", headers=headers).json()["result"]
+    assert 10 * MINUTE_US <= one["elapsed"] < 11 * MINUTE_US
+    listed = api.get("/api/v1/projects/1/sessions", headers=headers).json()["result"]
+    mine = next(s for s in listed if s["id"] == sid)
+    assert 10 * MINUTE_US <= mine["elapsed"] < 11 * MINUTE_US
+    later = api.get(f"/api/v1/sessions/{sid}", headers=headers).json()["result"]
+    assert later["elapsed"] > one["elapsed"]  # it keeps running
+    row = re.search(
+        rf'<a href="/sessions/{sid}">.*?</tr>', client.get("/projects/1/sessions").text, re.S
+    )
+    assert row and re.search(r">10:0\d / ", row.group(0)), row
+    with db.read() as conn:
+        after = dashboard.project_dashboard(conn, admin, 1).elapsed
+    assert 10 * MINUTE_US <= after - before < 11 * MINUTE_US
+    # A paused session reports what it stored, and a second later still the same.
+    post(client, f"/sessions/{sid}/pause", headers=HTMX)
+    paused = api.get(f"/api/v1/sessions/{sid}", headers=headers)
+    again = api.get(f"/api/v1/sessions/{sid}", headers=headers)
+    assert paused.json()["result"]["elapsed"] == again.json()["result"]["elapsed"]
+    assert paused.headers["etag"] == again.headers["etag"]

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from charter.db.expressions import live_elapsed
 from charter.db.tables import sessions, states
 
 
@@ -68,7 +69,7 @@ def window(
             sessions.c.assignee_id,
             sessions.c.state_id,
             sa.func.count(),
-            sa.func.coalesce(sa.func.sum(sessions.c.elapsed), 0),
+            sa.func.coalesce(sa.func.sum(live_elapsed()), 0),  # running sessions count
             *(sa.func.coalesce(sa.func.sum(sessions.c[c]), 0) for c in slot_columns),
             sa.func.coalesce(sa.func.sum(sessions.c.total_count), 0),
         )
