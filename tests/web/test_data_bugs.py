@@ -281,3 +281,58 @@ def test_a_running_session_reports_live_elapsed(web_client: Client, db: Database
     again = api.get(f"/api/v1/sessions/{sid}", headers=headers)
     assert paused.json()["result"]["elapsed"] == again.json()["result"]["elapsed"]
     assert paused.headers["etag"] == again.headers["etag"]
+
+
+# --- 13. viewers are not offered as assignees ---------------------------------------------
+
+
+def test_viewers_are_not_offered_as_assignees(web_client: Client, db: Database) -> None:
+    with db.read() as conn:
+        names = dict(
+            conn.execute(
+                sa.text("SELECT email, name FROM users WHERE email IN (:v, :t, :m)"),
+                {
+                    "v": ROLE_EMAILS["viewer"],
+                    "t": ROLE_EMAILS["tester"],
+                    "m": ROLE_EMAILS["manager"],
+                },
+            ).all()
+        )
+    page = web_client("tester").get("/projects/1/sessions/new").text
+    select = re.search(r'<select id="assignee_id".*?</select>', page, re.S)
+    assert select
+    options = unescape(select.group(0))
+    assert names[ROLE_EMAILS["tester"]] in options and names[ROLE_EMAILS["manager"]] in options
+    assert names[ROLE_EMAILS["viewer"]] not in options
+
+
+# --- 14. notes without a status are results too -----------------------------------------
+
+
+def test_notes_without_status_are_not_no_results(web_client: Client) -> None:
+    client = web_client("tester")
+    sid = create(client, name="Plain notes only")
+    for text in ("one", "two"):
+        post(client, f"/sessions/{sid}/notes", {"note": text}, headers=HTMX)
+    page = client.get("/projects/1/sessions", params={"per_page": "100"}).text
+    row = re.search(rf'<a href="/sessions/{sid}">.*?</tr>', page, re.S)
+    assert row
+    assert "No results" not in row.group(0)
+    assert "2 notes without status" in row.group(0)
+
+
+# --- 11. messages name people and projects -------------------------------------------------
+
+
+def test_the_last_manager_message_uses_names(web_client: Client, db: Database) -> None:
+    admin = web_client("admin")
+    with db.read() as conn:
+        grace_id, grace = conn.execute(
+            sa.text("SELECT id, name FROM users WHERE email = :e"), {"e": ROLE_EMAILS["manager"]}
+        ).one()
+        project = conn.execute(sa.text("SELECT name FROM projects WHERE id = 2")).scalar_one()
+    resp = post(admin, f"/projects/2/members/{grace_id}/remove")
+    assert resp.status_code == 303
+    page = unescape(admin.get("/projects/2/members").text)
+    assert f"{grace} is the last manager of project {project}" in page
+    assert f"User {grace_id}" not in page

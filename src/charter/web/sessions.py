@@ -70,8 +70,8 @@ def _rows(page: Page) -> list[dict[str, Any]]:
                 "elapsed": duration(elapsed) if elapsed is not None else "—",
                 "estimate": duration(estimate) if estimate is not None else "—",
                 "over": estimate is not None and (elapsed or 0) > estimate,
-                "bar": status_bar(counts),
-                "summary": counts_summary(counts),
+                "bar": status_bar(counts, total=s["total_count"]),
+                "summary": counts_summary(counts, s["total_count"]),
                 "total": s["total_count"],
                 "created": s["created_at"][:10],
             }

@@ -246,11 +246,13 @@ def _form_page(
         if session is not None
         else f"/projects/{project['id']}/sessions"
     )
-    members = list(choices.members)
-    # An assignee who left the project still shows as the current choice.
+    members = list(choices.assignees)  # viewers cannot run sessions: not offered
+    # An assignee who left the project (or became a viewer) still shows as the current
+    # choice, by name when still a member.
     assignee = values.get("assignee_id", "")
     if assignee and all(str(m["id"]) != assignee for m in members):
-        members.append({"id": int(assignee), "name": f"User {assignee}"})
+        known = {str(m["id"]): m["name"] for m in choices.members}
+        members.append({"id": int(assignee), "name": known.get(assignee, f"User {assignee}")})
     fields = prepared_fields(_selected_template(choices, values))
     labels = dict(LABELS, **{f["key"]: f["name"] for f in fields})
     conflicts = []
