@@ -15,7 +15,7 @@ from helpers_web import ROLE_EMAILS, csrf_of
 from litestar.testing import TestClient
 
 from charter.db.engine import Database
-from charter.domain import auth, dashboard, results, sessions
+from charter.domain import auth, dashboard, results, sessions, setup
 from charter.domain.clock import utcnow
 
 Client = Callable[[str], TestClient[Any]]
@@ -336,3 +336,113 @@ def test_the_last_manager_message_uses_names(web_client: Client, db: Database) -
     page = unescape(admin.get("/projects/2/members").text)
     assert f"{grace} is the last manager of project {project}" in page
     assert f"User {grace_id}" not in page
+
+
+# --- 5. required fields, result fields in the note box, web links only ----------------------
+
+
+@pytest.fixture(scope="module")
+def strict_template(db: Database) -> int:
+    """A template with a required session field, a link, and a required result field."""
+    with db.write() as conn:
+        template = setup.create_template(conn, "Strict")
+        setup.create_field(conn, template, "Build", "s_build", "string", True, 1)
+        setup.create_field(conn, template, "Spec", "s_spec", "link", False, 2)
+        setup.create_field(conn, template, "Device", "r_device", "string", True, 3)
+    with db.write() as conn:
+        conn.execute(
+            sa.text("UPDATE template_fields SET scope = 'result' WHERE system_name = 'r_device'")
+        )
+    return int(template)
+
+
+def api_client(web_client: Client, db: Database) -> tuple[TestClient[Any], dict[str, str]]:
+    with db.write() as conn:
+        token = auth.create_token(conn, ROLE_EMAILS["tester"], "fields")
+    return web_client("anonymous"), {"Authorization": f"Bearer {token}"}
+
+
+def test_required_fields_and_links_are_enforced_by_the_api(
+    web_client: Client, db: Database, strict_template: int
+) -> None:
+    api, headers = api_client(web_client, db)
+    url = "/api/v1/projects/1/sessions"
+    body: dict[str, Any] = {"name": "Strict", "template_id": strict_template}
+    resp = api.post(url, json=body, headers=headers)
+    assert resp.status_code == 422 and "custom_s_build" in resp.json()["errors"]
+    for bad in ("not a url", "javascript:alert(1)", "ftp://x.example", "https://"):
+        resp = api.post(
+            url, json={**body, "custom_s_build": "7", "custom_s_spec": bad}, headers=headers
+        )
+        assert resp.status_code == 422 and "custom_s_spec" in resp.json()["errors"], bad
+    resp = api.post(
+        url,
+        json={**body, "custom_s_build": "7", "custom_s_spec": "https://example.com/spec"},
+        headers=headers,
+    )
+    assert resp.status_code == 201, resp.text
+    sid = resp.json()["result"]["id"]
+    # Emptying a required field is refused; leaving it alone is fine.
+    resp = api.patch(f"/api/v1/sessions/{sid}", json={"custom_s_build": " "}, headers=headers)
+    assert resp.status_code == 422 and "custom_s_build" in resp.json()["errors"]
+    assert (
+        api.patch(f"/api/v1/sessions/{sid}", json={"name": "x"}, headers=headers).status_code == 200
+    )
+    # A result needs the required result field.
+    results_url = f"/api/v1/sessions/{sid}/results"
+    resp = api.post(results_url, json={"status_id": 2}, headers=headers)
+    assert resp.status_code == 422 and "custom_r_device" in resp.json()["errors"]
+    resp = api.post(results_url, json={"status_id": 2, "custom_r_device": "Pixel"}, headers=headers)
+    assert resp.status_code == 201, resp.text
+
+
+def test_the_note_box_shows_and_saves_result_fields(
+    web_client: Client, db: Database, strict_template: int
+) -> None:
+    client = web_client("tester")
+    resp = post(
+        client, "/projects/1/sessions", {"name": "No build", "template_id": str(strict_template)}
+    )
+    assert resp.status_code == 422 and 'id="e-custom_s_build"' in resp.text
+    sid = create(client, template_id=str(strict_template), custom_s_build="7")
+    page = client.get(f"/sessions/{sid}").text
+    note_form = re.search(r'<form id="note-form".*?</form>', page, re.S)
+    assert note_form and 'name="custom_r_device"' in note_form.group(0)
+    resp = post(client, f"/sessions/{sid}/notes", {"note": "no device"}, headers=HTMX)
+    assert resp.status_code == 422 and "Device is required" in resp.text
+    data = {"note": "on a phone", "custom_r_device": "Pixel 8"}
+    assert post(client, f"/sessions/{sid}/notes", data, headers=HTMX).status_code == 200
+    api, headers = api_client(web_client, db)
+    saved = api.get(f"/api/v1/sessions/{sid}/results", headers=headers).json()["result"]
+    assert [r["custom_r_device"] for r in saved] == ["Pixel 8"]
+
+
+def test_only_web_links_are_rendered_as_links(
+    web_client: Client, db: Database, strict_template: int
+) -> None:
+    client = web_client("tester")
+    sid = create(client, template_id=str(strict_template), custom_s_build="7")
+    with db.write() as conn:  # stored before links were checked
+        field = conn.execute(
+            sa.text("SELECT id FROM template_fields WHERE system_name = 's_spec'")
+        ).scalar_one()
+        conn.execute(
+            sa.text(
+                "INSERT INTO session_field_values (session_id, field_id, value) VALUES (:s, :f, :v)"
+            ),
+            {"s": sid, "f": field, "v": '"javascript:alert(1)"'},
+        )
+    page = client.get(f"/sessions/{sid}").text
+    assert 'href="javascript:' not in page and "javascript:alert(1)" in page
+    resp = post(
+        client,
+        f"/sessions/{sid}/edit",
+        {
+            "name": "x",
+            "template_id": str(strict_template),
+            "custom_s_build": "7",
+            "custom_s_spec": "https://example.com/a",
+        },
+    )
+    assert resp.status_code == 303
+    assert '<a href="https://example.com/a"' in client.get(f"/sessions/{sid}").text

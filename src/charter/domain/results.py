@@ -147,6 +147,7 @@ def _new_row(
         "elapsed": _check_elapsed(item["elapsed"]) if "elapsed" in item else default_elapsed,
     }
     extra = (_check_issues(conn, item.get("issues", [])), _encode_custom(conn, fields, item))
+    custom_fields.check_required(fields.values(), item)
     return row, extra
 
 
@@ -168,7 +169,9 @@ def edit_result(conn: Connection, result_id: int, user_id: int, changes: Mapping
     if "elapsed" in changes:
         values["elapsed"] = _check_elapsed(changes["elapsed"])
     issue_ids = _check_issues(conn, changes["issues"]) if "issues" in changes else None
-    encoded = _encode_custom(conn, _result_fields(conn, session["template_id"]), changes)
+    fields = _result_fields(conn, session["template_id"])
+    encoded = _encode_custom(conn, fields, changes)
+    custom_fields.check_required(fields.values(), changes, only_given=True)
 
     resq.update_result(conn, result_id, **values)
     if issue_ids is not None:

@@ -85,6 +85,18 @@ def assignee_choices(conn: Connection, project_id: int) -> list[dict[str, Any]]:
     ]
 
 
+def result_fields(conn: Connection, session_id: int) -> list[dict[str, Any]]:
+    """The result-scope custom fields of the session's template (the note box shows
+    them), each with its dropdown `values`."""
+    row = sq.session_by_id(conn, session_id)
+    if row is None:
+        raise NotFound(f"Session {session_id} not found.")
+    for t in admin_reference.list_templates(conn, _all()).rows:
+        if t["id"] == row["template_id"]:
+            return [f for f in t["fields"] if f["scope"] == "result"]
+    return []
+
+
 def issue_choices(conn: Connection) -> list[dict[str, Any]]:
     """The external issues a session or a note can link (site-wide)."""
     return admin_reference.list_issues(conn, _all()).rows

@@ -179,7 +179,11 @@ def update_session(
     tag_names = _clean_tags(changes["tags"]) if "tags" in changes else None
     issue_list = _clean_issue_ids(conn, changes["issues"]) if "issues" in changes else None
     template_id = values.get("template_id", row["template_id"])
-    encoded = _encode_custom(conn, template_id, custom or {})
+    if template_id != row["template_id"]:  # the new template's required fields apply
+        kept_values = _stored_custom(conn, session_id, template_id)
+        encoded = _encode_custom(conn, template_id, {**kept_values, **(custom or {})})
+    else:
+        encoded = _encode_custom(conn, template_id, custom or {}, complete=False)
     if template_id != row["template_id"]:
         kept = {f["id"] for f in rq.fields_of_templates(conn, [template_id])}
         stale = set(sq.field_values_of(conn, [session_id]).get(session_id, {})) - kept
@@ -216,14 +220,30 @@ def _check_assignee(conn: Connection, value: Any) -> None:
 
 
 def _encode_custom(
-    conn: Connection, template_id: int, custom: Mapping[str, Any]
+    conn: Connection, template_id: int, custom: Mapping[str, Any], complete: bool = True
 ) -> dict[int, str | None]:
     fields = {custom_fields.key_of(f): f for f in rq.fields_of_templates(conn, [template_id])}
     unknown = set(custom) - set(fields)
     if unknown:
         key = sorted(unknown)[0]
         raise Invalid.field(key, "Not a field of the session's template.")
-    return {fields[k]["id"]: custom_fields.validate(conn, fields[k], v) for k, v in custom.items()}
+    encoded = {
+        fields[k]["id"]: custom_fields.validate(conn, fields[k], v) for k, v in custom.items()
+    }
+    # Required fields: every one on create or a template change (`complete`), else
+    # those this write sets (an edit that leaves an old empty value alone passes).
+    custom_fields.check_required(fields.values(), custom, only_given=not complete)
+    return encoded
+
+
+def _stored_custom(conn: Connection, session_id: int, template_id: int) -> dict[str, Any]:
+    """The session's stored values of `template_id`'s fields, by custom_* key."""
+    stored = sq.field_values_of(conn, [session_id]).get(session_id, {})
+    return {
+        custom_fields.key_of(f): custom_fields.decode(f, stored[f["id"]])
+        for f in rq.fields_of_templates(conn, [template_id])
+        if f["id"] in stored
+    }
 
 
 def _open_session(conn: Connection, session_id: int) -> RowMapping:

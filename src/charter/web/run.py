@@ -10,7 +10,7 @@ role in the domain (`run`): a viewer's forged POST gets the 403 page.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -29,7 +29,7 @@ from charter.domain import (
     sessions,
 )
 from charter.domain.auth import User
-from charter.domain.custom_fields import key_of
+from charter.domain.custom_fields import is_web_link, key_of
 from charter.domain.errors import Conflict, Invalid
 from charter.domain.inputs import NUL_PROBLEM, is_id
 from charter.domain.permissions import require_project
@@ -48,6 +48,8 @@ from charter.web.sessions_common import (
     text_of,
     texts_of,
 )
+from charter.web.sessions_form import _custom_value as custom_value
+from charter.web.sessions_form import prepared_fields
 
 NOTES_PAGE = 50  # notes shown at once, newest first; "Load older notes" pages back
 NOTE_EXPANDS = frozenset({"users", "issues"})
@@ -70,6 +72,7 @@ def _session_data(
     choices = session_forms.form_choices(conn, user, pid)
     notes, more = result_views.timeline(conn, user, sid, before, NOTES_PAGE, NOTE_EXPANDS)
     return {
+        "result_fields": prepared_fields({"fields": session_forms.result_fields(conn, sid)}),
         "older_than": notes.rows[-1]["id"] if more else None,
         "session": session,
         "expands": page.expands,
@@ -157,6 +160,8 @@ def _details(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
             text = {"chips": [values[i] for i in value if i in values]}
         elif f["type"] == "checkbox":
             text = "Yes" if value else "No"
+        elif f["type"] == "link" and is_web_link(value):
+            text = {"link": value, "chips": []}  # only http(s) becomes a link
         else:
             text = str(value)
         if isinstance(text, dict):
@@ -207,6 +212,7 @@ def _page_context(data: dict[str, Any]) -> dict[str, Any]:
         "details": _details(data),
         "project": data["project"],
         "form_key": form_once.new_key(),
+        "result_fields": data["result_fields"],
         "older_than": data["older_than"],
         "paged": data["paged"],
         **_counters_context(s, statuses),
@@ -333,7 +339,12 @@ TRANSITIONS = [
 # --- notes ---------------------------------------------------------------------------
 
 
-def _note_item(form: FormMultiDict, *, needs_text: bool = False) -> dict[str, Any]:
+def _note_item(
+    form: FormMultiDict,
+    *,
+    needs_text: bool = False,
+    fields: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
     """A result from the note box: status_id (none for a plain note), note, issues.
     With `needs_text` (adding a note on the run page), a status alone is refused: it
     would be an empty note that only inflates the counters (the API still takes one)."""
@@ -358,8 +369,16 @@ def _note_item(form: FormMultiDict, *, needs_text: bool = False) -> dict[str, An
         errors["note"] = ["Type a note: a status alone is not saved."]
     elif status_id is None and not note.strip() and not errors:
         errors["note"] = ["Type a note or choose a status."]
+    custom = {}
+    for f in fields:  # the template's result fields, shown in the note box
+        custom[key_of(f)], _shown = custom_value(f, form, errors)
     raise_if(errors)
-    return {"status_id": status_id, "note": note if note.strip() else None, "issues": issue_ids}
+    return {
+        "status_id": status_id,
+        "note": note if note.strip() else None,
+        "issues": issue_ids,
+        **custom,
+    }
 
 
 def _fragment_data(conn: Connection, user: User, sid: int, note_id: int | None) -> dict[str, Any]:
@@ -434,7 +453,8 @@ def _fragments(
 
 def _note_content(item: Mapping[str, Any]) -> str:
     """What makes two submissions of one note form the same note."""
-    return f"{item['status_id']}\n{sorted(item['issues'])}\n{item['note']}"
+    custom = sorted((k, repr(v)) for k, v in item.items() if k.startswith("custom_"))
+    return f"{item['status_id']}\n{sorted(item['issues'])}\n{custom}\n{item['note']}"
 
 
 @post("/sessions/{session_id:str}/notes", status_code=200, name="web_add_note")
@@ -446,7 +466,8 @@ async def add_note(request: Request[Any, Any, Any], session_id: FromPath[str]) -
 
     def work(conn: Connection, user: User) -> dict[str, Any]:
         session_forms.project_of_session(conn, user, sid, "run")
-        item = _note_item(form, needs_text=True)
+        fields = session_forms.result_fields(conn, sid)
+        item = _note_item(form, needs_text=True, fields=fields)
         if key is not None:
             stored = form_once.replay(conn, user.id, key, what, _note_content(item))
             if stored is not None:  # the same form again (a double submit): no new note

@@ -77,6 +77,14 @@
     }
     var issues = form.querySelector("select[name=issues]");
     if (issues) issues.selectedIndex = -1;
+    // The note's own fields (the template's result fields) start empty again too.
+    var own = form.querySelectorAll("#custom-fields input, #custom-fields textarea");
+    for (var i = 0; i < own.length; i++) {
+      var input = own[i];
+      if (input.type === "checkbox") input.checked = false;
+      else if (input.type === "radio") input.checked = input.value === "";
+      else input.value = "";
+    }
     // The next note starts without a status: a status stays only when chosen again.
     var none = form.querySelector('input[name="status_id"][value=""]');
     if (none) none.checked = true;
