@@ -446,3 +446,35 @@ def test_only_web_links_are_rendered_as_links(
     )
     assert resp.status_code == 303
     assert '<a href="https://example.com/a"' in client.get(f"/sessions/{sid}").text
+
+
+# --- 10. past the last page; every bad filter at once ---------------------------------------
+
+
+def test_a_page_past_the_end_links_to_the_last_page(web_client: Client) -> None:
+    client = web_client("tester")
+    first = client.get("/projects/1/sessions", params={"per_page": "15"}).text
+    last = int(re.search(r"Page 1 of ([\d,]+)", first).group(1).replace(",", ""))  # type: ignore[union-attr]
+    resp = client.get("/projects/1/sessions", params={"per_page": "15", "page": "9999"})
+    assert resp.status_code == 200
+    page = unescape(resp.text)
+    assert "page 9999 of" not in page and "Page 9999 of" not in page
+    assert 'rel="prev"' not in page and "page=9998" not in page
+    assert "There is no page 9,999" in page
+    link = f'href="/projects/1/sessions?page={last}&amp;per_page=15">Go to the last page'
+    assert link in resp.text
+
+
+def test_every_bad_filter_is_named_with_its_label(web_client: Client) -> None:
+    params = {"state_id": "x", "created_after": "yesterday", "per_page": "7", "order": "up"}
+    resp = web_client("tester").get("/projects/1/sessions", params=params)
+    assert resp.status_code == 422
+    box = re.search(r'<div class="form-error" role="alert">.*?</div>', resp.text, re.S)
+    assert box
+    for label, param in (
+        ("State", "state_id"),
+        ("Created after", "created_after"),
+        ("Per page", "per_page"),
+        ("Order", "order"),
+    ):
+        assert f"<strong>{label}</strong></a> (<code>{param}</code>)" in box.group(0), label
