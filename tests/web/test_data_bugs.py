@@ -478,3 +478,33 @@ def test_every_bad_filter_is_named_with_its_label(web_client: Client) -> None:
         ("Order", "order"),
     ):
         assert f"<strong>{label}</strong></a> (<code>{param}</code>)" in box.group(0), label
+
+
+# --- 9. reloading the "token created" page creates nothing ---------------------------------
+
+
+def test_token_creation_is_post_redirect_get(web_client: Client, db: Database) -> None:
+    client = web_client("manager")
+
+    def count() -> int:
+        with db.read() as conn:
+            return int(
+                conn.execute(
+                    sa.text(
+                        "SELECT COUNT(*) FROM api_tokens t JOIN users u ON u.id = t.user_id"
+                        " WHERE u.email = :e AND t.name = 'reload me'"
+                    ),
+                    {"e": ROLE_EMAILS["manager"]},
+                ).scalar_one()
+            )
+
+    resp = post(client, "/account/tokens", {"name": "reload me"})
+    assert resp.status_code == 303 and resp.headers["location"] == "/account"
+    assert "reload me" not in resp.headers["location"]
+    assert "charter_once" in resp.headers.get("set-cookie", "")
+    shown = client.get("/account").text  # the redirect's GET shows the secret once
+    secret = re.search(r'id="new-token-secret">([^<]+)<', shown)
+    assert secret
+    again = client.get("/account").text  # a reload: no secret, no new token
+    assert secret.group(1) not in again and 'id="new-token-secret"' not in again
+    assert count() == 1

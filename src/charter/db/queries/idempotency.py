@@ -44,3 +44,16 @@ def store(
 
 def purge_older_than(conn: Connection, cutoff: datetime) -> None:
     conn.execute(sa.delete(idempotency_keys).where(idempotency_keys.c.created_at < cutoff))
+
+
+def take(conn: Connection, user_id: int, key: str) -> bytes | None:
+    """The stored body of this user's key, deleted as it is read (one-time use)."""
+    found = find(conn, user_id, key)
+    if found is None:
+        return None
+    conn.execute(
+        sa.delete(idempotency_keys).where(
+            idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key
+        )
+    )
+    return found[2]
