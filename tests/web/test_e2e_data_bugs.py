@@ -131,3 +131,52 @@ def test_paging_the_timeline_of_a_1500_note_session(
     expect(notes.last).to_contain_text("Note number 1")
     texts = notes.locator(".note-text").all_inner_texts()
     assert texts[1:] == [f"Note number {i}" for i in range(1500, 0, -1)]
+
+
+LONG_WORD = "Unbroken" * 40  # 320 characters without a space
+
+
+def page_width(page: Page) -> int:
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+def test_long_words_and_narrow_screens_do_not_widen_pages(
+    browser: Any, live_server: str, sign_in: Callable[..., None]
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, "tester")
+        sid = new_session(page, live_server, LONG_WORD)
+        page.locator("#note-text").fill(LONG_WORD)
+        page.get_by_role("button", name="Add note").click()
+        expect(page.locator("#timeline li.note")).to_have_count(1)
+        for path in (f"/sessions/{sid}", "/projects/1/sessions?per_page=15", "/"):
+            page.goto(f"{live_server}{path}")
+            assert page_width(page) <= 1280, path
+        page.set_viewport_size({"width": 390, "height": 844})
+        for path in (
+            "/",
+            "/projects/1/sessions",
+            "/projects/1/members",
+            f"/sessions/{sid}",
+            f"/sessions/{sid}/edit",
+            "/projects/1/dashboard",
+            "/account",
+        ):
+            page.goto(f"{live_server}{path}")
+            assert page_width(page) <= 390, (path, page_width(page))
+        # The filter panel folds away on a phone: the first screen shows sessions.
+        page.goto(f"{live_server}/projects/1/sessions")
+        filters = page.locator("details.filters-fold")
+        expect(filters).not_to_have_attribute("open", "")
+        table = page.locator("table.sessions-table")
+        assert table.bounding_box()["y"] < 844  # type: ignore[index]
+        filters.locator("summary").click()
+        expect(page.get_by_label("Open or closed")).to_be_visible()
+        # On a wide screen it is open.
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.goto(f"{live_server}/projects/1/sessions")
+        expect(page.get_by_label("Open or closed")).to_be_visible()
+    finally:
+        context.close()
