@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from charter.db.bulk import BulkLoader
 from charter.db.engine import Database
+from charter.db.queries import day_counts
 from charter.db.queries import projects as pq
 from charter.db.queries import reference as rq
 from charter.db.queries import sessions as sq
@@ -191,6 +192,7 @@ def load_demo(
     with db.write() as conn:
         for project_id, _share, _members in refs.projects:
             pq.set_counters(conn, project_id, sq.project_session_counts(conn, project_id))
+        day_counts.rebuild(conn)  # results per day, from the rows just loaded
         _sync_sequences(conn)
     seconds = time.monotonic() - started
     return (
@@ -447,6 +449,8 @@ def _session(
         "closed_by": creator if closed else None,
         **{c: counts[c] for c in COUNTER_COLUMNS},
     }
+    # The assignee ran it (the dashboard credits its time to whoever started it).
+    row["started_by"] = row["assignee_id"] if started else None
     return row, results
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import unescape
 from typing import Any
 
@@ -15,8 +15,10 @@ from helpers_web import ROLE_EMAILS, csrf_of
 from litestar.testing import TestClient
 
 from charter.db.engine import Database
-from charter.domain import auth, dashboard, results, sessions, setup
+from charter.db.queries import day_counts
+from charter.domain import auth, counters, dashboard, results, sessions, setup
 from charter.domain.clock import utcnow
+from charter.web import charts
 
 Client = Callable[[str], TestClient[Any]]
 HTMX = {"HX-Request": "true"}
@@ -508,3 +510,166 @@ def test_token_creation_is_post_redirect_get(web_client: Client, db: Database) -
     again = client.get("/account").text  # a reload: no secret, no new token
     assert secret.group(1) not in again and 'id="new-token-secret"' not in again
     assert count() == 1
+
+
+# --- 6. workflow states follow the lifecycle ----------------------------------------------
+
+
+def state_names(db: Database) -> dict[str, int]:
+    with db.read() as conn:
+        return {n: int(i) for i, n in conn.execute(sa.text("SELECT id, name FROM states"))}
+
+
+def state_of(db: Database, sid: int) -> str:
+    with db.read() as conn:
+        return str(
+            conn.execute(
+                sa.text(
+                    "SELECT states.name FROM sessions JOIN states ON states.id = sessions.state_id"
+                    " WHERE sessions.id = :s"
+                ),
+                {"s": sid},
+            ).scalar_one()
+        )
+
+
+def test_the_seeded_states_carry_their_meanings(db: Database) -> None:
+    with db.read() as conn:
+        meanings = dict(conn.execute(sa.text("SELECT name, meaning FROM states")).all())
+    assert {k: meanings[k] for k in ("New", "In progress", "In review", "Done")} == {
+        "New": "planned",
+        "In progress": "active",
+        "In review": "review",
+        "Done": "done",
+    }
+
+
+def test_start_close_and_reopen_move_the_state(web_client: Client, db: Database) -> None:
+    client = web_client("tester")
+    sid = create(client)
+    assert state_of(db, sid) == "New"
+    post(client, f"/sessions/{sid}/start", headers=HTMX)
+    assert state_of(db, sid) == "In progress"
+    post(client, f"/sessions/{sid}/close", headers=HTMX)
+    assert state_of(db, sid) == "Done"
+    post(client, f"/sessions/{sid}/reopen", headers=HTMX)
+    assert state_of(db, sid) == "In progress"
+    # "In progress" finds the running sessions (the list filter).
+    resp = client.get(
+        "/projects/1/sessions", params={"state_id": str(state_names(db)["In progress"])}
+    )
+    assert f'href="/sessions/{sid}"' in resp.text
+
+
+def test_a_state_set_by_hand_is_left_alone(web_client: Client, db: Database) -> None:
+    client = web_client("tester")
+    review = state_names(db)["In review"]
+    sid = create(client)
+    with db.write() as conn:
+        sessions.update_session(conn, sid, 1, {"state_id": review})
+    post(client, f"/sessions/{sid}/start", headers=HTMX)
+    post(client, f"/sessions/{sid}/close", headers=HTMX)
+    assert state_of(db, sid) == "In review"
+    # Saving the web form with the state unchanged does not make it manual.
+    other = create(client)
+    form = form_of_page(client.get(f"/sessions/{other}/edit").text)
+    data = {**form, "name": "Renamed", "template_id": "1", "state_id": str(state_names(db)["New"])}
+    assert post(client, f"/sessions/{other}/edit", data).status_code == 303
+    post(client, f"/sessions/{other}/start", headers=HTMX)
+    assert state_of(db, other) == "In progress"
+
+
+# --- 12. the dashboard: integer ticks, time to who ran it, results on their own day ------------
+
+
+def test_count_axes_have_integer_ticks() -> None:
+    assert charts.count_ticks(2) == [0, 1, 2]
+    assert charts.count_ticks(3) == [0, 1, 2, 3]
+    assert charts.count_ticks(7) == [0, 2, 4, 6, 8]
+    assert charts.count_ticks(23) == [0, 5, 10, 15, 20, 25]
+    svg = charts.stacked_bar_chart(["a", "b"], [charts.Series("x", [1, 2])], "t", counts=True)
+    labels = re.findall(r'text-anchor="end" dominant-baseline="middle">([^<]+)<', svg)
+    assert labels == ["0", "1", "2"]
+
+
+def rollup_equals_recount(db: Database) -> None:
+    with db.read() as conn:
+        assert day_counts.stored(conn) == day_counts.recounted(conn)
+
+
+def test_the_per_day_rollup_always_equals_a_recount(web_client: Client, db: Database) -> None:
+    client = web_client("tester")
+    rollup_equals_recount(db)  # backfilled by the migration / the demo loader
+    sid = create(client)
+    for data in ({"note": "a", "status_id": "2"}, {"note": "b"}, {"note": "c", "status_id": "3"}):
+        post(client, f"/sessions/{sid}/notes", data, headers=HTMX)
+    with db.write() as conn:
+        ids = results.add_results(conn, sid, 1, [{"status_id": 4}] * 5 + [{"note": "x"}])
+        results.add_results(
+            conn, sid, 1, [{"status_id": 2}], created_at=utcnow() - timedelta(days=3)
+        )
+    rollup_equals_recount(db)
+    with db.write() as conn:
+        results.edit_result(conn, ids[0], 1, {"status_id": 5})
+        results.edit_result(conn, ids[-1], 1, {"status_id": 2})
+        results.delete_result(conn, ids[1])
+    rollup_equals_recount(db)
+    with db.write() as conn:
+        sessions.delete(conn, sid)
+    rollup_equals_recount(db)
+    # Drift (a manual edit of the table) is repaired by `charter recount`.
+    with db.write() as conn:
+        conn.execute(sa.text("DELETE FROM result_day_counts WHERE project_id = 1"))
+    with db.write() as conn:
+        counters.recount(conn)
+    rollup_equals_recount(db)
+
+
+def test_results_count_on_their_day_and_time_on_who_ran_it(
+    web_client: Client, db: Database
+) -> None:
+    tester = web_client("tester")
+    sid = create(tester)
+    with db.write() as conn:
+        admin = auth.authenticate(conn, auth.create_token(conn, ROLE_EMAILS["admin"], "d"))[0]
+        manager_id = conn.execute(
+            sa.text("SELECT id FROM users WHERE email = :e"), {"e": ROLE_EMAILS["manager"]}
+        ).scalar_one()
+        tester_id = conn.execute(
+            sa.text("SELECT id FROM users WHERE email = :e"), {"e": ROLE_EMAILS["tester"]}
+        ).scalar_one()
+        # Assigned to the manager, created ten days ago; the tester runs it today.
+        conn.execute(
+            sa.text("UPDATE sessions SET assignee_id = :m, created_at = :t WHERE id = :s"),
+            {"m": manager_id, "t": utcnow() - timedelta(days=10), "s": sid},
+        )
+    post(tester, f"/sessions/{sid}/start", headers=HTMX)
+    with db.write() as conn:
+        conn.execute(
+            sa.text("UPDATE sessions SET running_since = :t WHERE id = :s"),
+            {"t": utcnow() - timedelta(minutes=30), "s": sid},
+        )
+    post(tester, f"/sessions/{sid}/pause", headers=HTMX)
+    for text in ("today 1", "today 2"):
+        post(tester, f"/sessions/{sid}/notes", {"note": text, "status_id": "2"}, headers=HTMX)
+    today = utcnow().date()
+    with db.read() as conn:
+        before = dashboard.project_dashboard(conn, admin, 1, days=30, until=today)
+        board = before
+        passed = next(s for s in board.statuses if s.status_id == 2)
+        per_day = dict(zip(board.window.days, passed.per_day, strict=True))
+        assert per_day[today] >= 2  # on the day they were recorded
+        recorded = conn.execute(
+            sa.text(
+                "SELECT COUNT(*) FROM session_results WHERE project_id = 1 AND status_id = 2"
+                " AND created_at >= :d"
+            ),
+            {"d": datetime.combine(today, datetime.min.time())},
+        ).scalar_one()
+        assert per_day[today] == recorded
+        times = {t.user_id: t.elapsed for t in board.testers}
+        started_by = conn.execute(
+            sa.text("SELECT started_by FROM sessions WHERE id = :s"), {"s": sid}
+        ).scalar_one()
+    assert started_by == tester_id
+    assert times.get(tester_id, 0) >= 30 * MINUTE_US

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from charter.db.queries import day_counts
 from charter.db.queries import projects as pq
 from charter.db.queries import reference as rq
 from charter.db.queries import sessions as sq
@@ -67,6 +68,7 @@ def recount(conn: Connection, session_ids: list[int] | None = None) -> int:
     if session_ids is None:
         for project_id in pq.all_project_ids(conn):
             pq.set_counters(conn, project_id, sq.project_session_counts(conn, project_id))
+        day_counts.rebuild(conn)  # the dashboard's results per day
     return drifted
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from charter.db.queries import dashboard as dq
+from charter.db.queries import day_counts
 from charter.db.queries import reference as rq
 from charter.db.queries import users as uq
 from charter.domain.auth import User
@@ -153,11 +154,14 @@ def project_dashboard(
     per_status = [[0] * len(index) for _ in range(len(slots) + 1)]
     by_state: dict[int, int] = defaultdict(int)
     by_tester: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
+    # Results count on the day they were recorded (the per-day rollup), not on the
+    # day their session was created; statuses without a slot of their own: Other.
+    slot_of = {int(s["id"]): k for k, s in enumerate(statuses)}
+    n_results = 0
+    for day, status_id, n in day_counts.per_day(conn, project_id, window.first, window.last):
+        per_status[slot_of.get(status_id, -1)][index[day.isoformat()]] += n
+        n_results += n
     for r in rows:
-        i = index[r.day]
-        for k, n in enumerate(r.slots):
-            per_status[k][i] += n
-        per_status[-1][i] += r.results - sum(r.slots)
         by_state[r.state_id] += r.sessions
         by_tester[r.assignee_id][0] += r.elapsed
         by_tester[r.assignee_id][1] += r.sessions
@@ -184,6 +188,6 @@ def project_dashboard(
         states=states,
         testers=testers,
         sessions=sum(r.sessions for r in rows),
-        results=sum(r.results for r in rows),
+        results=n_results,
         elapsed=sum(r.elapsed for r in rows),
     )

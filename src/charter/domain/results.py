@@ -3,12 +3,14 @@ same transaction."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.db.queries import day_counts
 from charter.db.queries import reference as rq
 from charter.db.queries import results as resq
 from charter.db.queries import sessions as sq
@@ -121,6 +123,10 @@ def add_results(
         extras.append(extra)
         counters.merge(total, counters.deltas_for(row["status_id"], flags))
     ids = resq.insert_results(conn, rows)
+    per_day: Counter[day_counts.Key] = Counter(
+        day_counts.key_of(now, row["status_id"]) for row in rows
+    )
+    day_counts.bump(conn, session["project_id"], per_day)
     for result_id, (issue_ids, encoded) in zip(ids, extras, strict=True):
         if issue_ids:
             resq.set_result_issues(conn, result_id, issue_ids)
@@ -179,6 +185,15 @@ def edit_result(conn: Connection, result_id: int, user_id: int, changes: Mapping
     if encoded:
         resq.set_field_values(conn, result_id, encoded)
     sq.bump_counters(conn, session["id"], delta)
+    if "status_id" in values and values["status_id"] != result["status_id"]:
+        day_counts.bump(
+            conn,
+            session["project_id"],
+            {
+                day_counts.key_of(result["created_at"], result["status_id"]): -1,
+                day_counts.key_of(result["created_at"], values["status_id"]): 1,
+            },
+        )
 
 
 def delete_result(conn: Connection, result_id: int) -> None:
@@ -188,4 +203,6 @@ def delete_result(conn: Connection, result_id: int) -> None:
     session = _writable_session(conn, result["session_id"])
     flags = rq.status_flags(conn)
     resq.delete_result(conn, result_id)
+    key = day_counts.key_of(result["created_at"], result["status_id"])
+    day_counts.bump(conn, session["project_id"], {key: -1})
     sq.bump_counters(conn, session["id"], counters.deltas_for(result["status_id"], flags, -1))

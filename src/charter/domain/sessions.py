@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.db.queries import day_counts
 from charter.db.queries import projects as pq
 from charter.db.queries import reference as rq
 from charter.db.queries import sessions as sq
@@ -89,7 +90,9 @@ def create_session(
         raise NotFound(f"Project {project_id} not found.")
     name = _clean_name(name)
     template_id = template_id if template_id is not None else rq.default_id(conn, templates)
-    state_id = state_id if state_id is not None else rq.default_id(conn, states)
+    default_state = rq.default_id(conn, states)
+    state_is_manual = state_id is not None and state_id != default_state
+    state_id = state_id if state_id is not None else default_state
     _check_ref(conn, "template_id", templates, template_id, None)
     _check_ref(conn, "state_id", states, state_id, None)
     _check_ref(conn, "config_id", configs, config_id, project_id)
@@ -116,6 +119,7 @@ def create_session(
         elapsed=None,
         is_started=False,
         is_closed=False,
+        state_is_manual=state_is_manual,
         charter=charter,
         created_at=utcnow(),
         created_by=created_by,
@@ -169,6 +173,8 @@ def update_session(
                 raise Invalid.field(name, "Must be an id; it cannot be removed.")
             _check_ref(conn, name, table, changes[name], project_id if scoped else None)
             values[name] = changes[name]
+    if "state_id" in values and values["state_id"] != row["state_id"]:
+        values["state_is_manual"] = True  # chosen by hand: the lifecycle leaves it be
     if "assignee_id" in changes:
         _check_assignee(conn, changes["assignee_id"])
         values["assignee_id"] = changes["assignee_id"]
@@ -246,6 +252,15 @@ def _stored_custom(conn: Connection, session_id: int, template_id: int) -> dict[
     }
 
 
+def _lifecycle_state(conn: Connection, row: RowMapping, meaning: str) -> dict[str, Any]:
+    """{state_id: the state meaning `meaning`} when the lifecycle moves this session
+    there: not when someone chose its state by hand, nor without such a state."""
+    if row["state_is_manual"]:
+        return {}
+    state_id = rq.state_with_meaning(conn, meaning)
+    return {} if state_id is None or state_id == row["state_id"] else {"state_id": state_id}
+
+
 def _open_session(conn: Connection, session_id: int) -> RowMapping:
     row = sq.session_for_update(conn, session_id)
     if row is None:
@@ -265,10 +280,12 @@ def start(conn: Connection, session_id: int, user_id: int) -> None:
         session_id,
         is_started=True,
         started_at=now,
+        started_by=user_id,
         running_since=now,
         elapsed=row["elapsed"] or 0,
         updated_at=now,
         updated_by=user_id,
+        **_lifecycle_state(conn, row, "active"),
     )
 
 
@@ -310,6 +327,7 @@ def close(conn: Connection, session_id: int, user_id: int) -> None:
         running_since=None,
         updated_at=now,
         updated_by=user_id,
+        **_lifecycle_state(conn, row, "done"),
     )
     pq.bump_counters(
         conn, row["project_id"], {"session_active_count": -1, "session_closed_count": 1}
@@ -331,6 +349,7 @@ def reopen(conn: Connection, session_id: int, user_id: int) -> None:
         closed_by=None,
         updated_at=now,
         updated_by=user_id,
+        **_lifecycle_state(conn, row, "active"),
     )
     pq.bump_counters(
         conn, row["project_id"], {"session_active_count": 1, "session_closed_count": -1}
@@ -341,6 +360,7 @@ def delete(conn: Connection, session_id: int) -> None:
     row = sq.session_for_update(conn, session_id)
     if row is None:
         raise NotFound(f"Session {session_id} not found.")
+    day_counts.bump_session(conn, session_id, row["project_id"], -1)
     sq.delete_session(conn, session_id)
     state = "session_closed_count" if row["is_closed"] else "session_active_count"
     pq.bump_counters(conn, row["project_id"], {"session_count": -1, state: -1})
