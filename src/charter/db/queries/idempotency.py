@@ -57,3 +57,13 @@ def take(conn: Connection, user_id: int, key: str) -> bytes | None:
         )
     )
     return found[2]
+
+
+def purge_prefix_older_than(conn: Connection, prefix: str, cutoff: datetime) -> None:
+    """Delete the keys starting with `prefix` stored before `cutoff`."""
+    conn.execute(
+        sa.delete(idempotency_keys).where(
+            idempotency_keys.c.key.startswith(prefix, autoescape=True),
+            idempotency_keys.c.created_at < cutoff,
+        )
+    )
