@@ -673,3 +673,14 @@ def test_results_count_on_their_day_and_time_on_who_ran_it(
         ).scalar_one()
     assert started_by == tester_id
     assert times.get(tester_id, 0) >= 30 * MINUTE_US
+
+
+def test_a_closed_session_is_named_by_its_name(web_client: Client, db: Database) -> None:
+    client = web_client("tester")
+    sid = create(client, name="Checkout by keyboard")
+    post(client, f"/sessions/{sid}/close")
+    resp = post(client, f"/sessions/{sid}/notes", {"note": "late"}, headers=HTMX)
+    assert resp.status_code == 409
+    text = unescape(resp.text)
+    assert "The session “Checkout by keyboard” is closed" in text
+    assert f"Session {sid}" not in text

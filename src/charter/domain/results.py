@@ -84,7 +84,9 @@ def _writable_session(conn: Connection, session_id: int) -> RowMapping:
     if session is None:
         raise NotFound(f"Session {session_id} not found.")
     if session["is_closed"]:
-        raise Conflict(f"Session {session_id} is closed; reopen it to change its results.")
+        raise Conflict(
+            f"The session \u201c{session['name']}\u201d is closed; reopen it to change its results."
+        )
     return session
 
 

@@ -261,19 +261,24 @@ def _lifecycle_state(conn: Connection, row: RowMapping, meaning: str) -> dict[st
     return {} if state_id is None or state_id == row["state_id"] else {"state_id": state_id}
 
 
+def _named(row: RowMapping) -> str:
+    """A session as messages name it: people read names, not ids."""
+    return f"\u201c{row['name']}\u201d"
+
+
 def _open_session(conn: Connection, session_id: int) -> RowMapping:
     row = sq.session_for_update(conn, session_id)
     if row is None:
         raise NotFound(f"Session {session_id} not found.")
     if row["is_closed"]:
-        raise Conflict(f"Session {session_id} is closed; reopen it to change it.")
+        raise Conflict(f"The session {_named(row)} is closed; reopen it to change it.")
     return row
 
 
 def start(conn: Connection, session_id: int, user_id: int) -> None:
     row = _open_session(conn, session_id)
     if row["is_started"]:
-        raise Conflict(f"Session {session_id} was started already; use resume.")
+        raise Conflict(f"The session {_named(row)} was started already; use resume.")
     now = utcnow()
     sq.update_session(
         conn,
@@ -292,7 +297,7 @@ def start(conn: Connection, session_id: int, user_id: int) -> None:
 def pause(conn: Connection, session_id: int, user_id: int) -> None:
     row = _open_session(conn, session_id)
     if row["running_since"] is None:
-        raise Conflict(f"Session {session_id} is not running.")
+        raise Conflict(f"The session {_named(row)} is not running.")
     now = utcnow()
     sq.update_session(
         conn,
@@ -307,9 +312,9 @@ def pause(conn: Connection, session_id: int, user_id: int) -> None:
 def resume(conn: Connection, session_id: int, user_id: int) -> None:
     row = _open_session(conn, session_id)
     if not row["is_started"]:
-        raise Conflict(f"Session {session_id} has not been started.")
+        raise Conflict(f"The session {_named(row)} has not been started.")
     if row["running_since"] is not None:
-        raise Conflict(f"Session {session_id} is running already.")
+        raise Conflict(f"The session {_named(row)} is running already.")
     now = utcnow()
     sq.update_session(conn, session_id, running_since=now, updated_at=now, updated_by=user_id)
 
@@ -339,7 +344,7 @@ def reopen(conn: Connection, session_id: int, user_id: int) -> None:
     if row is None:
         raise NotFound(f"Session {session_id} not found.")
     if not row["is_closed"]:
-        raise Conflict(f"Session {session_id} is not closed.")
+        raise Conflict(f"The session {_named(row)} is not closed.")
     now = utcnow()
     sq.update_session(
         conn,
