@@ -4,6 +4,7 @@ and doubled notes, the timeline of a long session, stale forms, live elapsed, ..
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from html import unescape
@@ -684,3 +685,30 @@ def test_a_closed_session_is_named_by_its_name(web_client: Client, db: Database)
     text = unescape(resp.text)
     assert "The session “Checkout by keyboard” is closed" in text
     assert f"Session {sid}" not in text
+
+
+def test_if_match_survives_a_running_timer(web_client: Client, db: Database) -> None:
+    api, headers = api_client(web_client, db)
+    created = api.post("/api/v1/projects/1/sessions", json={"name": "Timed"}, headers=headers)
+    sid = created.json()["result"]["id"]
+    assert api.post(f"/api/v1/sessions/{sid}/start", headers=headers).status_code == 200
+    first = api.get(f"/api/v1/sessions/{sid}", headers=headers)
+    etag = first.headers["etag"]
+    time.sleep(0.01)
+    later = api.get(f"/api/v1/sessions/{sid}", headers={**headers, "If-None-Match": etag})
+    assert later.status_code == 200 and later.headers["etag"] != etag  # time passed
+    # An If-Match read before is still the same version: nothing but time changed.
+    resp = api.patch(
+        f"/api/v1/sessions/{sid}", json={"name": "Timed 2"}, headers={**headers, "If-Match": etag}
+    )
+    assert resp.status_code == 200, resp.text
+    # After that change, the old ETag names an old version.
+    resp = api.patch(
+        f"/api/v1/sessions/{sid}", json={"name": "Timed 3"}, headers={**headers, "If-Match": etag}
+    )
+    assert resp.status_code == 412
+    # A paused session's ETag is plain and stable.
+    api.post(f"/api/v1/sessions/{sid}/pause", headers=headers)
+    a = api.get(f"/api/v1/sessions/{sid}", headers=headers).headers["etag"]
+    b = api.get(f"/api/v1/sessions/{sid}", headers={**headers, "If-None-Match": a})
+    assert b.status_code == 304
