@@ -712,3 +712,31 @@ def test_if_match_survives_a_running_timer(web_client: Client, db: Database) -> 
     a = api.get(f"/api/v1/sessions/{sid}", headers=headers).headers["etag"]
     b = api.get(f"/api/v1/sessions/{sid}", headers={**headers, "If-None-Match": a})
     assert b.status_code == 304
+
+
+def test_the_note_editor_shows_and_saves_result_fields(
+    web_client: Client, db: Database, strict_template: int
+) -> None:
+    client = web_client("tester")
+    sid = create(client, template_id=str(strict_template), custom_s_build="7")
+    resp = post(
+        client, f"/sessions/{sid}/notes", {"note": "n", "custom_r_device": "Pixel"}, headers=HTMX
+    )
+    nid = int(NOTE_ITEM.findall(resp.text)[0])
+    form = client.get(f"/notes/{nid}/edit", headers=HTMX).text
+    assert f'id="note-{nid}-custom_r_device" name="custom_r_device"' in form
+    assert 'value="Pixel"' in form
+    version = VERSION.search(form)
+    assert version
+    data = {"note": "n", "custom_r_device": "iPhone", "version": version.group(1)}
+    assert post(client, f"/notes/{nid}", data, headers=HTMX).status_code == 200
+    data = {
+        "note": "n",
+        "custom_r_device": " ",
+        "version": VERSION.search(client.get(f"/notes/{nid}/edit", headers=HTMX).text).group(1),
+    }  # type: ignore[union-attr]
+    resp = post(client, f"/notes/{nid}", data, headers=HTMX)
+    assert resp.status_code == 422 and "Device is required" in resp.text
+    api, headers = api_client(web_client, db)
+    saved = api.get(f"/api/v1/sessions/{sid}/results", headers=headers).json()["result"]
+    assert [r["custom_r_device"] for r in saved] == ["iPhone"]

@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath, FromQuery
@@ -381,6 +382,21 @@ def _note_item(
     }
 
 
+def _custom_values(note: Mapping[str, Any], fields: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A note's result-field values as its edit form shows them."""
+    out: dict[str, Any] = {}
+    for f in fields:
+        raw = note.get(f["key"])
+        value = None if raw is None else msgspec.json.decode(bytes(raw))
+        if f["type"] == "multiselect":
+            out[f["key"]] = [str(v) for v in value or []]
+        elif f["type"] == "checkbox":
+            out[f["key"]] = bool(value)
+        else:
+            out[f["key"]] = "" if value is None else str(value)
+    return out
+
+
 def _fragment_data(conn: Connection, user: User, sid: int, note_id: int | None) -> dict[str, Any]:
     """The counters after a note changed, and the note itself (None once deleted)."""
     page = session_views.get_session(conn, user, sid, frozenset({"statuses"}))
@@ -395,6 +411,9 @@ def _fragment_data(conn: Connection, user: User, sid: int, note_id: int | None) 
         names = session_forms.user_names(conn, author)
         data["note"] = _note_view(note, {s["id"]: s for s in statuses}, names, issues)
         data["issues"] = issue_rows
+        fields = prepared_fields({"fields": session_forms.result_fields(conn, sid)})
+        data["result_fields"] = fields
+        data["note"]["custom"] = _custom_values(note, fields)
     return data
 
 
@@ -533,7 +552,8 @@ async def note_fragment(request: Request[Any, Any, Any], note_id: FromPath[str])
 def note_version(note: Mapping[str, Any]) -> str:
     """What a note edit form was rendered from: a saved change elsewhere alters it."""
     issues = ",".join(sorted(str(i) for i in note["issue_ids"]))
-    text = f"{note['status_id']}\n{issues}\n{note['note']}"
+    custom = sorted((note.get("custom") or {}).items())
+    text = f"{note['status_id']}\n{issues}\n{custom}\n{note['note']}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -576,6 +596,7 @@ def _note_edit(
         issues=data["issues"],
         session=data["session"],
         closed=data["session"]["is_closed"],
+        result_fields=data.get("result_fields", []),
     )
     if status != 200:
         response.headers["X-Charter-Swap"] = "true"  # run.js swaps it in all the same
@@ -629,7 +650,7 @@ async def update_note(request: Request[Any, Any, Any], note_id: FromPath[str]) -
     def work(conn: Connection, user: User) -> dict[str, Any]:
         sid = _note_session(conn, user, rid)
         sids.append(sid)
-        item = _note_item(form)
+        item = _note_item(form, fields=session_forms.result_fields(conn, sid))
         if version:
             before = _fragment_data(conn, user, sid, rid)
             if note_version(before["note"]) != version:
