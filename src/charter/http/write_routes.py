@@ -127,10 +127,12 @@ def update_endpoint(
     current: View | None = None,
     custom: bool = False,
     types: Mapping[str, Schema] | None = None,
+    live: bool = False,
     **doc: Unpack[RouteDoc],
 ) -> HTTPRouteHandler:
     """PATCH `path`: `change(conn, user, key, body)`, answered with `view`. If-Match is
-    checked against `current` (the object's plain GET body; `view` by default)."""
+    checked against `current` (the object's plain GET body; `view` by default); with
+    `live`, as for a session whose elapsed grows (see http/etag.py)."""
     before_of = current or view
 
     def work(
@@ -139,7 +141,7 @@ def update_endpoint(
         key = target(conn, user, *ids)
         before = before_of(conn, user, key)  # read before the body: an unknown id is 404
         body = fields(parse_json(request, raw), allowed, custom)
-        check_if_match(request, before)
+        check_if_match(request, before, live)
         change(conn, user, key, body)
         return 200, view(conn, user, key)
 
@@ -160,6 +162,7 @@ def delete_endpoint(
     target: Target,
     remove: Callable[[Conn, User, Any], None],
     current: View | None = None,
+    live: bool = False,
     **doc: Unpack[RouteDoc],
 ) -> HTTPRouteHandler:
     """DELETE `path`: `remove(conn, user, key)`, answered with 204. If-Match is checked
@@ -170,7 +173,7 @@ def delete_endpoint(
     ) -> Outcome:
         key = target(conn, user, *ids)
         if current is not None:
-            check_if_match(request, current(conn, user, key))
+            check_if_match(request, current(conn, user, key), live)
         remove(conn, user, key)
         return 204, None
 

@@ -115,6 +115,7 @@ update_session = update_endpoint(
     custom=True,
     change=_update,
     view=_session_envelope,
+    live=True,  # a running session's elapsed grows: time passing is not a change
     codes=(403, 404, 409, 412, 422),
     name="update_session",
     summary="Update a session (Charter extension; If-Match supported)",
@@ -127,6 +128,7 @@ delete_session = delete_endpoint(
     "/api/v1/sessions/{session_id:str}",
     target=lambda conn, user, raw_id: _writable(conn, user, raw_id, "manage"),
     current=_session_envelope,
+    live=True,
     remove=lambda conn, _user, sid: session_service.delete(conn, sid),
     codes=(403, 404, 412),
     name="delete_session",
