@@ -285,7 +285,7 @@ def test_json_log_stays_one_line() -> None:
 
 def test_hsts_only_over_https(world: World) -> None:
     app = create_app(Settings(database_url=world.url))
-    with TestClient(app, base_url="https://testserver") as secure:
+    with TestClient(app, base_url="https://testserver.local") as secure:
         resp = secure.get("/login")
         assert resp.headers["strict-transport-security"].startswith("max-age=")
     with TestClient(app) as plain:
