@@ -429,7 +429,13 @@ def test_states(api: Api, world: World) -> None:
         "Done",
     ]
     state = result(call(api, "POST", "/api/v1/states", {"name": "Parked"}), 201)
-    assert state == {"id": state["id"], "name": "Parked", "is_default": False, "display_order": 5}
+    assert state == {
+        "id": state["id"],
+        "name": "Parked",
+        "is_default": False,
+        "display_order": 5,
+        "meaning": None,
+    }
     path = f"/api/v1/states/{state['id']}"
     moved = call(
         api,

@@ -41,6 +41,7 @@ from charter.db.tables import (
 from charter.milestones import service as milestone_service
 from charter.projects import queries as project_queries
 from charter.projects import service as project_service
+from charter.results import queries as result_queries
 from charter.sessions import counters
 from charter.sessions import queries as session_queries
 from charter.users import service as user_service
@@ -199,6 +200,7 @@ def load_demo(
             project_queries.set_counters(
                 conn, project_id, session_queries.project_session_counts(conn, project_id)
             )
+        result_queries.rebuild_day_counts(conn)  # results per day, from the rows just loaded
         _sync_sequences(conn)
     seconds = time.monotonic() - started
     return (
@@ -465,6 +467,8 @@ def _session(
         "closed_by": creator if closed else None,
         **{c: counts[c] for c in COUNTER_COLUMNS},
     }
+    # The assignee ran it (the dashboard credits its time to whoever started it).
+    row["started_by"] = row["assignee_id"] if started else None
     return row, results
 
 

@@ -59,10 +59,11 @@ def recount(conn: Connection, project_id: int, first: date, last: date) -> dict[
     Python: an independent check of the stored counters and of the grouping."""
     since = datetime.combine(first, datetime.min.time())
     end = datetime.combine(last + timedelta(days=1), datetime.min.time())
+    # Time is credited to who started a session (its assignee when unknown).
     rows = conn.execute(
         sa.text(
-            "SELECT id, created_at, state_id, assignee_id, elapsed FROM sessions "
-            "WHERE project_id = :p AND created_at >= :s AND created_at < :e"
+            "SELECT id, created_at, state_id, coalesce(started_by, assignee_id), elapsed"
+            " FROM sessions WHERE project_id = :p AND created_at >= :s AND created_at < :e"
         ),
         {"p": project_id, "s": since, "e": end},
     ).all()
@@ -79,15 +80,19 @@ def recount(conn: Connection, project_id: int, first: date, last: date) -> dict[
         r[0]
         for r in conn.execute(sa.text("SELECT id FROM statuses WHERE is_active = :t"), {"t": True})
     }
+    # Results count on the day they were recorded, whenever their session was created.
     results = conn.execute(
-        sa.text("SELECT session_id, status_id FROM session_results WHERE project_id = :p"),
-        {"p": project_id},
+        sa.text(
+            "SELECT created_at, status_id FROM session_results"
+            " WHERE project_id = :p AND created_at >= :s AND created_at < :e"
+        ),
+        {"p": project_id, "s": since, "e": end},
     ).all()
     n_results = 0
-    for sid, status_id in results:
-        if sid in day_of:
-            n_results += 1
-            by_status[status_id if status_id in active else None][day_of[sid]] += 1
+    for at, status_id in results:
+        at = at if isinstance(at, datetime) else datetime.fromisoformat(at)
+        n_results += 1
+        by_status[status_id if status_id in active else None][at.date()] += 1
     return {
         "sessions": len(rows),
         "results": n_results,

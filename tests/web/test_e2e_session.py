@@ -201,7 +201,7 @@ def test_template_fields_and_notes_in_the_browser(
     box.fill("")
     box.press("Alt+0")
     box.press("Control+Enter")
-    expect(page.locator("#note-error")).to_contain_text("Type a note or choose a status.")
+    expect(page.locator("#note-error")).to_contain_text("Type a note: a status alone is not saved.")
     expect(item).to_have_count(1)
 
     item.get_by_role("button", name=re.compile("^Delete")).click()

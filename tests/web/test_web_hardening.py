@@ -14,10 +14,13 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from litestar import Request
 from litestar.testing import TestClient
 
 from charter.app import create_app
+from charter.db import tables
+from charter.db.engine import Database
 from charter.sessions import page_parts
 from charter.settings import Settings
 from charter.signin.pages import EMAIL_FAILURES
@@ -162,8 +165,10 @@ def test_form_routes_have_a_small_body_limit(web_client: Any) -> None:
     assert resp.status_code == 413, resp.status_code
     # The limit is a setting, and a small form passes.
     assert Settings().max_form_bytes == 256 * 1024
-    ok = client.post("/account/tokens", data={"name": "small", "csrf_token": token})
-    assert ok.status_code == 201
+    ok = client.post(
+        "/account/tokens", data={"name": "small", "csrf_token": token}, follow_redirects=False
+    )
+    assert ok.status_code == 303  # created; post/redirect/get to the page showing it
 
 
 def test_markdown_is_rendered_once_per_content(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -270,12 +275,12 @@ def test_a_token_computed_from_the_cookie_alone_is_refused(web_client: Any) -> N
     cookie_only = hashlib.sha256(b"charter-csrf:" + secret.encode()).hexdigest()
     resp = client.post("/account/tokens", data={"name": "x", "csrf_token": cookie_only})
     assert resp.status_code == 403
-    assert (
-        client.post(
-            "/account/tokens", data={"name": "y", "csrf_token": csrf_of(client)}
-        ).status_code
-        == 201
+    created = client.post(
+        "/account/tokens",
+        data={"name": "y", "csrf_token": csrf_of(client)},
+        follow_redirects=False,
     )
+    assert created.status_code == 303  # created; post/redirect/get to the page showing it
 
 
 def test_a_planted_csrf_cookie_does_not_yield_a_token(web_demo_url: str) -> None:
@@ -294,3 +299,38 @@ def test_a_planted_csrf_cookie_does_not_yield_a_token(web_demo_url: str) -> None
             follow_redirects=False,
         )
         assert resp.status_code == 403
+
+
+# --- the web's new-token page: post/redirect/get without storing the secret ----------
+
+
+def test_a_new_token_secret_waits_for_its_page_never_in_clear(
+    web_client: Any, web_demo_url: str
+) -> None:
+    """The token form redirects to /account, which shows the secret once; meanwhile the
+    server keeps it only masked with the browser's one-time handle (web/one_time.py):
+    no token secret is ever stored in clear (docs/security.md)."""
+    client = web_client("tester")
+    created = client.post(
+        "/account/tokens",
+        data={"name": "masked", "csrf_token": csrf_of(client)},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    db = Database(web_demo_url)
+    try:
+        with db.read() as conn:
+            kept = b"".join(
+                bytes(body)
+                for (body,) in conn.execute(sa.select(tables.idempotency_keys.c.response_body))
+            )
+        page = client.get("/account")
+        found = re.search(r'id="new-token-secret">(charter_[^<]+)<', page.text)
+        assert found is not None, page.text
+        secret = found.group(1).encode()
+        assert kept and secret not in kept
+        assert b"charter_" not in kept  # nothing shaped like a secret either
+        # Shown once: a reload shows the token list, not the secret.
+        assert b"new-token-secret" not in client.get("/account").content
+    finally:
+        db.close()

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from charter.catalog import queries as catalog_queries
 from charter.core.errors import Invalid
+from charter.core.inputs import is_web_link
 
 MAX_TEXT = 100_000
 
@@ -37,6 +38,8 @@ def validate(conn: Connection, field: RowMapping, value: Any) -> str | None:
             raise bad("Must be a string.")
         if len(value) > limit:
             raise bad(f"Must be at most {limit} characters.")
+        if kind == "link" and value.strip() and not is_web_link(value):
+            raise bad("Must be a web address starting with http:// or https://.")
     elif kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int) or abs(value) >= 2**53:
             raise bad("Must be an integer.")
@@ -68,6 +71,25 @@ def validate(conn: Connection, field: RowMapping, value: Any) -> str | None:
         if kind == "multiselect":
             value = sorted(set(ids))
     return json.dumps(value)
+
+
+def is_empty(value: Any) -> bool:
+    """A value a required field cannot have: none, blank text, no choices."""
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+
+
+def check_required(
+    fields: Iterable[Mapping[Any, Any]], values: Mapping[str, Any], *, only_given: bool = False
+) -> None:
+    """Invalid naming the first required field (custom_<name>) whose value in `values`
+    is empty; with `only_given`, fields absent from `values` are not checked (an edit
+    that leaves them alone)."""
+    for f in fields:
+        key = key_of(f)
+        if not f["is_required"] or (only_given and key not in values):
+            continue
+        if is_empty(values.get(key)):
+            raise Invalid.field(key, f"{f['name']} is required.")
 
 
 def decode(field: Mapping[Any, Any], encoded: str | None) -> Any:

@@ -169,6 +169,18 @@ def template_expands(conn: Connection, ids: Iterable[int]) -> list[dict[str, Any
     return _by_ids(conn, [templates.c.id, templates.c.name, templates.c.is_default], ids)
 
 
+def state_with_meaning(conn: Connection, meaning: str) -> int | None:
+    """The first state (by display order) with this lifecycle meaning, if any."""
+    stmt = (
+        sa.select(states.c.id)
+        .where(states.c.meaning == meaning)
+        .order_by(states.c.display_order, states.c.id)
+        .limit(1)
+    )
+    found = conn.execute(stmt).scalar()
+    return None if found is None else int(found)
+
+
 def state_expands(conn: Connection, ids: Iterable[int]) -> list[dict[str, Any]]:
     return _by_ids(conn, [states.c.id, states.c.name, states.c.is_default], ids)
 

@@ -10,6 +10,7 @@ from charter.catalog.queries import field_value_expands as field_value_expands
 from charter.catalog.queries import fields_of_templates as fields_of_templates
 from charter.catalog.queries import issue_expands as issue_expands
 from charter.catalog.queries import state_expands as state_expands
+from charter.catalog.queries import state_with_meaning as state_with_meaning
 from charter.catalog.queries import status_flags as status_flags
 from charter.catalog.queries import tag_ids_by_names as tag_ids_by_names
 from charter.catalog.queries import template_expands as template_expands

@@ -72,6 +72,8 @@ class State(msgspec.Struct):
     name: str
     is_default: bool
     display_order: int
+    # Its meaning in a session's lifecycle: planned, active, review, done, or null.
+    meaning: str | None
 
 
 class StatePage(Envelope):

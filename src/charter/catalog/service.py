@@ -46,9 +46,9 @@ FIELD_FIELDS = ("name", "system_name", "type", "scope", "is_required", "display_
 VALUE_FIELDS = ("name", "icon", "color", "display_order")
 
 
-STATE_FIELDS = ("name", "is_default", "display_order")
-
-
+STATE_FIELDS = ("name", "is_default", "display_order", "meaning")
+# What a workflow state can mean in a session's lifecycle (sessions/service.py).
+STATE_MEANINGS = ("planned", "active", "review", "done")
 STATUS_FIELDS = (
     "name",
     "system_name",
@@ -310,7 +310,14 @@ def state_dict(r: RowMapping) -> dict[str, Any]:
         "name": r["name"],
         "is_default": bool(r["is_default"]),
         "display_order": r["display_order"],
+        "meaning": r["meaning"],
     }
+
+
+def _meaning(value: Any) -> str | None:
+    if value is not None and value not in STATE_MEANINGS:
+        raise Invalid.field("meaning", f"Must be one of {', '.join(STATE_MEANINGS)}, or null.")
+    return value  # type: ignore[no-any-return]
 
 
 def list_states(conn: Connection, query: ListQuery) -> Page:
@@ -329,7 +336,10 @@ def create_state(conn: Connection, body: Mapping[str, Any]) -> int:
         order = inputs.integer("display_order", body["display_order"])
     else:
         order = db_rows.max_order(conn, states.c.display_order) + 1
+    meaning = _meaning(body.get("meaning"))
     state_id = new_state(conn, name, display_order=order)
+    if meaning is not None:
+        db_rows.update(conn, states, state_id, meaning=meaning)
     if is_default:
         _set_default(conn, states, state_id, True, False)
     return state_id
@@ -342,6 +352,8 @@ def update_state(conn: Connection, state_id: int, body: Mapping[str, Any]) -> No
         values["name"] = inputs.text("name", body["name"])
     if "display_order" in body:
         values["display_order"] = inputs.integer("display_order", body["display_order"])
+    if "meaning" in body:
+        values["meaning"] = _meaning(body["meaning"])
     if "is_default" in body:
         inputs.boolean("is_default", body["is_default"])
     if values:

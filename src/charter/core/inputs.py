@@ -2,7 +2,7 @@
 (text never holds a NUL character, an id fits the id columns, a day lies in the range
 every date computation can handle, a JSON body nests at most MAX_JSON_DEPTH levels),
 and the checks of one field each (text, email, system name, boolean, integer, id,
-date, color, duration, a list of ids). `parse_id` is THE parser of ids given as text
+date, color, duration, a list of ids, a web link). `parse_id` is THE parser of ids given as text
 (paths, query strings, forms). Each answers `Invalid` naming the field, with the same
 message for the same bad input wherever it comes from.
 
@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Connection
 
@@ -53,6 +54,18 @@ def parse_id(text: str) -> int | None:
         return None
     value = int(text)
     return value if 1 <= value <= MAX_ID else None
+
+
+def is_web_link(value: Any) -> bool:
+    """Whether `value` is an absolute http(s) URL with a host (no javascript:, no
+    relative paths, no spaces): the only links Charter stores or renders as links."""
+    if not isinstance(value, str) or value != value.strip() or any(c.isspace() for c in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
 def day_in_range(value: date) -> bool:

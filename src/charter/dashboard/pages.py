@@ -67,6 +67,7 @@ def charts(board: dashboard_read.Dashboard) -> dict[str, Markup]:
                 f"Results per day by status, {window}",
                 width=760,
                 height=280,
+                counts=True,  # whole results: integer ticks only
             )
         ),
         "testers": Markup(

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from charter.db.expressions import live_elapsed
 from charter.db.tables import sessions, states
 
 
@@ -42,10 +43,11 @@ def _day_postgresql(element: utc_day, compiler: Any, **kw: Any) -> str:
 
 @dataclass(frozen=True)
 class WindowRow:
-    """Sessions created on one day with one assignee and one state, and their sums."""
+    """Sessions created on one day, run by one user (who started them, else their
+    assignee) and in one state, and their sums."""
 
     day: str
-    assignee_id: int | None
+    assignee_id: int | None  # the runner: started_by, else assignee_id
     state_id: int
     sessions: int
     elapsed: int
@@ -62,13 +64,16 @@ def window(
 ) -> list[WindowRow]:
     """Sessions with since <= created_at < until, grouped by day, assignee and state."""
     day = utc_day(sessions.c.created_at)
+    # Time is credited to whoever started the session (the assignee for sessions
+    # started before Charter recorded that).
+    runner = sa.func.coalesce(sessions.c.started_by, sessions.c.assignee_id)
     stmt = (
         sa.select(
             day,
-            sessions.c.assignee_id,
+            runner,
             sessions.c.state_id,
             sa.func.count(),
-            sa.func.coalesce(sa.func.sum(sessions.c.elapsed), 0),
+            sa.func.coalesce(sa.func.sum(live_elapsed()), 0),  # running sessions count
             *(sa.func.coalesce(sa.func.sum(sessions.c[c]), 0) for c in slot_columns),
             sa.func.coalesce(sa.func.sum(sessions.c.total_count), 0),
         )
@@ -77,7 +82,7 @@ def window(
             sessions.c.created_at >= since,
             sessions.c.created_at < until,
         )
-        .group_by(day, sessions.c.assignee_id, sessions.c.state_id)
+        .group_by(day, runner, sessions.c.state_id)
     )
     n = len(slot_columns)
     return [

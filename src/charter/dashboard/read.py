@@ -1,10 +1,11 @@
 """A project's dashboard: its headline counters, and for a window of days the sessions
 created by state, their results by status per day and the time spent per tester.
 
-The headline counters are the project's stored counters. The window's figures come
-from one indexed pass over the sessions created in it (db/queries/dashboard.py),
-summing each session's stored status counters: a result counts on the day its
-session was created. The window is at most MAX_DAYS long, which bounds the pass.
+The headline counters are the project's stored counters. The window's sessions, states
+and times come from one indexed pass over the sessions created in it
+(dashboard/queries.py); its results come from the per-day counts kept with every
+result write (results/queries.py): a result counts on the day it was recorded. The
+window is at most MAX_DAYS long, which bounds both.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from charter.core import inputs
 from charter.core.clock import utcnow
 from charter.core.errors import Invalid
 from charter.dashboard import queries as dashboard_queries
+from charter.results import read as result_read
 from charter.sessions.counters import slot_column
 from charter.users import read as user_read
 
@@ -165,11 +167,16 @@ def project_dashboard(
     per_status = [[0] * len(index) for _ in range(len(slots) + 1)]
     by_state: dict[int, int] = defaultdict(int)
     by_tester: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
+    # Results count on the day they were recorded (the per-day rollup), not on the
+    # day their session was created; statuses without a slot of their own: Other.
+    slot_of = {int(s["id"]): k for k, s in enumerate(statuses)}
+    n_results = 0
+    for day, status_id, n in result_read.results_per_day(
+        conn, project_id, window.first, window.last
+    ):
+        per_status[slot_of.get(status_id, -1)][index[day.isoformat()]] += n
+        n_results += n
     for r in rows:
-        i = index[r.day]
-        for k, n in enumerate(r.slots):
-            per_status[k][i] += n
-        per_status[-1][i] += r.results - sum(r.slots)
         by_state[r.state_id] += r.sessions
         by_tester[r.assignee_id][0] += r.elapsed
         by_tester[r.assignee_id][1] += r.sessions
@@ -199,6 +206,6 @@ def project_dashboard(
         states=states,
         testers=testers,
         sessions=sum(r.sessions for r in rows),
-        results=sum(r.results for r in rows),
+        results=n_results,
         elapsed=sum(r.elapsed for r in rows),
     )

@@ -67,3 +67,25 @@ def store(
 
 def purge_older_than(conn: Connection, cutoff: datetime) -> None:
     conn.execute(sa.delete(idempotency_keys).where(idempotency_keys.c.created_at < cutoff))
+
+
+def take(conn: Connection, user_id: int, key: str, not_before: datetime) -> bytes | None:
+    """The stored body of this user's key stored since `not_before`, deleted as it is
+    read (one-time use)."""
+    found = find(conn, user_id, key, not_before)
+    conn.execute(
+        sa.delete(idempotency_keys).where(
+            idempotency_keys.c.user_id == user_id, idempotency_keys.c.key == key
+        )
+    )
+    return None if found is None else found[2]
+
+
+def purge_prefix_older_than(conn: Connection, prefix: str, cutoff: datetime) -> None:
+    """Delete the keys starting with `prefix` stored before `cutoff`."""
+    conn.execute(
+        sa.delete(idempotency_keys).where(
+            idempotency_keys.c.key.startswith(prefix, autoescape=True),
+            idempotency_keys.c.created_at < cutoff,
+        )
+    )

@@ -254,6 +254,10 @@ states = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("is_default", sa.Boolean, nullable=False, default=False),
     sa.Column("display_order", sa.Integer, nullable=False, default=0),
+    # What the state means in a session's lifecycle (set by a manager): planned,
+    # active, review or done; null for none. Start, close and reopen move a session
+    # to the state meaning active / done / active (sessions/service.py).
+    sa.Column("meaning", sa.String(20), nullable=True),
 )
 
 statuses = sa.Table(
@@ -313,6 +317,12 @@ sessions = sa.Table(
     # while it runs (null when paused or never started).
     sa.Column("charter", sa.Text, nullable=True),
     _ts("running_since"),
+    # Whether someone set state_id by hand: then the lifecycle no longer moves it.
+    sa.Column(
+        "state_is_manual", sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    ),
+    # Who started the session (its timer's time is credited to them on the dashboard).
+    _by("started_by"),
     *(sa.Column(c, sa.Integer, nullable=False, default=0) for c in COUNTER_COLUMNS),
     _ts("started_at"),
     _ts("created_at", nullable=False),
@@ -334,6 +344,23 @@ sessions = sa.Table(
     sa.Index(None, "project_id", "milestone_id", "created_at", "id"),
     sa.Index(None, "project_id", "state_id", "created_at", "id"),
     sa.Index(None, "project_id", "template_id", "created_at", "id"),
+)
+
+# Results per project, UTC day (of the result's created_at) and status (0: none): the
+# dashboard's per-day picture. Kept in the same transaction as every result write
+# (results/service.py, session delete) and rebuilt by `charter recount`.
+result_day_counts = sa.Table(
+    "result_day_counts",
+    metadata,
+    sa.Column(
+        "project_id",
+        sa.Integer,
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("status_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("count", sa.Integer, nullable=False),
 )
 
 session_tags = sa.Table(

@@ -134,11 +134,13 @@ def update_endpoint(
     current: View | None = None,
     custom: bool = False,
     types: Mapping[str, Schema] | None = None,
+    live: bool = False,
     **doc: Unpack[RouteDoc],
 ) -> HTTPRouteHandler:
     """PATCH `path`: `change(conn, user, key, body)`, answered with `view`. If-Match is
     checked against `current` (the object's plain GET body; `view` by default), read
-    once `lock(conn, key)` holds the object."""
+    once `lock(conn, key)` holds the object; with `live`, as for a session whose
+    elapsed grows (see http/etag.py)."""
     before_of = current or view
 
     def work(
@@ -148,7 +150,7 @@ def update_endpoint(
         lock(conn, key)  # before reading the version If-Match compares with
         before = before_of(conn, user, key)  # read before the body: an unknown id is 404
         body = fields(parse_json(request, raw), allowed, custom)
-        check_if_match(request, before)
+        check_if_match(request, before, live)
         change(conn, user, key, body)
         return 200, view(conn, user, key)
 
@@ -170,6 +172,7 @@ def delete_endpoint(
     lock: Locker,
     remove: Callable[[Conn, User, Any], None],
     current: View | None = None,
+    live: bool = False,
     **doc: Unpack[RouteDoc],
 ) -> HTTPRouteHandler:
     """DELETE `path`: `remove(conn, user, key)`, answered with 204. If-Match is checked
@@ -182,7 +185,7 @@ def delete_endpoint(
         key = target(conn, user, *ids)
         lock(conn, key)
         if current is not None:
-            check_if_match(request, current(conn, user, key))
+            check_if_match(request, current(conn, user, key), live)
         remove(conn, user, key)
         return 204, None
 

@@ -21,7 +21,7 @@ from charter.db.conflicts import UniqueViolation
 from charter.http.conventions import encode
 from charter.http.deps import database
 from charter.http.errors import RequestError
-from charter.http.etag import etag_of, matches
+from charter.http.etag import etag_for, matches, matches_stable
 from charter.http.throttle import client_address, limits_of
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -87,11 +87,15 @@ def split_custom(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, A
     return plain, custom
 
 
-def check_if_match(request: Request[Any, Any, Any], current: Any) -> None:
+def check_if_match(request: Request[Any, Any, Any], current: Any, live: bool = False) -> None:
     """412 when an If-Match header names another version than `current` (the body
-    GET returns for the object without expands)."""
+    GET returns for the object without expands). With `live` (a session, whose
+    elapsed grows while it runs), time passing is not a change."""
     header = request.headers.get("if-match")
-    if header is not None and not matches(header, etag_of(encode(current))):
+    if header is None:
+        return
+    etag = etag_for(encode(current))
+    if not (matches_stable(header, etag) if live else matches(header, etag)):
         raise RequestError(412, "The object changed since you read it (If-Match failed).")
 
 

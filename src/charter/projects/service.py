@@ -146,12 +146,26 @@ def lock_members(conn: Connection, project_id: int) -> None:
     locks.row_lock(projects)(conn, project_id)
 
 
+def _user_name(conn: Connection, user_id: int) -> str:
+    """A user's name for messages (people read names, not ids)."""
+    names = user_read.user_names(conn, {user_id})
+    return str(names[0]["name"]) if names else f"User {user_id}"
+
+
+def _project_name(conn: Connection, project_id: int) -> str:
+    project = project_queries.project_by_id(conn, project_id)
+    return f"project {project['name']}" if project else f"project {project_id}"
+
+
 def _check_last_manager(conn: Connection, project_id: int, user_id: int) -> None:
     """Refuse (409) when `user_id` is the project's only manager."""
     if permissions.member_role(conn, project_id, user_id) != "manager":
         return
     if project_queries.count_members_with_role(conn, project_id, "manager") <= 1:
-        raise Conflict(f"User {user_id} is the last manager of project {project_id}.")
+        raise Conflict(
+            f"{_user_name(conn, user_id)} is the last manager of {_project_name(conn, project_id)}:"
+            " make someone else a manager first."
+        )
 
 
 def may_know_user(conn: Connection, actor: User, user_id: int) -> bool:

@@ -17,6 +17,9 @@ from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
 from charter.db.tables import session_results
 from charter.results import queries as result_queries
+
+# Lookups other packages use (they never import this package's queries).
+from charter.results.queries import results_per_day as results_per_day
 from charter.sessions import read as session_read
 from charter.users import read as user_read
 
@@ -96,3 +99,24 @@ def shape(
             conn, {i for ids_ in issues.values() for i in ids_}
         )
     return Page(out, total, extra)
+
+
+def timeline(
+    conn: Connection,
+    user: User,
+    session_id: int,
+    before_id: int | None,
+    limit: int,
+    expands: frozenset[str] = frozenset(),
+) -> tuple[Page, bool]:
+    """One page of a session's results, newest first, older than `before_id`; and
+    whether older ones remain. `total` is the session's result count."""
+    session = session_read.session_by_id(conn, session_id)
+    if session is None:
+        raise NotFound(f"Session {session_id} not found.")
+    require_project(conn, user, session["project_id"], "read")
+    ids = result_queries.timeline_ids(conn, session_id, before_id, limit + 1)
+    more = len(ids) > limit
+    rows = result_queries.results_by_ids(conn, ids[:limit])
+    page = shape(conn, rows, session["template_id"], expands, int(session["total_count"]))
+    return page, more

@@ -3,6 +3,7 @@ same transaction."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -16,8 +17,12 @@ from charter.core.clock import utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
 from charter.results import queries as result_queries
 
+# Writes other packages make in their own transactions (they never import queries).
+from charter.results.queries import bump_session_day_counts as bump_session_day_counts
+
 # The lock result writes take (the result's session), for the routes' If-Match.
 from charter.results.queries import lock_session_of as lock_session_of
+from charter.results.queries import rebuild_day_counts as rebuild_day_counts
 from charter.sessions import counters
 from charter.sessions import service as session_service
 from charter.sessions.timer import elapsed_at
@@ -64,7 +69,9 @@ def _writable_session(conn: Connection, session_id: int) -> RowMapping:
     if session is None:
         raise NotFound(f"Session {session_id} not found.")
     if session["is_closed"]:
-        raise Conflict(f"Session {session_id} is closed; reopen it to change its results.")
+        raise Conflict(
+            f"The session \u201c{session['name']}\u201d is closed; reopen it to change its results."
+        )
     return session
 
 
@@ -103,6 +110,10 @@ def add_results(
         extras.append(extra)
         counters.merge(total, counters.deltas_for(row["status_id"], flags))
     ids = result_queries.insert_results(conn, rows)
+    per_day: Counter[result_queries.DayKey] = Counter(
+        result_queries.day_key(now, row["status_id"]) for row in rows
+    )
+    result_queries.bump_day_counts(conn, session["project_id"], per_day)
     for result_id, (issue_ids, encoded) in zip(ids, extras, strict=True):
         if issue_ids:
             result_queries.set_result_issues(conn, result_id, issue_ids)
@@ -134,6 +145,7 @@ def _new_row(
         inputs.issue_ids(conn, item.get("issues", [])),
         _encode_custom(conn, fields, item),
     )
+    custom_fields.check_required(fields.values(), item)
     return row, extra
 
 
@@ -155,7 +167,9 @@ def edit_result(conn: Connection, result_id: int, user_id: int, changes: Mapping
     if "elapsed" in changes:
         values["elapsed"] = inputs.duration("elapsed", changes["elapsed"])
     issue_ids = inputs.issue_ids(conn, changes["issues"]) if "issues" in changes else None
-    encoded = _encode_custom(conn, _result_fields(conn, session["template_id"]), changes)
+    fields = _result_fields(conn, session["template_id"])
+    encoded = _encode_custom(conn, fields, changes)
+    custom_fields.check_required(fields.values(), changes, only_given=True)
 
     result_queries.update_result(conn, result_id, **values)
     if issue_ids is not None:
@@ -163,6 +177,15 @@ def edit_result(conn: Connection, result_id: int, user_id: int, changes: Mapping
     if encoded:
         result_queries.set_field_values(conn, result_id, encoded)
     session_service.bump_counters(conn, session["id"], delta)
+    if "status_id" in values and values["status_id"] != result["status_id"]:
+        result_queries.bump_day_counts(
+            conn,
+            session["project_id"],
+            {
+                result_queries.day_key(result["created_at"], result["status_id"]): -1,
+                result_queries.day_key(result["created_at"], values["status_id"]): 1,
+            },
+        )
 
 
 def delete_result(conn: Connection, result_id: int) -> None:
@@ -172,6 +195,8 @@ def delete_result(conn: Connection, result_id: int) -> None:
     session = _writable_session(conn, result["session_id"])
     flags = catalog_read.status_flags(conn)
     result_queries.delete_result(conn, result_id)
+    key = result_queries.day_key(result["created_at"], result["status_id"])
+    result_queries.bump_day_counts(conn, session["project_id"], {key: -1})
     session_service.bump_counters(
         conn, session["id"], counters.deltas_for(result["status_id"], flags, -1)
     )

@@ -12,6 +12,7 @@ from charter.catalog import read as catalog_read
 from charter.db.tables import COUNTER_COLUMNS, STATUS_SLOT_COLUMNS
 from charter.projects import read as project_read
 from charter.projects import service as project_service
+from charter.results import service as result_service
 from charter.sessions import queries as session_queries
 
 StatusFlags = Mapping[int, Mapping[str, Any]]
@@ -70,6 +71,7 @@ def recount(conn: Connection, session_ids: list[int] | None = None) -> int:
             project_service.set_counters(
                 conn, project_id, session_queries.project_session_counts(conn, project_id)
             )
+        result_service.rebuild_day_counts(conn)  # the dashboard's results per day
     return drifted
 
 

@@ -8,6 +8,7 @@ is rendered from the posted values in a second, read-only hop.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -60,6 +61,35 @@ Values = dict[str, Any]  # what the form shows: text, a list of texts, or a bool
 
 
 Errors = dict[str, list[str]]
+BASE_FIELD = "base_values"  # the values the edit form was rendered from (hidden, JSON)
+
+
+class Stale(Exception):
+    """The session changed since the form was rendered: nothing is written. `current`
+    are its values now (the next form's base); `changed` the keys that differ."""
+
+    def __init__(self, current: Values, changed: list[str]) -> None:
+        super().__init__("The session changed since you opened this form.")
+        self.current = current
+        self.changed = changed
+
+
+def encode_base(values: Values) -> str:
+    return json.dumps(values, sort_keys=True, separators=(",", ":"))
+
+
+def decode_base(raw: str) -> Values | None:
+    """The posted base values, or None (missing or mangled: no check)."""
+    try:
+        base = json.loads(raw) if raw else None
+    except (ValueError, RecursionError):  # a forged field nesting deeply: no 500
+        return None
+    return base if isinstance(base, dict) else None
+
+
+def changed_keys(base: Values, current: Values) -> list[str]:
+    keys = list(dict.fromkeys([*LABELS, *sorted(set(base) | set(current))]))
+    return [k for k in keys if base.get(k) != current.get(k)]
 
 
 def values_of_session(session: Mapping[str, Any], fields: Sequence[Mapping[str, Any]]) -> Values:
@@ -209,6 +239,8 @@ def _form_page(
     errors: Errors | None = None,
     message: str | None = None,
     status: int = 200,
+    base: Values | None = None,
+    stale: Stale | None = None,
 ) -> Response[str]:
     editing = session is not None
     assert session is None or "id" in session
@@ -218,13 +250,28 @@ def _form_page(
         if session is not None
         else f"/projects/{project['id']}/sessions"
     )
-    members = list(choices.members)
-    # An assignee who left the project still shows as the current choice.
+    members = list(choices.assignees)  # viewers cannot run sessions: not offered
+    # An assignee who left the project (or became a viewer) still shows as the current
+    # choice, by name when still a member.
     assignee = values.get("assignee_id", "")
     if assignee and all(str(m["id"]) != assignee for m in members):
-        members.append({"id": int(assignee), "name": f"User {assignee}"})
+        known = {str(m["id"]): m["name"] for m in choices.members}
+        members.append({"id": int(assignee), "name": known.get(assignee, f"User {assignee}")})
     fields = prepared_fields(_selected_template(choices, values))
     labels = dict(LABELS, **{f["key"]: f["name"] for f in fields})
+    conflicts = []
+    if stale is not None:
+        every = prepared_fields(_selected_template(choices, stale.current)) + fields
+        labels = dict(labels, **{f["key"]: f["name"] for f in every})
+        conflicts = [
+            {
+                "key": k,
+                "label": labels.get(k, k),
+                "theirs": shown_value(k, stale.current.get(k), choices, every),
+                "yours": shown_value(k, values.get(k), choices, every),
+            }
+            for k in stale.changed
+        ]
     return render(
         request,
         "sessions/form.html",
@@ -241,7 +288,32 @@ def _form_page(
         errors=errors or {},
         message=message,
         action=action,
+        base=encode_base(base) if base is not None else None,
+        conflicts=conflicts,
     )
+
+
+def shown_value(
+    key: str, value: Any, choices: session_forms.Choices, fields: Sequence[Mapping[str, Any]]
+) -> str:
+    """A form value as a person reads it: names instead of ids."""
+    options: dict[str, list[dict[str, Any]]] = {
+        "template_id": choices.templates,
+        "state_id": choices.states,
+        "config_id": choices.configs,
+        "milestone_id": choices.milestones,
+        "assignee_id": choices.members,
+        "issues": [dict(i, name=i["display_id"]) for i in choices.issues],
+    }
+    for f in fields:
+        if f["type"] in ("dropdown", "multiselect"):
+            options[f["key"]] = f["values"]
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    texts = value if isinstance(value, list) else [value]
+    names = {str(o["id"]): str(o["name"]) for o in options.get(key, [])}
+    shown = [names.get(str(t), str(t)) for t in texts if t not in (None, "")]
+    return ", ".join(shown) or "—"
 
 
 @get("/projects/{project_id:str}/sessions/new", name="web_session_new")
@@ -264,6 +336,7 @@ async def _reshow(
     values: Values,
     exc: Invalid,
     session_id: int | None = None,
+    base: Values | None = None,
 ) -> Response[str]:
     """The form again with what was typed and the errors (nothing was written)."""
 
@@ -285,6 +358,7 @@ async def _reshow(
         errors=exc.errors or {"form": [exc.message]},
         message=exc.message,
         status=422,
+        base=base,
     )
 
 
@@ -343,7 +417,18 @@ async def edit_session_page(
     project, choices, session = await web_read(request, work)
     template = choices.template(session["template_id"])
     values = values_of_session(session, template["fields"] if template else [])
-    return _form_page(request, project, choices, values, session=session)
+    return _form_page(request, project, choices, values, session=session, base=values)
+
+
+def current_values(
+    conn: Connection, user: User, sid: int, choices: session_forms.Choices
+) -> tuple[dict[str, Any], Values]:
+    """(the session as the API shows it, with its charter; its form values now)."""
+    page = session_read.get_session(conn, user, sid, frozenset())
+    session = session_read.as_dicts(page.rows)[0]
+    session["charter"] = session_forms.extras_of(conn, sid).charter
+    template = choices.template(session["template_id"])
+    return session, values_of_session(session, template["fields"] if template else [])
 
 
 @post("/sessions/{session_id:str}/edit", status_code=200, name="web_session_update")
@@ -355,12 +440,19 @@ async def update_session(
     shown: Values = {}
     project_ids: list[int] = []
 
+    base = decode_base(text_of(form, BASE_FIELD))
+
     def work(conn: Connection, user: User) -> None:
         pid = session_forms.project_of_session(conn, user, sid, "run")
         project_ids.append(pid)
         choices = session_forms.form_choices(conn, user, pid)
         plain, custom, values, errors = parse_form(form, choices)
         shown.update(values)
+        if base is not None:
+            _session, current = current_values(conn, user, sid, choices)
+            changed = changed_keys(base, current)
+            if changed:  # another tab or person saved first: never overwrite them
+                raise Stale(current, changed)
         raise_if(errors)
         if plain["template_id"] is None:
             plain.pop("template_id")  # no choice keeps the template
@@ -373,8 +465,35 @@ async def update_session(
     except Invalid as exc:
         if not project_ids:
             raise
-        return await _reshow(request, project_ids[0], shown, exc, sid)
+        return await _reshow(request, project_ids[0], shown, exc, sid, base=base)
+    except Stale as stale:
+        return await _reshow_stale(request, project_ids[0], shown, stale, sid)
     return redirect(request, f"/sessions/{sid}", "Session saved.")
+
+
+async def _reshow_stale(
+    request: Request[Any, Any, Any], pid: int, values: Values, stale: Stale, sid: int
+) -> Response[str]:
+    """The form again with what was typed, what changed meanwhile (theirs vs yours),
+    and the session's values now as the base: saving again is a deliberate choice."""
+
+    def work(conn: Connection, user: User) -> tuple[Any, Any, Any]:
+        project = require_project(conn, user, pid, "read")
+        choices = session_forms.form_choices(conn, user, pid)
+        session, _current = current_values(conn, user, sid, choices)
+        return dict(project), choices, session
+
+    project, choices, session = await web_read(request, work)
+    return _form_page(
+        request,
+        project,
+        choices,
+        values,
+        session=session,
+        status=409,
+        base=stale.current,
+        stale=stale,
+    )
 
 
 @get("/projects/{project_id:str}/sessions/fields", name="web_session_fields")

@@ -4,7 +4,7 @@ live timer. Reads only; the writes go through domain/sessions.py and results.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -41,6 +41,8 @@ class Choices:
     members: list[dict[str, Any]]
     issues: list[dict[str, Any]]
     statuses: list[dict[str, Any]]
+    # The members a session may be assigned to (testers and managers; not viewers).
+    assignees: list[dict[str, Any]] = field(default_factory=list)
 
     def template(self, template_id: int | None) -> dict[str, Any] | None:
         """The template with this id, or the default one for None."""
@@ -77,7 +79,31 @@ def form_choices(
         ],
         issues=issues,
         statuses=catalog_read.active_statuses(conn),
+        assignees=assignee_choices(conn, project_id),
     )
+
+
+ASSIGNABLE_ROLES = frozenset({"tester", "manager"})  # viewers cannot run sessions
+
+
+def assignee_choices(conn: Connection, project_id: int) -> list[dict[str, Any]]:
+    """Members who may run sessions ({id, name}): a viewer is never offered."""
+    members = project_service.list_members(conn, project_id, _all()).rows
+    return [
+        {"id": m["user_id"], "name": m["name"]} for m in members if m["role"] in ASSIGNABLE_ROLES
+    ]
+
+
+def result_fields(conn: Connection, session_id: int) -> list[dict[str, Any]]:
+    """The result-scope custom fields of the session's template (the note box shows
+    them), each with its dropdown `values`."""
+    row = session_queries.session_by_id(conn, session_id)
+    if row is None:
+        raise NotFound(f"Session {session_id} not found.")
+    for t in catalog_service.list_templates(conn, _all()).rows:
+        if t["id"] == row["template_id"]:
+            return [f for f in t["fields"] if f["scope"] == "result"]
+    return []
 
 
 def issue_choices(conn: Connection) -> list[dict[str, Any]]:

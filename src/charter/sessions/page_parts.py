@@ -129,16 +129,23 @@ def status_counts(
     return [(s, int(session[slot_column(s["id"])])) for s in statuses]
 
 
-def counts_summary(counts: Sequence[tuple[Mapping[str, Any], int]]) -> str:
-    """e.g. "2 Passed, 1 Failed" (statuses with results only)."""
-    return ", ".join(f"{n} {s['name']}" for s, n in counts if n)
+def counts_summary(counts: Sequence[tuple[Mapping[str, Any], int]], total: int = 0) -> str:
+    """e.g. "2 Passed, 1 Failed" (statuses with results only), plus the notes without
+    a status when `total` (every result) says there are some: "2 Passed, 3 notes"."""
+    parts = [f"{n} {s['name']}" for s, n in counts if n]
+    plain = total - sum(n for _s, n in counts)
+    if plain > 0:
+        parts.append(f"{plain:,} note{'' if plain == 1 else 's'} without status")
+    return ", ".join(parts)
 
 
-def status_bar(counts: Sequence[tuple[Mapping[str, Any], int]], width: float = 120) -> Markup:
+def status_bar(
+    counts: Sequence[tuple[Mapping[str, Any], int]], width: float = 120, total: int = 0
+) -> Markup:
     """The small bar of a list row: one segment per status (charts.status_bar escapes
     every label and lets only hex colours into `fill`)."""
     bars = [charts.Bar(s["name"], n, s["color"]) for s, n in counts if n]
-    title = counts_summary(counts) or "No results yet"
+    title = counts_summary(counts, total) or "No results yet"
     return Markup(charts.status_bar(bars, f"Results: {title}", width=width))
 
 

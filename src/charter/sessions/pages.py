@@ -50,6 +50,39 @@ def list_params(request: Request[Any, Any, Any]) -> dict[str, str]:
     return out
 
 
+# What people call each list parameter (errors name the filter as the form labels it).
+PARAM_LABELS = {
+    "page": "Page",
+    "per_page": "Per page",
+    "sort": "Sort by",
+    "order": "Order",
+    "assignee_id": "Assignee",
+    "config_id": "Configuration",
+    "created_by": "Created by",
+    "milestone_id": "Milestone",
+    "state_id": "State",
+    "template_id": "Template",
+    "tags": "Tags",
+    "is_closed": "Open or closed",
+    "created_after": "Created after",
+    "created_before": "Created before",
+    "closed_after": "Closed after",
+    "closed_before": "Closed before",
+}
+
+
+def every_error(params: dict[str, str]) -> dict[str, list[str]]:
+    """The problems of every bad parameter (parse_list stops at the first one)."""
+    errors: dict[str, list[str]] = {}
+    for name, value in params.items():
+        try:
+            list_query({name: value})
+        except Invalid as exc:
+            for field, problems in (exc.errors or {name: [exc.message]}).items():
+                errors.setdefault(field, []).extend(problems)
+    return errors
+
+
 def list_query(params: dict[str, str]) -> ListQuery:
     """The API's ListQuery for these parameters (Invalid naming a bad one)."""
     with_default = {"per_page": str(DEFAULT_PER_PAGE), **params}
@@ -77,8 +110,8 @@ def _rows(page: Page) -> list[dict[str, Any]]:
                 "elapsed": duration(elapsed) if elapsed is not None else "—",
                 "estimate": duration(estimate) if estimate is not None else "—",
                 "over": estimate is not None and (elapsed or 0) > estimate,
-                "bar": status_bar(counts),
-                "summary": counts_summary(counts),
+                "bar": status_bar(counts, total=s["total_count"]),
+                "summary": counts_summary(counts, s["total_count"]),
                 "total": s["total_count"],
                 "created": s["created_at"][:10],
             }
@@ -108,7 +141,7 @@ async def sessions_page(
         try:
             query = list_query(params)
         except Invalid as exc:
-            found["errors"] = exc.errors or {}
+            found["errors"] = every_error(params) or exc.errors or {}
             return found
         found["query"] = query
         found["page"] = session_read.list_sessions(conn, user, pid, query)
@@ -120,6 +153,9 @@ async def sessions_page(
     pages = 0
     if page is not None and query is not None:
         pages = -(-page.total // query.per_page)
+    # Past the last page (an old link, a hand-typed ?page=): an empty page that says
+    # so and links to the last one, never "page 9999 of 64" with a Previous to 9998.
+    past_end = query is not None and page is not None and page.total > 0 and query.page > pages
     return render(
         request,
         "sessions/list.html",
@@ -134,6 +170,8 @@ async def sessions_page(
         rows=_rows(page) if page is not None else [],
         total=page.total if page is not None else 0,
         pages=pages,
+        past_end=past_end,
+        labels=PARAM_LABELS,
         per_page_choices=PER_PAGE_CHOICES,
         sorts=SESSIONS.sorts,
         page_url=lambda **changes: page_url(pid, params, **changes),

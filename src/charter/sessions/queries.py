@@ -16,7 +16,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from charter.core.listing import ListQuery
 from charter.db import listing as db_listing
-from charter.db.expressions import iso_utc
+from charter.db.expressions import LIVE_ELAPSED_SQL, NOW_US, iso_utc
 from charter.db.tables import (
     COUNTER_COLUMNS,
     projects,
@@ -103,8 +103,8 @@ HEAD_KEYS = (
     "assignee_id",
     "estimate",
     "forecast",
-    # Time run up to the last pause or close: a running timer does not change the
-    # representation every microsecond (that would defeat ETags and If-Match).
+    # Time run so far, live while the session runs (so a running session's ETag
+    # changes with time, as its representation does).
     "elapsed",
     "is_started",
     "is_closed",
@@ -139,6 +139,8 @@ _DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}  # 
 
 def _value(dialect: str, column: str) -> str:
     ref = f"sessions.{column}"
+    if column == "elapsed":
+        return LIVE_ELAPSED_SQL[dialect]
     if isinstance(sessions.c[column].type, sa.DateTime):
         return str(iso_utc(sessions.c[column]).compile(dialect=_DIALECTS[dialect]))
     if isinstance(sessions.c[column].type, sa.Boolean) and dialect == "sqlite":
@@ -223,12 +225,13 @@ _SESSION_JSON_SQL = {"sqlite": _sqlite_json(), "postgresql": _postgresql_json()}
 @compiles(session_json, "sqlite")
 @compiles(session_json, "postgresql")
 def _compile_session_json(element: session_json, compiler: Any, **kw: Any) -> str:
-    return _SESSION_JSON_SQL[compiler.dialect.name]
+    now = compiler.process(element.clauses, **kw)
+    return _SESSION_JSON_SQL[compiler.dialect.name].replace("{now}", f"({now})")
 
 
 # What the domain needs beside the JSON: ids for expands and permission checks.
 _JSON_VIEW = sa.select(
-    session_json().label("json"),
+    session_json(NOW_US).label("json"),
     sessions.c.id,
     sessions.c.project_id,
     sessions.c.template_id,

@@ -9,26 +9,30 @@ role in the domain (`run`): a viewer's forged POST gets the 403 page.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import FormMultiDict
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from charter.auth.permissions import require_project
 from charter.auth.service import User
 from charter.catalog.custom_fields import key_of
-from charter.core.errors import Invalid
-from charter.core.inputs import NUL_PROBLEM, parse_id
-from charter.core.listing import ListQuery
+from charter.core.errors import Conflict, Invalid
+from charter.core.inputs import NUL_PROBLEM, is_web_link, parse_id
 from charter.http.deps import path_id
 from charter.results import read as result_read
 from charter.results import service as result_service
 from charter.sessions import forms as session_forms
 from charter.sessions import read as session_read
 from charter.sessions import service as session_service
+from charter.sessions.edit_pages import _custom_value as custom_value
+from charter.sessions.edit_pages import prepared_fields
 from charter.sessions.page_parts import (
     SECOND,
     breakdown,
@@ -43,36 +47,33 @@ from charter.sessions.page_parts import (
     texts_of,
     warm_markdown,
 )
+from charter.web import form_once
 from charter.web.guard import web_read, web_write
 from charter.web.render import redirect, render
 
-MAX_NOTES = 1000  # notes shown on the page, oldest first
-
-
+NOTES_PAGE = 50  # notes shown at once, newest first; "Load older notes" pages back
+NOTE_EXPANDS = frozenset({"users", "issues"})
 SESSION_EXPANDS = frozenset(
     {"users", "states", "statuses", "templates", "configs", "milestones", "issues"}
 )
 
 
-def _session_data(conn: Connection, user: User, sid: int) -> dict[str, Any]:
+# --- reading -------------------------------------------------------------------------
+
+
+def _session_data(
+    conn: Connection, user: User, sid: int, before: int | None = None
+) -> dict[str, Any]:
     """Everything the session page shows, read in one transaction."""
     page = session_read.get_session(conn, user, sid, SESSION_EXPANDS)
     session = session_read.as_dicts(page.rows)[0]
     pid = session["project_id"]
     extras = session_forms.extras_of(conn, sid)
     choices = session_forms.form_choices(conn, user, pid)
-    notes = result_read.list_results(
-        conn,
-        user,
-        sid,
-        ListQuery(
-            per_page=MAX_NOTES,
-            sort="created_at",
-            descending=False,
-            expands=frozenset({"users", "issues"}),
-        ),
-    )
+    notes, more = result_read.timeline(conn, user, sid, before, NOTES_PAGE, NOTE_EXPANDS)
     return {
+        "result_fields": prepared_fields({"fields": session_forms.result_fields(conn, sid)}),
+        "older_than": notes.rows[-1]["id"] if more else None,
         "session": session,
         "expands": page.expands,
         "extras": extras,
@@ -159,6 +160,8 @@ def _details(data: Mapping[str, Any]) -> list[tuple[str, Any]]:
             text = {"chips": [values[i] for i in value if i in values]}
         elif f["type"] == "checkbox":
             text = "Yes" if value else "No"
+        elif f["type"] == "link" and is_web_link(value):
+            text = {"link": value, "chips": []}  # only http(s) becomes a link
         else:
             text = str(value)
         if isinstance(text, dict):
@@ -208,17 +211,75 @@ def _page_context(data: dict[str, Any]) -> dict[str, Any]:
         "charter_html": markdown(data["extras"].charter),
         "details": _details(data),
         "project": data["project"],
+        "form_key": form_once.new_key(),
+        "result_fields": data["result_fields"],
+        "older_than": data["older_than"],
+        "paged": data["paged"],
         **_counters_context(s, statuses),
     }
 
 
+def _before(raw: str | None) -> int | None:
+    """The `before` cursor of the timeline (a note id); junk reads as none."""
+    return parse_id((raw or "").strip())
+
+
 @get("/sessions/{session_id:str}", name="web_session")
-async def session_page(request: Request[Any, Any, Any], session_id: FromPath[str]) -> Response[str]:
+async def session_page(
+    request: Request[Any, Any, Any], session_id: FromPath[str], before: FromQuery[str | None] = None
+) -> Response[str]:
     sid = path_id(session_id, "Session")
-    data = await web_read(request, lambda conn, user: _session_data(conn, user, sid))
+    cursor = _before(before)
+    data = await web_read(request, lambda conn, user: _session_data(conn, user, sid, cursor))
     await warm_markdown(data["extras"].charter)  # off the event loop; then cached
+    data["paged"] = cursor is not None
     context = _page_context(data)
     return render(request, "sessions/run.html", title=context["session"]["name"], **context)
+
+
+@get("/sessions/{session_id:str}/notes", name="web_older_notes")
+async def older_notes(
+    request: Request[Any, Any, Any], session_id: FromPath[str], before: FromQuery[str | None] = None
+) -> Response[Any]:
+    """The next page of the timeline (htmx: "Load older notes"), and the control for
+    the page after it, out of band; a browser goes to the session page at that page."""
+    sid = path_id(session_id, "Session")
+    cursor = _before(before)
+    if not is_htmx(request):
+        return redirect(request, f"/sessions/{sid}" + (f"?before={cursor}" if cursor else ""))
+
+    def work(conn: Connection, user: User) -> dict[str, Any]:
+        notes, more = result_read.timeline(conn, user, sid, cursor, NOTES_PAGE, NOTE_EXPANDS)
+        page = session_read.get_session(conn, user, sid, frozenset({"statuses"}))
+        session = session_read.as_dicts(page.rows)[0]
+        choices = session_forms.issue_choices(conn)
+        return {
+            "session": session,
+            "notes": notes,
+            "statuses": _status_view(page.expands["statuses"]),
+            "issues": choices,
+            "older_than": notes.rows[-1]["id"] if more else None,
+            "editable": session_forms.may(conn, user, session["project_id"], "run")
+            and not session["is_closed"],
+        }
+
+    data = await web_read(request, work)
+    by_id = {st["id"]: st for st in data["statuses"]}
+    users = _names(data["notes"].expands.get("users", []))
+    labels = {i["id"]: _issue_label(i) for i in data["issues"]}
+    notes = [_note_view(n, by_id, users, labels) for n in data["notes"].rows]
+    return render(
+        request,
+        "sessions/_older_notes.html",
+        notes=notes,
+        session=data["session"],
+        older_than=data["older_than"],
+        editable=data["editable"],
+        oob=True,
+    )
+
+
+# --- the timer and the session's state ----------------------------------------------
 
 
 def _controls_data(conn: Connection, user: User, sid: int) -> dict[str, Any]:
@@ -241,7 +302,19 @@ def _transition(action: str, change: Callable[[Connection, int, int], None]) -> 
             change(conn, sid, user.id)
             return _controls_data(conn, user, sid)
 
-        data = await web_write(request, work)
+        try:
+            data = await web_write(request, work)
+        except Conflict:
+            # Another tab or person got there first (paused, closed, ...): answer with
+            # the session as it is now, so the timer and buttons stop lying.
+            data = await web_read(request, lambda conn, user: _controls_data(conn, user, sid))
+            now = data["timer"]["state"].lower()
+            if data["session"]["is_closed"] or not is_htmx(request):
+                return redirect(
+                    request, f"/sessions/{sid}", f"Not done: the session is {now} already."
+                )
+            data["message"] = f"The session was changed elsewhere: it is {now} now."
+            return render(request, "sessions/_controls.html", **data)
         if is_htmx(request) and action in ("start", "pause", "resume"):
             return render(request, "sessions/_controls.html", **data)
         # Closing or reopening changes the whole page (read-only or not).
@@ -263,8 +336,18 @@ TRANSITIONS = [
 ]
 
 
-def _note_item(form: FormMultiDict) -> dict[str, Any]:
-    """A result from the note box: status_id (none for a plain note), note, issues."""
+# --- notes ---------------------------------------------------------------------------
+
+
+def _note_item(
+    form: FormMultiDict,
+    *,
+    needs_text: bool = False,
+    fields: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """A result from the note box: status_id (none for a plain note), note, issues.
+    With `needs_text` (adding a note on the run page), a status alone is refused: it
+    would be an empty note that only inflates the counters (the API still takes one)."""
     errors: dict[str, list[str]] = {}
     raw_status = text_of(form, "status_id").strip()
     status_id: int | None = None
@@ -282,10 +365,35 @@ def _note_item(form: FormMultiDict) -> dict[str, Any]:
             errors["issues"] = ["Choose issues from the list."]
         else:
             issue_ids.append(issue_id)
-    if status_id is None and not note.strip() and not errors:
+    if needs_text and not note.strip() and "note" not in errors:
+        errors["note"] = ["Type a note: a status alone is not saved."]
+    elif status_id is None and not note.strip() and not errors:
         errors["note"] = ["Type a note or choose a status."]
+    custom = {}
+    for f in fields:  # the template's result fields, shown in the note box
+        custom[key_of(f)], _shown = custom_value(f, form, errors)
     raise_if(errors)
-    return {"status_id": status_id, "note": note if note.strip() else None, "issues": issue_ids}
+    return {
+        "status_id": status_id,
+        "note": note if note.strip() else None,
+        "issues": issue_ids,
+        **custom,
+    }
+
+
+def _custom_values(note: Mapping[str, Any], fields: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A note's result-field values as its edit form shows them."""
+    out: dict[str, Any] = {}
+    for f in fields:
+        raw = note.get(f["key"])
+        value = None if raw is None else msgspec.json.decode(bytes(raw))
+        if f["type"] == "multiselect":
+            out[f["key"]] = [str(v) for v in value or []]
+        elif f["type"] == "checkbox":
+            out[f["key"]] = bool(value)
+        else:
+            out[f["key"]] = "" if value is None else str(value)
+    return out
 
 
 def _fragment_data(conn: Connection, user: User, sid: int, note_id: int | None) -> dict[str, Any]:
@@ -302,6 +410,9 @@ def _fragment_data(conn: Connection, user: User, sid: int, note_id: int | None) 
         names = session_forms.user_names(conn, author)
         data["note"] = _note_view(note, {s["id"]: s for s in statuses}, names, issues)
         data["issues"] = issue_rows
+        fields = prepared_fields({"fields": session_forms.result_fields(conn, sid)})
+        data["result_fields"] = fields
+        data["note"]["custom"] = _custom_values(note, fields)
     return data
 
 
@@ -358,24 +469,51 @@ def _fragments(
     )
 
 
+def _note_content(item: Mapping[str, Any]) -> str:
+    """What makes two submissions of one note form the same note."""
+    custom = sorted((k, repr(v)) for k, v in item.items() if k.startswith("custom_"))
+    return f"{item['status_id']}\n{sorted(item['issues'])}\n{custom}\n{item['note']}"
+
+
 @post("/sessions/{session_id:str}/notes", status_code=200, name="web_add_note")
 async def add_note(request: Request[Any, Any, Any], session_id: FromPath[str]) -> Response[Any]:
     sid = path_id(session_id, "Session")
     form = await posted(request)
+    key = form_once.usable(text_of(form, form_once.FIELD))
+    what = f"note:{sid}"
 
     def work(conn: Connection, user: User) -> dict[str, Any]:
         session_forms.project_of_session(conn, user, sid, "run")
-        item = _note_item(form)
+        fields = session_forms.result_fields(conn, sid)
+        item = _note_item(form, needs_text=True, fields=fields)
+        if key is not None:
+            stored = form_once.replay(conn, user.id, key, what, _note_content(item))
+            if stored is not None:  # the same form again (a double submit): no new note
+                data = _fragment_data(conn, user, sid, None)
+                data["repeat_of"] = int(stored)
+                return data
         [note_id] = result_service.add_results(conn, sid, user.id, [item])
+        if key is not None:
+            form_once.remember(conn, user.id, key, what, _note_content(item), b"%d" % note_id)
         return _fragment_data(conn, user, sid, note_id)
 
     try:
-        data = await web_write(request, work)
+        try:
+            data = await web_write(request, work)
+        except IntegrityError:
+            if key is None:
+                raise
+            data = await web_write(request, work)  # the same key raced us (PostgreSQL)
     except Invalid as exc:
         return _note_error(request, exc, sid)
+    note_id = data["note"]["id"] if data["note"] else data["repeat_of"]
     if not is_htmx(request):
-        return redirect(request, f"/sessions/{sid}#note-{data['note']['id']}")
-    return _fragments(request, data, "sessions/_note.html")
+        return redirect(request, f"/sessions/{sid}#note-{note_id}")
+    response = _fragments(request, data, "sessions/_note.html" if data["note"] else None)
+    # A new key for the next note typed in the same box (the page is not re-rendered).
+    fresh = render(request, "sessions/_form_key.html", oob=True, form_key=form_once.new_key())
+    response.content = response.content + fresh.content
+    return response
 
 
 def _note_session(conn: Connection, user: User, rid: int) -> int:
@@ -410,6 +548,14 @@ async def note_fragment(request: Request[Any, Any, Any], note_id: FromPath[str])
     )
 
 
+def note_version(note: Mapping[str, Any]) -> str:
+    """What a note edit form was rendered from: a saved change elsewhere alters it."""
+    issues = ",".join(sorted(str(i) for i in note["issue_ids"]))
+    custom = sorted((note.get("custom") or {}).items())
+    text = f"{note['status_id']}\n{issues}\n{custom}\n{note['note']}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 @get("/notes/{note_id:str}/edit", name="web_note_edit")
 async def edit_note_page(request: Request[Any, Any, Any], note_id: FromPath[str]) -> Response[str]:
     rid = path_id(note_id, "Note")
@@ -419,17 +565,78 @@ async def edit_note_page(request: Request[Any, Any, Any], note_id: FromPath[str]
         return _fragment_data(conn, user, sid, rid)
 
     data = await web_read(request, work)
+    return _note_edit(request, data)
+
+
+def _note_edit(
+    request: Request[Any, Any, Any],
+    data: dict[str, Any],
+    *,
+    mine: dict[str, Any] | None = None,
+    conflicts: list[dict[str, str]] | None = None,
+    status: int = 200,
+) -> Response[str]:
+    """The note's edit form (a fragment for htmx, else a page): with `mine`, the
+    values the user typed, kept when they could not be saved."""
+    note = data["note"]
+    shown = note if mine is None else dict(note, **mine)
     template = "sessions/_note_edit.html" if is_htmx(request) else "sessions/note_edit.html"
-    return render(
+    response = render(
         request,
         template,
+        status=status,
         title="Edit note",
-        n=data["note"],
+        n=shown,
+        saved=note,
+        mine=mine,
+        conflicts=conflicts or [],
+        version=note_version(note),
         statuses=data["statuses"],
         issues=data["issues"],
         session=data["session"],
         closed=data["session"]["is_closed"],
+        result_fields=data.get("result_fields", []),
     )
+    if status != 200:
+        response.headers["X-Charter-Swap"] = "true"  # run.js swaps it in all the same
+    return response
+
+
+def _mine(form: FormMultiDict) -> dict[str, Any]:
+    """A note edit form's values as typed (shown again when not saved)."""
+    raw = text_of(form, "status_id").strip()
+    issue_ids = [i for i in texts_of(form, "issues") if parse_id(i) is not None]
+    return {
+        "status_id": parse_id(raw) if raw else None,
+        "note": text_of(form, "note"),
+        "issue_ids": issue_ids,
+    }
+
+
+def _note_conflicts(
+    saved: Mapping[str, Any],
+    mine: Mapping[str, Any],
+    statuses: list[dict[str, Any]],
+    issues: Mapping[int, str],
+) -> list[dict[str, str]]:
+    names = {s["id"]: s["name"] for s in statuses}
+
+    def status(v: Any) -> str:
+        return str(names.get(v, "No status")) if v is not None else "No status"
+
+    def linked(ids: Any) -> str:
+        return ", ".join(issues.get(int(i), f"#{i}") for i in ids) or "—"
+
+    rows = [
+        ("Status", status(saved["status_id"]), status(mine["status_id"])),
+        ("Note", saved["note"] or "—", mine["note"] or "—"),
+        ("Linked issues", linked(saved["issue_ids"]), linked(mine["issue_ids"])),
+    ]
+    return [{"label": k, "theirs": a, "yours": b} for k, a, b in rows if a != b]
+
+
+class _StaleNote(Exception):
+    pass
 
 
 @post("/notes/{note_id:str}", status_code=200, name="web_note_update")
@@ -437,13 +644,21 @@ async def update_note(request: Request[Any, Any, Any], note_id: FromPath[str]) -
     rid = path_id(note_id, "Note")
     form = await posted(request)
     sids: list[int] = []
+    version = text_of(form, "version").strip()
 
     def work(conn: Connection, user: User) -> dict[str, Any]:
         sid = _note_session(conn, user, rid)
         sids.append(sid)
-        item = _note_item(form)
+        item = _note_item(form, fields=session_forms.result_fields(conn, sid))
+        if version:
+            before = _fragment_data(conn, user, sid, rid)
+            if note_version(before["note"]) != version:
+                raise _StaleNote()  # saved elsewhere since this form was rendered
         result_service.edit_result(conn, rid, user.id, item)
         return _fragment_data(conn, user, sid, rid)
+
+    def current(conn: Connection, user: User) -> dict[str, Any]:
+        return _fragment_data(conn, user, _note_session(conn, user, rid), rid)
 
     try:
         data = await web_write(request, work)
@@ -451,6 +666,15 @@ async def update_note(request: Request[Any, Any, Any], note_id: FromPath[str]) -
         if not sids:
             raise
         return _note_error(request, exc, sids[0], f"note-error-{rid}")
+    except (Conflict, _StaleNote) as exc:
+        # Closed or changed elsewhere: keep what was typed and say why (never lose it).
+        now = await web_read(request, current)
+        mine = _mine(form)
+        conflicts = []
+        if isinstance(exc, _StaleNote):
+            labels = {i["id"]: _issue_label(i) for i in now["issues"]}
+            conflicts = _note_conflicts(now["note"], mine, now["statuses"], labels)
+        return _note_edit(request, now, mine=mine, conflicts=conflicts, status=409)
     if not is_htmx(request):
         return redirect(request, f"/sessions/{data['session']['id']}#note-{rid}", "Note saved.")
     return _fragments(request, data, "sessions/_note.html")
@@ -473,6 +697,7 @@ async def delete_note(request: Request[Any, Any, Any], note_id: FromPath[str]) -
 
 ROUTES: list[Any] = [
     session_page,
+    older_notes,
     *TRANSITIONS,
     add_note,
     note_fragment,

@@ -21,6 +21,7 @@ from charter.db import rows as db_rows
 from charter.db.tables import COUNTER_COLUMNS, configs, milestones, states, templates
 from charter.projects import read as project_read
 from charter.projects import service as project_service
+from charter.results import service as result_service
 from charter.sessions import queries as session_queries
 
 # Lookups other packages use (they never import this package's queries).
@@ -86,7 +87,9 @@ def create_session(
         raise NotFound(f"Project {project_id} not found.")
     name = inputs.text("name", name, MAX_NAME)
     template_id = template_id if template_id is not None else db_rows.default_id(conn, templates)
-    state_id = state_id if state_id is not None else db_rows.default_id(conn, states)
+    default_state = db_rows.default_id(conn, states)
+    state_is_manual = state_id is not None and state_id != default_state
+    state_id = state_id if state_id is not None else default_state
     _check_ref(conn, "template_id", templates, template_id, None)
     _check_ref(conn, "state_id", states, state_id, None)
     _check_ref(conn, "config_id", configs, config_id, project_id)
@@ -113,6 +116,7 @@ def create_session(
         elapsed=None,
         is_started=False,
         is_closed=False,
+        state_is_manual=state_is_manual,
         charter=charter,
         created_at=utcnow(),
         created_by=created_by,
@@ -169,6 +173,8 @@ def update_session(
                 raise Invalid.field(name, "Must be an id; it cannot be removed.")
             _check_ref(conn, name, table, changes[name], project_id if scoped else None)
             values[name] = changes[name]
+    if "state_id" in values and values["state_id"] != row["state_id"]:
+        values["state_is_manual"] = True  # chosen by hand: the lifecycle leaves it be
     if "assignee_id" in changes:
         if changes["assignee_id"] != row["assignee_id"]:  # one who left may stay
             _check_assignee(conn, changes["assignee_id"], project_id)
@@ -180,7 +186,11 @@ def update_session(
     tag_names = _clean_tags(changes["tags"]) if "tags" in changes else None
     issue_list = inputs.issue_ids(conn, changes["issues"]) if "issues" in changes else None
     template_id = values.get("template_id", row["template_id"])
-    encoded = _encode_custom(conn, template_id, custom or {})
+    if template_id != row["template_id"]:  # the new template's required fields apply
+        kept_values = _stored_custom(conn, session_id, template_id)
+        encoded = _encode_custom(conn, template_id, {**kept_values, **(custom or {})})
+    else:
+        encoded = _encode_custom(conn, template_id, custom or {}, complete=False)
     if template_id != row["template_id"]:
         kept = {f["id"] for f in catalog_read.fields_of_templates(conn, [template_id])}
         stale = set(session_queries.field_values_of(conn, [session_id]).get(session_id, {})) - kept
@@ -216,7 +226,7 @@ def _check_assignee(conn: Connection, value: Any, project_id: int) -> None:
 
 
 def _encode_custom(
-    conn: Connection, template_id: int, custom: Mapping[str, Any]
+    conn: Connection, template_id: int, custom: Mapping[str, Any], complete: bool = True
 ) -> dict[int, str | None]:
     fields = {
         custom_fields.key_of(f): f for f in catalog_read.fields_of_templates(conn, [template_id])
@@ -225,7 +235,37 @@ def _encode_custom(
     if unknown:
         key = sorted(unknown)[0]
         raise Invalid.field(key, "Not a field of the session's template.")
-    return {fields[k]["id"]: custom_fields.validate(conn, fields[k], v) for k, v in custom.items()}
+    encoded = {
+        fields[k]["id"]: custom_fields.validate(conn, fields[k], v) for k, v in custom.items()
+    }
+    # Required fields: every one on create or a template change (`complete`), else
+    # those this write sets (an edit that leaves an old empty value alone passes).
+    custom_fields.check_required(fields.values(), custom, only_given=not complete)
+    return encoded
+
+
+def _stored_custom(conn: Connection, session_id: int, template_id: int) -> dict[str, Any]:
+    """The session's stored values of `template_id`'s fields, by custom_* key."""
+    stored = session_queries.field_values_of(conn, [session_id]).get(session_id, {})
+    return {
+        custom_fields.key_of(f): custom_fields.decode(f, stored[f["id"]])
+        for f in catalog_read.fields_of_templates(conn, [template_id])
+        if f["id"] in stored
+    }
+
+
+def _lifecycle_state(conn: Connection, row: RowMapping, meaning: str) -> dict[str, Any]:
+    """{state_id: the state meaning `meaning`} when the lifecycle moves this session
+    there: not when someone chose its state by hand, nor without such a state."""
+    if row["state_is_manual"]:
+        return {}
+    state_id = catalog_read.state_with_meaning(conn, meaning)
+    return {} if state_id is None or state_id == row["state_id"] else {"state_id": state_id}
+
+
+def _named(row: RowMapping) -> str:
+    """A session as messages name it: people read names, not ids."""
+    return f"\u201c{row['name']}\u201d"
 
 
 def _open_session(conn: Connection, session_id: int) -> RowMapping:
@@ -233,31 +273,33 @@ def _open_session(conn: Connection, session_id: int) -> RowMapping:
     if row is None:
         raise NotFound(f"Session {session_id} not found.")
     if row["is_closed"]:
-        raise Conflict(f"Session {session_id} is closed; reopen it to change it.")
+        raise Conflict(f"The session {_named(row)} is closed; reopen it to change it.")
     return row
 
 
 def start(conn: Connection, session_id: int, user_id: int) -> None:
     row = _open_session(conn, session_id)
     if row["is_started"]:
-        raise Conflict(f"Session {session_id} was started already; use resume.")
+        raise Conflict(f"The session {_named(row)} was started already; use resume.")
     now = utcnow()
     session_queries.update_session(
         conn,
         session_id,
         is_started=True,
         started_at=now,
+        started_by=user_id,
         running_since=now,
         elapsed=row["elapsed"] or 0,
         updated_at=now,
         updated_by=user_id,
+        **_lifecycle_state(conn, row, "active"),
     )
 
 
 def pause(conn: Connection, session_id: int, user_id: int) -> None:
     row = _open_session(conn, session_id)
     if row["running_since"] is None:
-        raise Conflict(f"Session {session_id} is not running.")
+        raise Conflict(f"The session {_named(row)} is not running.")
     now = utcnow()
     session_queries.update_session(
         conn,
@@ -272,9 +314,9 @@ def pause(conn: Connection, session_id: int, user_id: int) -> None:
 def resume(conn: Connection, session_id: int, user_id: int) -> None:
     row = _open_session(conn, session_id)
     if not row["is_started"]:
-        raise Conflict(f"Session {session_id} has not been started.")
+        raise Conflict(f"The session {_named(row)} has not been started.")
     if row["running_since"] is not None:
-        raise Conflict(f"Session {session_id} is running already.")
+        raise Conflict(f"The session {_named(row)} is running already.")
     now = utcnow()
     session_queries.update_session(
         conn, session_id, running_since=now, updated_at=now, updated_by=user_id
@@ -294,6 +336,7 @@ def close(conn: Connection, session_id: int, user_id: int) -> None:
         running_since=None,
         updated_at=now,
         updated_by=user_id,
+        **_lifecycle_state(conn, row, "done"),
     )
     project_service.bump_counters(
         conn, row["project_id"], {"session_active_count": -1, "session_closed_count": 1}
@@ -305,7 +348,7 @@ def reopen(conn: Connection, session_id: int, user_id: int) -> None:
     if row is None:
         raise NotFound(f"Session {session_id} not found.")
     if not row["is_closed"]:
-        raise Conflict(f"Session {session_id} is not closed.")
+        raise Conflict(f"The session {_named(row)} is not closed.")
     now = utcnow()
     session_queries.update_session(
         conn,
@@ -315,6 +358,7 @@ def reopen(conn: Connection, session_id: int, user_id: int) -> None:
         closed_by=None,
         updated_at=now,
         updated_by=user_id,
+        **_lifecycle_state(conn, row, "active"),
     )
     project_service.bump_counters(
         conn, row["project_id"], {"session_active_count": 1, "session_closed_count": -1}
@@ -325,6 +369,7 @@ def delete(conn: Connection, session_id: int) -> None:
     row = session_queries.session_for_update(conn, session_id)
     if row is None:
         raise NotFound(f"Session {session_id} not found.")
+    result_service.bump_session_day_counts(conn, session_id, row["project_id"], -1)
     session_queries.delete_session(conn, session_id)
     state = "session_closed_count" if row["is_closed"] else "session_active_count"
     project_service.bump_counters(conn, row["project_id"], {"session_count": -1, state: -1})

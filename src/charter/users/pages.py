@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from sqlalchemy.engine import Connection
@@ -15,6 +16,7 @@ from charter.core.errors import Invalid
 from charter.core.listing import ListQuery, Page
 from charter.http.deps import path_id
 from charter.users import service as user_service
+from charter.web import cookies, one_time
 from charter.web.forms import form_of
 from charter.web.guard import web_read, web_write
 from charter.web.render import redirect, render
@@ -44,28 +46,46 @@ def _page(
     )
 
 
+ONCE = "charter_once"  # the handle of a value shown once (a new token's secret)
+
+
 @get("/account", name="account")
 async def account_page(request: Request[Any, Any, Any]) -> Response[str]:
-    return _page(request, await web_read(request, _tokens))
+    handle = request.cookies.get(ONCE)
+
+    def work(conn: Connection, user: User) -> tuple[Page, dict[str, Any] | None]:
+        kept = one_time.take(conn, user.id, handle) if handle else None
+        created = msgspec.json.decode(kept) if kept else None
+        return _tokens(conn, user), created
+
+    tokens, created = await (web_write if handle else web_read)(request, work)
+    response = _page(request, tokens, created=created)
+    if handle:
+        response.cookies.append(cookies.expired(request, ONCE))
+    return response
 
 
-@post("/account/tokens", status_code=201)
-async def create_token(request: Request[Any, Any, Any]) -> Response[str]:
+@post("/account/tokens", status_code=303)
+async def create_token(request: Request[Any, Any, Any]) -> Response[Any]:
     form = await form_of(request)
     name = form.get("name", "")
 
-    def work(conn: Connection, user: User) -> tuple[Page, dict[str, Any]]:
+    def work(conn: Connection, user: User) -> str:
         token_id, secret = auth.create_token_for_user(conn, user.id, name)
         created = user_service.new_token(conn, token_id, secret).rows[0]
-        return _tokens(conn, user), created
+        shown = {"name": created["name"], "token": created["token"]}
+        return one_time.put(conn, user.id, msgspec.json.encode(shown))
 
     try:
-        tokens, created = await web_write(request, work)
+        handle = await web_write(request, work)
     except Invalid as exc:
         tokens = await web_read(request, _tokens)
         return _page(request, tokens, 422, errors=exc.errors or {}, name=name)
-    # Rendered, not redirected: the secret must not travel in a URL or a cookie.
-    return _page(request, tokens, 201, created=created)
+    # Post/redirect/get: a reload of the page shows it, never creates a second token.
+    # The secret stays on the server; the browser holds a one-time handle (a cookie).
+    response = redirect(request, "/account")
+    response.cookies.append(cookies.make(request, ONCE, handle, max_age=300))
+    return response
 
 
 @post("/account/tokens/{token_id:str}/revoke", status_code=303)

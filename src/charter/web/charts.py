@@ -88,6 +88,18 @@ def nice_max(value: float) -> float:
     return float(10 * power)  # pragma: no cover - the loop always returns
 
 
+def count_ticks(value: float) -> list[int]:
+    """Axis ticks for counts: whole numbers from 0, a round step (1, 2, 5 times a power
+    of ten), at most 6 ticks, the last at or above `value`. Never 0.5 of a result."""
+    top = max(math.ceil(value), 1)
+    power = 1
+    while True:
+        for step in (power, 2 * power, 5 * power):
+            if math.ceil(top / step) <= 5:
+                return [k * step for k in range(math.ceil(top / step) + 1)]
+        power *= 10
+
+
 def _empty(width: float, height: float, title: str, css: str) -> str:
     body = [
         f'<text class="chart-empty" x="{_n(width / 2)}" y="{_n(height / 2)}" '
@@ -189,13 +201,16 @@ class _Frame:
 
 
 def _axes(
-    frame: _Frame, top: float, categories: Sequence[str], x_of: Callable[[int], float]
+    frame: _Frame,
+    top: float,
+    categories: Sequence[str],
+    x_of: Callable[[int], float],
+    ticks: Sequence[float] | None = None,
 ) -> list[str]:
-    """Horizontal grid lines with value labels, and a subset of category labels
-    (at most about 8, so they never overlap)."""
+    """Horizontal grid lines with value labels (at `ticks`, else quarters of `top`),
+    and a subset of category labels (at most about 8, so they never overlap)."""
     out = []
-    for k in range(5):
-        value = top * k / 4
+    for value in ticks if ticks is not None else [top * k / 4 for k in range(5)]:
         y = frame.y(value, top)
         out.append(
             f'<line class="chart-grid" x1="{_n(frame.left)}" y1="{_n(y)}" '
@@ -243,23 +258,25 @@ def stacked_bar_chart(
     *,
     width: float = 640,
     height: float = 240,
+    counts: bool = False,
 ) -> str:
     """Vertical bars, one per category, each stacked from the series' values (the
     first series at the bottom). The value axis runs from 0 to a round number at
-    or above the tallest stack."""
+    or above the tallest stack; with `counts`, its ticks are whole numbers."""
     _check(categories, series)
     totals = [sum(max(s.values[i], 0) for s in series) for i in range(len(categories))]
     if not categories or max(totals) <= 0:
         return _empty(width, height, title, "chart-stacked")
     frame = _Frame(width, height)
-    top = nice_max(max(totals))
+    ticks = count_ticks(max(totals)) if counts else None
+    top = float(ticks[-1]) if ticks else nice_max(max(totals))
     slot = frame.plot_width / len(categories)
     bar = max(slot * 0.7, 1)
 
     def x_of(i: int) -> float:
         return frame.left + slot * (i + 0.5)
 
-    body = _axes(frame, top, categories, x_of)
+    body = _axes(frame, top, categories, x_of, ticks)
     for i, name in enumerate(categories):
         base = 0.0
         parts = []

@@ -32,6 +32,16 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
+  // <details data-open-wide>: folded on a phone (the content comes first), open on
+  // wider screens, where there is room for it.
+  function openWide() {
+    if (!window.matchMedia || !window.matchMedia("(min-width: 40.0625rem)").matches) return;
+    var folds = document.querySelectorAll("details[data-open-wide]");
+    for (var i = 0; i < folds.length; i++) folds[i].open = true;
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", openWide);
+  else openWide();
+
   // Expose the token for page scripts (static/*.js) that send their own requests.
   window.charter = { csrfToken: csrfToken };
 })();
