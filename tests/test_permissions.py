@@ -168,6 +168,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/statuses/{status_id:str}"): anyone(CATALOG),
     ("PATCH", "/api/v1/statuses/{status_id:str}"): admin(NAME),
     ("GET", "/api/v1/issues"): anyone(CATALOG),
+    ("GET", "/api/v1/issues/connections"): anyone(CATALOG),
     ("POST", "/api/v1/issues"): admin({"type": 1, "display_id": "X-1"}),
     ("GET", "/api/v1/issues/{issue_id:str}"): anyone(CATALOG),
     ("DELETE", "/api/v1/issues/{issue_id:str}"): admin(),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, get
-from litestar.openapi.spec import OpenAPIType, Schema
+from litestar.openapi.spec import OpenAPIType, Parameter, Schema
 
 from charter.catalog import schemas as catalog_schemas
 from charter.catalog import service as catalog_service
@@ -17,7 +17,7 @@ from charter.core.listing import ListQuery, Page
 from charter.db.tables import FIELD_TYPES
 from charter.http import docs
 from charter.http.conventions import FilterSpec, ListSpec, list_parameters, operation_with
-from charter.http.deps import path_id
+from charter.http.deps import path_id, query_params
 from charter.http.read_routes import as_one, read_one, read_page
 from charter.http.write_routes import (
     admin_item,
@@ -352,7 +352,63 @@ TAGS = Resource(
 )
 
 
+CONNECTION_TEXT_FILTERS = ("integration_name", "connection_name", "connection_project_name")
+
+
+CONNECTIONS = ListSpec(
+    noun="issue-tracker connections",
+    sorts={
+        "connections:integration_id": "integration_id",
+        "connections:integration_name": "integration_name",
+        "connections:created_at": "created_at",
+    },
+    default_sort="connections:integration_id",
+    filters=(
+        FilterSpec("integration_id", "ids", "integration_id"),
+        FilterSpec(
+            "integration_type", "ids", "integration_type", "1 custom, 2 GitHub, 3 GitLab, 4 Jira."
+        ),
+        FilterSpec("connection_id", "ids", "connection_id"),
+        FilterSpec("connection_project_id", "ids", "connection_project_id"),
+        FilterSpec("is_active", "bool", "is_active"),
+    ),
+)
+
+
+@get(
+    "/api/v1/issues/connections",
+    operation_class=operation_with(
+        list_parameters(CONNECTIONS)
+        + [
+            Parameter(
+                name=name,
+                param_in="query",
+                schema=Schema(type=OpenAPIType.STRING),
+                description="Text found in the name (case-insensitive).",
+                required=False,
+            )
+            for name in CONNECTION_TEXT_FILTERS
+        ]
+    ),
+    responses=docs.responses(catalog_schemas.ConnectionPage, 422),
+    summary="List the issue trackers and external projects issues are linked from",
+    tags=["issues"],
+    name="list_issue_connections",
+)
+async def list_issue_connections(request: Request[Any, Any, Any]) -> Response[bytes]:
+    params = query_params(request)
+    contains = {n: v for n in CONNECTION_TEXT_FILTERS if (v := params.get(n)) is not None}
+    return await read_page(
+        request,
+        CONNECTIONS,
+        lambda conn, _user, query: catalog_service.list_connections(conn, query, contains),
+    )
+
+
 RESOURCES = (TEMPLATES, FIELDS, FIELD_VALUES, STATES, STATUSES, ISSUES, TAGS)
 
 
-ROUTES = [route for resource in RESOURCES for route in routes_for(resource)]
+ROUTES = [
+    list_issue_connections,
+    *(route for resource in RESOURCES for route in routes_for(resource)),
+]
