@@ -63,6 +63,7 @@ class ListSpec:
     filters: Sequence[FilterSpec] = ()
     expands: Sequence[str] = ()
     noun: str = "objects"
+    per_page_choices: Sequence[int] = PER_PAGE_CHOICES  # the default, 100, is one of them
 
 
 @dataclass(frozen=True)
@@ -162,10 +163,9 @@ def parse_list(params: Params, spec: ListSpec) -> ListQuery:
     page = 1 if raw_page is None else _int("page", raw_page, 1, MAX_PAGE)
     per_page = DEFAULT_PER_PAGE
     if raw_per_page is not None:
-        if raw_per_page.strip() not in {str(c) for c in PER_PAGE_CHOICES}:
-            raise Invalid.field(
-                "per_page", f"Must be one of {', '.join(map(str, PER_PAGE_CHOICES))}."
-            )
+        choices = spec.per_page_choices
+        if raw_per_page.strip() not in {str(c) for c in choices}:
+            raise Invalid.field("per_page", f"Must be one of {', '.join(map(str, choices))}.")
         per_page = int(raw_per_page)
     sort = params.get("sort") or spec.default_sort
     if sort not in spec.sorts:
@@ -249,7 +249,7 @@ def list_parameters(spec: ListSpec) -> list[Parameter]:
         _param(
             "per_page",
             "Items per page (default 100).",
-            Schema(type=OpenAPIType.INTEGER, enum=list(PER_PAGE_CHOICES)),
+            Schema(type=OpenAPIType.INTEGER, enum=list(spec.per_page_choices)),
         ),
         _param(
             "sort",

@@ -123,3 +123,19 @@ def set_counters(conn: Connection, project_id: int, values: dict[str, int]) -> N
 
 def all_project_ids(conn: Connection) -> list[int]:
     return [r[0] for r in conn.execute(sa.select(projects.c.id).order_by(projects.c.id))]
+
+
+def config_id_by_name(conn: Connection, project_id: int, name: str) -> int | None:
+    """The project's configuration named `name` (the lowest id if several are)."""
+    stmt = sa.select(sa.func.min(configs.c.id)).where(
+        configs.c.project_id == project_id, configs.c.name == name
+    )
+    value = conn.execute(stmt).scalar()
+    return None if value is None else int(value)
+
+
+def config_in_project(conn: Connection, project_id: int, config_id: int) -> bool:
+    stmt = sa.select(configs.c.id).where(
+        configs.c.id == config_id, configs.c.project_id == project_id
+    )
+    return conn.execute(stmt).first() is not None

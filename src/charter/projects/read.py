@@ -16,6 +16,8 @@ from charter.projects import queries as project_queries
 
 # Lookups other packages use (they never import this package's queries).
 from charter.projects.queries import all_project_ids as all_project_ids
+from charter.projects.queries import config_id_by_name as config_id_by_name
+from charter.projects.queries import config_in_project as config_in_project
 from charter.projects.queries import config_names as config_names
 from charter.projects.queries import project_by_id as project_by_id
 from charter.projects.queries import projects_by_ids as projects_by_ids
