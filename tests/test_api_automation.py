@@ -308,6 +308,15 @@ def test_counters_equal_a_recount_after_random_writes(api: Api, world: dict[str,
         assert (
             total == conn.execute(sa.select(sa.func.count()).select_from(automation_tests)).scalar()
         )
+    project = get(api, f"/api/v1/projects/{world['project']}", who=ADMIN)["result"]
+    with api.db.read() as conn:
+        counted = automation_service.project_counters(conn, world["project"])
+    assert {k: project[k] for k in counted} == counted
+    assert (
+        project["automation_run_count"]
+        == len(get(api, P.format(world["project"]) + "/runs", per_page="100")["result"])
+        or project["automation_run_count"] > 100
+    )
     # A drifted counter is found and rebuilt.
     with api.db.write() as conn:
         conn.execute(

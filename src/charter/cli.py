@@ -443,13 +443,18 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
 @main.command()
 @click.pass_context
 def recount(ctx: click.Context) -> None:
-    """Rebuild stored session and project counters from the data."""
+    """Rebuild stored session, automation and project counters from the data."""
+    from charter.automation import service as automation_service
     from charter.sessions import counters
 
     db = _db(ctx)
     with db.write() as conn:
         drifted = counters.recount(conn)
-    click.echo(f"Recounted; {drifted} session(s) had drifted.", err=True)
+        automation = automation_service.recount(conn)
+    click.echo(
+        f"Recounted; {drifted} session(s) had drifted, {automation} automation row(s).",
+        err=True,
+    )
 
 
 _PG_BACKUP = (

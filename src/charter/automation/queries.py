@@ -270,3 +270,24 @@ def milestone_runs(conn: Connection, milestone_id: int) -> list[RowMapping]:
         .order_by(automation_runs.c.created_at.desc(), automation_runs.c.id.desc())
     )
     return list(conn.execute(stmt).mappings())
+
+
+def project_counts(conn: Connection, project_id: int) -> dict[str, int]:
+    """automation_* counters of a project, counted from its sources and runs."""
+    s, r = automation_sources.c, automation_runs.c
+    retired = sa.func.sum(sa.case((s.is_retired.is_(True), 1), else_=0))
+    sources = conn.execute(
+        sa.select(sa.func.count(), retired).where(s.project_id == project_id)
+    ).one()
+    done = sa.func.sum(sa.case((r.is_completed.is_(True), 1), else_=0))
+    runs = conn.execute(sa.select(sa.func.count(), done).where(r.project_id == project_id)).one()
+    n_sources, n_retired = int(sources[0]), int(sources[1] or 0)
+    n_runs, n_done = int(runs[0]), int(runs[1] or 0)
+    return {
+        "automation_source_count": n_sources,
+        "automation_source_active_count": n_sources - n_retired,
+        "automation_source_retired_count": n_retired,
+        "automation_run_count": n_runs,
+        "automation_run_active_count": n_runs - n_done,
+        "automation_run_completed_count": n_done,
+    }

@@ -32,6 +32,7 @@ from charter.db.tables import (
 )
 from charter.milestones import read as milestone_read
 from charter.projects import read as project_read
+from charter.projects import service as project_service
 from charter.sessions import counters
 
 SUCCESS, FAILURE, RUNNING = 2, 3, 4
@@ -281,6 +282,9 @@ def _source_id(conn: Connection, project_id: int, user_id: int, value: Any) -> i
     row = automation_queries.source_by_name(conn, project_id, name)
     if row is not None:
         return int(row["id"])
+    project_service.bump_counters(
+        conn, project_id, {"automation_source_count": 1, "automation_source_active_count": 1}
+    )
     return automation_queries.insert_source(
         conn,
         project_id=project_id,
@@ -329,6 +333,9 @@ def create_run(conn: Connection, user: User, project_id: int, body: Mapping[str,
     name = _string("name", inputs.required(body, "name"))
     source_id = _source_id(conn, project_id, user.id, inputs.required(body, "source"))
     now = utcnow()
+    project_service.bump_counters(
+        conn, project_id, {"automation_run_count": 1, "automation_run_active_count": 1}
+    )
     return automation_queries.insert_run(
         conn,
         _tags(body.get("tags")),
@@ -507,6 +514,11 @@ def complete_run(conn: Connection, user: User, run_id: int, body: Mapping[str, A
         elapsed: int | None = int((now - run["created_at"]).total_seconds() * 1_000_000)
     else:
         elapsed = sum(times) if times else None
+    project_service.bump_counters(
+        conn,
+        int(run["project_id"]),
+        {"automation_run_active_count": -1, "automation_run_completed_count": 1},
+    )
     automation_queries.add_counters(
         conn,
         automation_runs,
@@ -524,8 +536,18 @@ def complete_run(conn: Connection, user: User, run_id: int, body: Mapping[str, A
 
 def delete_run(conn: Connection, user: User, run_id: int) -> None:
     """Managers delete a run with its threads and tests (Charter extension)."""
-    run_for(conn, user, run_id, "manage")
+    run = run_for(conn, user, run_id, "manage")
     automation_queries.delete_run(conn, run_id)
+    done = bool(run["is_completed"])
+    project_service.bump_counters(
+        conn,
+        int(run["project_id"]),
+        {
+            "automation_run_count": -1,
+            "automation_run_completed_count": -int(done),
+            "automation_run_active_count": -int(not done),
+        },
+    )
 
 
 # --- counters -------------------------------------------------------------------------
@@ -557,7 +579,17 @@ def drifted(conn: Connection) -> list[tuple[str, int]]:
                 }
             if wanted != stored:
                 out.append((str(table.name), row_id))
+    for project_id in project_read.all_project_ids(conn):
+        if project_counters(conn, project_id) != project_read.stored_automation_counters(
+            conn, project_id
+        ):
+            out.append(("projects", project_id))
     return out
+
+
+def project_counters(conn: Connection, project_id: int) -> dict[str, int]:
+    """The project's automation counters, counted from its sources and runs."""
+    return automation_queries.project_counts(conn, project_id)
 
 
 def recount(conn: Connection) -> int:
@@ -567,7 +599,9 @@ def recount(conn: Connection) -> int:
     wrong = drifted(conn)
     thread_counts = automation_queries.thread_histogram(conn)
     for name, row_id in wrong:
-        if name == automation_runs.name:
+        if name == "projects":
+            project_service.set_plain_counters(conn, row_id, project_counters(conn, row_id))
+        elif name == automation_runs.name:
             hist = automation_queries.status_histogram(
                 conn, automation_tests.c.run_id, automation_tests.c.run_id == row_id
             )

@@ -135,6 +135,17 @@ projects = sa.Table(
     sa.Column("milestone_count", sa.Integer, nullable=False, default=0),
     sa.Column("milestone_active_count", sa.Integer, nullable=False, default=0),
     sa.Column("milestone_completed_count", sa.Integer, nullable=False, default=0),
+    *(
+        sa.Column(f"automation_{c}", sa.Integer, nullable=False, server_default="0")
+        for c in (
+            "source_count",
+            "source_active_count",
+            "source_retired_count",
+            "run_count",
+            "run_active_count",
+            "run_completed_count",
+        )
+    ),
     _ts("created_at", nullable=False),
     _by("created_by"),
     _ts("updated_at"),

@@ -139,3 +139,15 @@ def config_in_project(conn: Connection, project_id: int, config_id: int) -> bool
         configs.c.id == config_id, configs.c.project_id == project_id
     )
     return conn.execute(stmt).first() is not None
+
+
+def automation_counters(conn: Connection, project_id: int, names: Sequence[str]) -> dict[str, int]:
+    row = conn.execute(
+        sa.select(*(projects.c[n] for n in names)).where(projects.c.id == project_id)
+    ).one()
+    return {n: int(v) for n, v in zip(names, row, strict=True)}
+
+
+def set_plain_counters(conn: Connection, project_id: int, values: dict[str, int]) -> None:
+    """Overwrite counters that no cached list total depends on."""
+    conn.execute(sa.update(projects).where(projects.c.id == project_id).values(**values))
