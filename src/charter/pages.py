@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Router
 from litestar.static_files import create_static_files_router
 
+from charter.automation import pages as automation
 from charter.catalog import pages as styles
 from charter.dashboard import pages as dashboard
 from charter.projects import member_pages as members
@@ -34,6 +35,7 @@ PAGES: list[Any] = [
     *sessions.ROUTES,
     *sessions_form.ROUTES,
     *session_run.ROUTES,
+    *automation.ROUTES,
 ]
 
 

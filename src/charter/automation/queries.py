@@ -291,3 +291,12 @@ def project_counts(conn: Connection, project_id: int) -> dict[str, int]:
         "automation_run_active_count": n_runs - n_done,
         "automation_run_completed_count": n_done,
     }
+
+
+def sources_of_project(conn: Connection, project_id: int) -> list[RowMapping]:
+    stmt = (
+        sa.select(automation_sources)
+        .where(automation_sources.c.project_id == project_id)
+        .order_by(automation_sources.c.name, automation_sources.c.id)
+    )
+    return list(conn.execute(stmt).mappings())

@@ -33,9 +33,6 @@ RUN_EXPANDS = ("automation_sources", "configs", "milestones", "statuses", "users
 SOURCE_EXPANDS = ("users",)
 TEST_EXPANDS = ("statuses",)
 
-# Lookups other packages use (they never import this package's queries).
-milestone_runs = automation_queries.milestone_runs
-
 
 def _counts(r: RowMapping) -> dict[str, int]:
     return {c: int(r[c]) for c in COUNTER_COLUMNS}
@@ -254,3 +251,18 @@ def get_source(conn: Connection, user: User, source_id: int, expands: frozenset[
     except Forbidden:
         raise Forbidden("You are not a member of this automation source's project.") from None
     return _sources(conn, [row], expands, 1)
+
+
+def source_choices(conn: Connection, project_id: int) -> list[dict[str, Any]]:
+    """The project's sources by name, for the web UI's filters."""
+    return [
+        {"id": r["id"], "name": r["name"]}
+        for r in automation_queries.sources_of_project(conn, project_id)
+    ]
+
+
+def milestone_run_dicts(conn: Connection, milestone_id: int) -> list[dict[str, Any]]:
+    """The runs of a milestone, newest first (the milestone page)."""
+    rows = automation_queries.milestone_runs(conn, milestone_id)
+    tags = automation_queries.tags_of(conn, [r["id"] for r in rows])
+    return [run_dict(r, tags.get(r["id"], [])) for r in rows]

@@ -12,7 +12,7 @@ from charter.auth.service import User
 from charter.automation import read as automation_read
 from charter.automation import schemas as automation_schemas
 from charter.automation import service as automation_service
-from charter.http.conventions import FilterSpec, ListSpec
+from charter.automation.schemas import RUNS, SOURCES, TESTS
 from charter.http.deps import path_id
 from charter.http.read_routes import list_endpoint, single_endpoint
 from charter.http.write_routes import delete_endpoint, post_endpoint, project_target
@@ -22,49 +22,6 @@ THREAD = "Automation run thread"
 P_ = "/api/v1/projects/{project_id:str}/automation"
 R_ = "/api/v1/automation/runs/{automation_run_id:str}"
 T_ = "/api/v1/automation/runs/threads/{automation_run_thread_id:str}"
-
-RUNS = ListSpec(
-    noun="automation runs",
-    sorts={
-        "automation_runs:created_at": "created_at",
-        "automation_runs:completed_at": "completed_at",
-    },
-    default_sort="automation_runs:created_at",
-    filters=(
-        FilterSpec("config_id", "ids", "config_id"),
-        FilterSpec("created_after", "after", "created_at"),
-        FilterSpec("created_before", "before", "created_at"),
-        FilterSpec("created_by", "ids", "created_by"),
-        FilterSpec("milestone_id", "ids", "milestone_id"),
-        FilterSpec("source_id", "ids", "source_id"),
-        FilterSpec("status", "ids", "status", "2 success, 3 failure, 4 running (any of)."),
-        FilterSpec("tags", "tags", "tags"),
-    ),
-    expands=automation_read.RUN_EXPANDS,
-)
-
-TESTS = ListSpec(
-    noun="tests of an automation run",
-    sorts={"automation_tests:created_at": "created_at"},
-    default_sort="automation_tests:created_at",
-    filters=(
-        FilterSpec("thread_id", "ids", "thread_id"),
-        FilterSpec("status_id", "ids", "status_id"),
-    ),
-    expands=automation_read.TEST_EXPANDS,
-    per_page_choices=(100, 250, 500, 1000),
-)
-
-SOURCES = ListSpec(
-    noun="automation sources",
-    sorts={
-        "automation_sources:created_at": "created_at",
-        "automation_sources:name": "name",
-    },
-    default_sort="automation_sources:created_at",
-    filters=(FilterSpec("is_retired", "bool", "is_retired", "Retired (1) or active (0) only."),),
-    expands=automation_read.SOURCE_EXPANDS,
-)
 
 READ_ROUTES = [
     list_endpoint(

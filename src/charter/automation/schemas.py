@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from charter.automation.read import RUN_EXPANDS, SOURCE_EXPANDS, TEST_EXPANDS
+from charter.http.conventions import FilterSpec, ListSpec
 from charter.http.schemas import STATUS_COUNTS, Envelope, NamedExpand, StatusExpand, UserExpand
 
 
@@ -168,3 +170,48 @@ class SourcePage(Envelope):
 class SourceSingle(msgspec.Struct):
     result: Source
     expands: SourceExpands
+
+
+# The lists' parameters (the API routes and the web pages parse with the same specs).
+RUNS = ListSpec(
+    noun="automation runs",
+    sorts={
+        "automation_runs:created_at": "created_at",
+        "automation_runs:completed_at": "completed_at",
+    },
+    default_sort="automation_runs:created_at",
+    filters=(
+        FilterSpec("config_id", "ids", "config_id"),
+        FilterSpec("created_after", "after", "created_at"),
+        FilterSpec("created_before", "before", "created_at"),
+        FilterSpec("created_by", "ids", "created_by"),
+        FilterSpec("milestone_id", "ids", "milestone_id"),
+        FilterSpec("source_id", "ids", "source_id"),
+        FilterSpec("status", "ids", "status", "2 success, 3 failure, 4 running (any of)."),
+        FilterSpec("tags", "tags", "tags"),
+    ),
+    expands=RUN_EXPANDS,
+)
+
+TESTS = ListSpec(
+    noun="tests of an automation run",
+    sorts={"automation_tests:created_at": "created_at"},
+    default_sort="automation_tests:created_at",
+    filters=(
+        FilterSpec("thread_id", "ids", "thread_id"),
+        FilterSpec("status_id", "ids", "status_id"),
+    ),
+    expands=TEST_EXPANDS,
+    per_page_choices=(100, 250, 500, 1000),
+)
+
+SOURCES = ListSpec(
+    noun="automation sources",
+    sorts={
+        "automation_sources:created_at": "created_at",
+        "automation_sources:name": "name",
+    },
+    default_sort="automation_sources:created_at",
+    filters=(FilterSpec("is_retired", "bool", "is_retired", "Retired (1) or active (0) only."),),
+    expands=SOURCE_EXPANDS,
+)
