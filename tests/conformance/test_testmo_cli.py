@@ -474,3 +474,34 @@ def test_cli_needs_https(https: Https, tmp_path: Path) -> None:
 
 def test_node_and_npm_exist() -> None:
     assert shutil.which("node") and shutil.which("npm")
+
+
+def test_strict_models_through_the_binding(https: Https, node_tooling: str) -> None:
+    """The conformance fixes, as the official binding parses them (issue 13, item 4)."""
+    projects, milestones, users, roles, connections = binding(
+        https,
+        node_tooling,
+        [
+            {
+                "api": "ProjectsApi",
+                "method": "getProjectPage",
+                "args": [{"sort": "projects:completed_at", "order": "asc"}],
+            },
+            {
+                "api": "MilestonesApi",
+                "method": "getMilestonePage",
+                "args": [PROJECT_ID, {"typeId": "1", "expands": "milestone_types"}],
+            },
+            {"api": "UsersApi", "method": "getUserPage", "args": [{}]},
+            {"api": "RolesApi", "method": "getRolePage", "args": [{}]},
+            {"api": "ConnectionsApi", "method": "getConnectionsPage", "args": [{}]},
+        ],
+    )
+    assert _untag(projects["data"])["result"]
+    found = _untag(milestones["data"])
+    assert found["result"] and found["expands"]["milestone_types"]
+    assert all(isinstance(u["role_id"], int) for u in _untag(users["data"])["result"])
+    assert all(isinstance(u["created_by"], int) for u in _untag(users["data"])["result"])
+    assert all(isinstance(r["created_by"], int) for r in _untag(roles["data"])["result"])
+    rows = _untag(connections["data"])["result"]
+    assert rows and all(r["integration_type"] in (1, 2, 3, 4) for r in rows)
