@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.db import bulk
 from charter.db.tables import (
     COUNTER_COLUMNS,
     automation_run_tags,
@@ -205,9 +206,38 @@ def complete_open_threads(
 # --- tests --------------------------------------------------------------------------
 
 
+TEST_COLUMNS = (
+    "run_id",
+    "thread_id",
+    "key",
+    "name",
+    "folder",
+    "status_id",
+    "elapsed",
+    "file",
+    "line",
+    "assertions",
+    "artifacts",
+    "fields",
+    "created_at",
+    "created_by",
+)
+_INSERT_TESTS = (
+    f"INSERT INTO automation_tests ({', '.join(TEST_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(TEST_COLUMNS))})"
+)
+
+
 def insert_tests(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        conn.execute(sa.insert(automation_tests), list(rows))
+    """A batch of tests (dicts of TEST_COLUMNS): COPY on PostgreSQL (db.bulk), one
+    executemany of a plain statement on SQLite, where building the statement's
+    parameters through SQLAlchemy cost more than the insert itself."""
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        bulk.insert_rows(conn, automation_tests, rows)
+        return
+    conn.exec_driver_sql(_INSERT_TESTS, [tuple(r[c] for c in TEST_COLUMNS) for r in rows])
 
 
 def tests_by_ids(conn: Connection, ids: Sequence[int]) -> list[RowMapping]:

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy.engine import Connection, RowMapping
 
 from charter.auth.permissions import Action, require_access
@@ -238,9 +239,13 @@ def _test_row(
         "file": _string(f"{at}.file", t.get("file"), required=False),
         "line": _count(f"{at}.line", t.get("line"), inputs.MAX_ORDER),
         "assertions": _count(f"{at}.assertions", t.get("assertions"), inputs.MAX_ORDER),
-        "artifacts": json.dumps(artifacts(f"{at}.artifacts", t.get("artifacts"))),
-        "fields": json.dumps(field_list(f"{at}.fields", t.get("fields"))),
+        "artifacts": _json(artifacts(f"{at}.artifacts", t.get("artifacts"))),
+        "fields": _json(field_list(f"{at}.fields", t.get("fields"))),
     }
+
+
+def _json(items: list[dict[str, Any]]) -> str:
+    return orjson.dumps(items).decode() if items else "[]"
 
 
 # --- lookups with permissions ---------------------------------------------------------
