@@ -195,7 +195,8 @@ RUNS = ListSpec(
 
 TESTS = ListSpec(
     noun="tests of an automation run",
-    sorts={"automation_tests:created_at": "created_at"},
+    # Tests are created in id order: sorting by id walks the (run_id, id) index.
+    sorts={"automation_tests:created_at": "id"},
     default_sort="automation_tests:created_at",
     filters=(
         FilterSpec("thread_id", "ids", "thread_id"),

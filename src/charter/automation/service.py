@@ -260,11 +260,17 @@ def run_for(conn: Connection, user: User, run_id: int, action: Action) -> RowMap
 
 
 def thread_for(conn: Connection, user: User, thread_id: int, action: Action) -> RowMapping:
+    return thread_and_run(conn, user, thread_id, action)[0]
+
+
+def thread_and_run(
+    conn: Connection, user: User, thread_id: int, action: Action
+) -> tuple[RowMapping, RowMapping]:
+    """The thread and its run (locked for a write), once `user` may do `action`."""
     row = automation_queries.thread_row(conn, thread_id)
     if row is None:
         raise NotFound(f"Automation run thread {thread_id} not found.")
-    run_for(conn, user, int(row["run_id"]), action)
-    return row
+    return row, run_for(conn, user, int(row["run_id"]), action)
 
 
 def _open(run: RowMapping, thread: RowMapping | None = None) -> None:
@@ -407,9 +413,7 @@ def create_thread(conn: Connection, user: User, run_id: int, body: Mapping[str, 
 def append_to_thread(conn: Connection, user: User, thread_id: int, body: Mapping[str, Any]) -> None:
     """Add tests (at most 250), artifacts and fields; the elapsed times add to the
     thread's totals. All or nothing."""
-    thread = thread_for(conn, user, thread_id, "run")
-    run = automation_queries.run_row(conn, int(thread["run_id"]), lock=True)
-    assert run is not None
+    thread, run = thread_and_run(conn, user, thread_id, "run")
     _open(run, thread)
     tests = _list("tests", body.get("tests"), MAX_TESTS_PER_APPEND)
     statuses = status_ids_by_alias(conn) if tests else {}
@@ -456,9 +460,7 @@ def _status_of(row: Any) -> int:
 
 
 def complete_thread(conn: Connection, user: User, thread_id: int, body: Mapping[str, Any]) -> None:
-    thread = thread_for(conn, user, thread_id, "run")
-    run = automation_queries.run_row(conn, int(thread["run_id"]), lock=True)
-    assert run is not None
+    thread, run = thread_and_run(conn, user, thread_id, "run")
     _open(run, thread)
     observed = _with(
         thread["elapsed_observed"], _count("elapsed_observed", body.get("elapsed_observed"))

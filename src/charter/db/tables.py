@@ -560,7 +560,6 @@ automation_tests = sa.Table(
     sa.Index(None, "run_id", "id"),
     sa.Index(None, "run_id", "status_id", "id"),
     sa.Index(None, "thread_id", "id"),
-    sa.Index(None, "key"),
 )
 
 # Responses to POSTs sent with an Idempotency-Key, so a retried request returns the

@@ -300,7 +300,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_automation_tests")),
     )
     with op.batch_alter_table("automation_tests", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_automation_tests_key"), ["key"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_automation_tests_run_id_id"), ["run_id", "id"], unique=False
         )
@@ -358,7 +357,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_automation_tests_thread_id_id"))
         batch_op.drop_index(batch_op.f("ix_automation_tests_run_id_status_id_id"))
         batch_op.drop_index(batch_op.f("ix_automation_tests_run_id_id"))
-        batch_op.drop_index(batch_op.f("ix_automation_tests_key"))
 
     op.drop_table("automation_tests")
     with op.batch_alter_table("automation_threads", schema=None) as batch_op:
