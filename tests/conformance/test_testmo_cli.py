@@ -398,16 +398,24 @@ def test_parallel_threads(https: Https, node_tooling: str, tmp_path: Path) -> No
         cwd=tmp_path,
     )
     run_id = int(out.strip().splitlines()[-1])
-    for name in ("first", "second"):
-        run_cli(
-            https,
-            "automation:run:submit-thread",
-            "--run-id",
-            str(run_id),
-            "--results",
-            f"{name}/*.xml",
+    # Both CI jobs at once, as parallel jobs do: their appends interleave on one run.
+    jobs = [
+        subprocess.Popen(
+            [
+                *(str(CLI), "automation:run:submit-thread", "--instance", https.base_url),
+                *("--run-id", str(run_id), "--results", f"{name}/*.xml", "--no-ansi"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
             cwd=tmp_path,
+            env=https.env(),
         )
+        for name in ("first", "second")
+    ]
+    for job in jobs:
+        out, err = job.communicate(timeout=600)
+        assert job.returncode == 0, f"submit-thread exited {job.returncode}:\n{out}\n{err}"
     running = read_run(https, node_tooling, run_id)["result"]
     assert running["status"] == 4 and running["is_completed"] is False
     run_cli(https, "automation:run:complete", "--run-id", str(run_id), cwd=tmp_path)
