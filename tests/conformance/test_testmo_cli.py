@@ -344,7 +344,7 @@ def test_submit_one_run(https: Https, node_tooling: str, tmp_path: Path) -> None
         "--milestone-id",
         str(https.milestone_id),
         "--tags",
-        "nightly",
+        "cli-nightly",
         "ci",
         "--results",
         "results/*.xml",
@@ -358,7 +358,7 @@ def test_submit_one_run(https: Https, node_tooling: str, tmp_path: Path) -> None
             {
                 "api": "AutomationRunsApi",
                 "method": "getAutomationRunPage",
-                "args": [PROJECT_ID, {"tags": "nightly", "expands": "automation_sources"}],
+                "args": [PROJECT_ID, {"tags": "cli-nightly", "expands": "automation_sources"}],
             }
         ],
     )
@@ -368,7 +368,7 @@ def test_submit_one_run(https: Https, node_tooling: str, tmp_path: Path) -> None
     item = run["result"]
     check_counts(item, cases)
     assert item["status"] == 3 and item["is_completed"] is True
-    assert item["name"] == "Nightly build" and item["tags"] == ["ci", "nightly"]
+    assert item["name"] == "Nightly build" and item["tags"] == ["ci", "cli-nightly"]
     assert item["milestone_id"] == https.milestone_id
     assert item["elapsed"] == elapsed_of(cases)
     assert (item["thread_count"], item["thread_completed_count"]) == (1, 1)

@@ -14,6 +14,7 @@ from litestar.testing import TestClient
 from charter.auth.service import User
 from charter.automation import service as automation_service
 from charter.db.engine import Database
+from charter.milestones import service as milestone_service
 
 Client = Callable[[str], TestClient[Any]]
 
@@ -25,9 +26,8 @@ def runs(web_demo_url: str) -> dict[str, int]:
         row = conn.execute(
             sa.text("SELECT id, name, email FROM users WHERE email = 'alan@example.com'")
         ).one()
-        milestone = conn.execute(
-            sa.text("SELECT id FROM milestones WHERE project_id = 1 ORDER BY id LIMIT 1")
-        ).scalar_one()
+        admin_id = conn.execute(sa.text("SELECT MIN(id) FROM users WHERE is_admin")).scalar_one()
+        milestone = milestone_service.new_milestone(conn, 1, "Release 9", admin_id)
         tester = User(row.id, row.name, row.email, False, None, None, None)
         failing = automation_service.create_run(
             conn,
@@ -62,7 +62,7 @@ def runs(web_demo_url: str) -> dict[str, int]:
 
 
 def test_runs_list_filters(web_client: Client, runs: dict[str, int]) -> None:
-    page = web_client("viewer").get("/projects/1/automation")
+    page = web_client("viewer").get("/projects/1/automation", params={"per_page": "100"})
     assert page.status_code == 200
     assert "Nightly &lt;b&gt;UI&lt;/b&gt;" in page.text and "Smoke" in page.text
     failed = web_client("viewer").get("/projects/1/automation", params={"status": "3"})
