@@ -18,6 +18,7 @@ from charter.users import read as user_read
 from charter.users import service as user_service
 from helpers_db import Api, migrate, open_api
 
+DEFAULT_ROLE = 2  # Tester, the default role seeded by the first migration
 ADMIN = "admin@example.com"
 BOB = "bob@example.com"
 CAROL = "carol@example.com"
@@ -160,7 +161,7 @@ def test_create_user(api: Api) -> None:
     assert set(user) == USER_KEYS
     assert user["name"] == "Dave Doe" and user["email"] == "dave@example.com"
     assert user["is_admin"] is False and user["is_active"] is True
-    assert user["role_id"] is None and user["groups"] == []
+    assert user["role_id"] == DEFAULT_ROLE and user["groups"] == []  # none named: the default
     assert DATE_RE.match(user["created_at"]) and user["created_by"] == admin_id
     assert user["updated_at"] is None and user["updated_by"] is None
     assert user["id"] == user_id(api, "dave@example.com")
@@ -184,7 +185,7 @@ def test_create_user_then_role_null(api: Api) -> None:
     body = {"name": "Fay", "email": "fay@example.com", "is_admin": False, "role_id": None}
     resp = call(api, "POST", "/api/v1/users", body)
     assert resp.status_code == 201, resp.text
-    assert resp.json()["result"]["role_id"] is None
+    assert resp.json()["result"]["role_id"] == DEFAULT_ROLE  # every user has a role
 
 
 @pytest.mark.parametrize(
@@ -313,9 +314,9 @@ def test_update_user(api: Api) -> None:
     assert user["is_admin"] is False and user["is_active"] is True
     assert DATE_RE.match(user["updated_at"]) and user["updated_by"] == admin_id
     assert user["created_at"] == before["created_at"]
-    # Only the fields sent change; role_id can be cleared with null.
+    # Only the fields sent change; role_id null goes back to the default role.
     resp = call(api, "PATCH", f"/api/v1/users/{bob}", {"role_id": None})
-    assert resp.json()["result"]["role_id"] is None
+    assert resp.json()["result"]["role_id"] == DEFAULT_ROLE
     assert resp.json()["result"]["name"] == "Robert Baker"
     # An empty body changes nothing.
     same = call(api, "PATCH", f"/api/v1/users/{bob}", {})

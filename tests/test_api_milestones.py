@@ -259,7 +259,7 @@ def test_milestone_fields(api: Api, world: World) -> None:
         "project_id": w.ids["pines"],
         "root_id": w.ids["m1"],
         "parent_id": w.ids["m2"],
-        "type_id": None,
+        "type_id": 1,  # none named: the default type
         "name": "Zeta sprint",
         "note": None,
         "is_started": False,
@@ -335,7 +335,7 @@ def test_sorting(api: Api, world: World, params: dict[str, str], expected: list[
         ({"root_id": "{m1}"}, ["m3", "m2", "m1"]),
         ({"root_id": "{m4}"}, ["m4"]),
         ({"type_id": "2,3"}, ["m2", "m1"]),
-        ({"type_id": "1"}, []),
+        ({"type_id": "1"}, ["m4", "m3"]),  # no type named: the default one
         # Strictly after / before.
         ({"created_after": "2025-01-01T00:00:00Z"}, ["m4", "m3", "m2"]),
         ({"created_after": "2025-01-05"}, ["m4"]),
@@ -470,7 +470,11 @@ def test_expands_reference_the_rows(api: Api, world: World) -> None:
             "external_project_key": "acme/shop",
         },
     ]
-    assert ex["milestone_types"] == [{"id": RELEASE, "name": "Release", "is_default": False}]
+    # m3 names no type: the default one.
+    assert ex["milestone_types"] == [
+        {"id": 1, "name": "Milestone", "is_default": True},
+        {"id": RELEASE, "name": "Release", "is_default": False},
+    ]
     # m1 (root of itself) and m3 (root m1, parent m2).
     assert ex["milestones"] == [
         {"id": w.ids["m1"], "name": "Release 1"},
@@ -496,7 +500,7 @@ def test_expands_on_one_milestone(api: Api, world: World) -> None:
     body = ok(api.get(f"/api/v1/milestones/{w.ids['m4']}", expands="issues,users,milestone_types"))
     assert body["expands"] == {
         "issues": [],
-        "milestone_types": [],
+        "milestone_types": [{"id": 1, "name": "Milestone", "is_default": True}],
         "users": [{"id": w.ids["admin"], "name": "Zoe Admin"}],
     }
 

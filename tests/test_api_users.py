@@ -264,7 +264,7 @@ def test_user_fields(api: Api, world: World) -> None:
             "role_id": TESTER,
             "groups": [w.ids["qa"]],
             "created_at": "2024-01-02T00:00:00.000000Z",
-            "created_by": None,
+            "created_by": w.ids["admin"],  # seeded: the first admin
             "updated_at": "2024-06-01T08:00:00.123456Z",
             "updated_by": w.ids["admin"],
         },
@@ -274,7 +274,7 @@ def test_user_fields(api: Api, world: World) -> None:
     assert bob["groups"] == sorted([w.ids["qa"], w.ids["dev"]])
     assert bob["role_id"] == w.ids["auditor"]
     erin = ok(api.get(f"/api/v1/users/{w.ids['erin']}"))["result"]
-    assert (erin["is_active"], erin["role_id"], erin["groups"]) == (False, None, [])
+    assert (erin["is_active"], erin["role_id"], erin["groups"]) == (False, TESTER, [])
 
 
 def test_user_list(api: Api, world: World) -> None:
@@ -304,7 +304,12 @@ def test_user_expands(api: Api, world: World) -> None:
         "users": w.user_expand("admin"),
     }
     single = ok(api.get(f"/api/v1/users/{w.ids['dave']}", expands="groups,roles,users"))
-    assert single["expands"] == {"groups": [], "roles": [], "users": []}
+    # Dave has the default role and was created by the first admin.
+    assert single["expands"] == {
+        "groups": [],
+        "roles": [{"id": TESTER, "name": "Tester"}],
+        "users": w.user_expand("admin"),
+    }
     bob = ok(api.get(f"/api/v1/users/{w.ids['bob']}", expands="roles"))
     assert bob["expands"] == {"roles": [{"id": w.ids["auditor"], "name": "Auditor"}]}
 
@@ -341,8 +346,10 @@ def test_roles(api: Api, world: World) -> None:
     }
     by_name = ok(api.get("/api/v1/roles", sort="roles:name", order="asc"))
     assert [r["name"] for r in by_name["result"]] == ["Auditor", "Manager", "Tester", "Viewer"]
+    # Seeded roles name the first admin as their creator.
     seeded_one = ok(api.get("/api/v1/roles/2", expands="users"))
-    assert seeded_one["expands"] == {"users": []}
+    assert seeded_one["result"]["created_by"] == w.ids["admin"]
+    assert seeded_one["expands"] == {"users": w.user_expand("admin")}
 
 
 # --- groups --------------------------------------------------------------------------

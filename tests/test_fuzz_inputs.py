@@ -148,6 +148,14 @@ def world(module_database_url: str) -> Iterator[World]:
         ids["role"] = 1
         ids["group"] = group_id
         ids["token"] = _created(w, "POST", f"{V1}/tokens", {"name": "spare"})
+        run = w.call(
+            "POST", f"{V1}/projects/{ids['project']}/automation/runs", {"name": "R", "source": "fz"}
+        )
+        assert run.status_code == 201, run.text
+        ids["automation_run"] = run.json()["id"]  # a bare {"id"}, as Testmo answers
+        ids["automation_source"] = w.call(
+            "GET", f"{V1}/automation/runs/{ids['automation_run']}"
+        ).json()["result"]["source_id"]
         w.base_counts = _row_counts(api)
         yield w
 

@@ -33,9 +33,11 @@ from litestar.testing import TestClient
 
 from charter.app import create_app
 from charter.auth import service as auth
+from charter.auth.service import User
+from charter.automation import service as automation_service
 from charter.catalog import service as catalog_service
 from charter.db.engine import Database
-from charter.db.tables import metadata, tags
+from charter.db.tables import automation_runs, metadata, tags
 from charter.milestones import service as milestone_service
 from charter.projects import service as project_service
 from charter.results import service as result_service
@@ -106,6 +108,7 @@ SCOPED = "lists only what the caller's projects use"
 USED_BY_P = "used by P: P's members read it, anyone else 404"
 P_ = "/api/v1/projects/{project_id:str}"
 S_ = "/api/v1/sessions/{session_id:str}"
+A_ = "/api/v1/automation"
 
 RULES: dict[tuple[str, str], Rule] = {
     # sessions and their timers (charter/sessions/routes.py)
@@ -176,6 +179,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/statuses/{status_id:str}"): anyone(CATALOG),
     ("PATCH", "/api/v1/statuses/{status_id:str}"): admin(NAME),
     ("GET", "/api/v1/issues"): anyone(SCOPED),
+    ("GET", "/api/v1/issues/connections"): anyone(CATALOG),
     ("POST", "/api/v1/issues"): admin({"type": 1, "display_id": "X-1"}),
     ("GET", "/api/v1/issues/{issue_id:str}"): of_projects(USED_BY_P),
     ("DELETE", "/api/v1/issues/{issue_id:str}"): admin(),
@@ -199,6 +203,25 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/v1/tokens/{token_id:str}"): own(
         "revokes one of the caller's own tokens; another user's token is 404"
     ),
+    # automation: runs, threads, tests and sources (automation/routes.py); testers
+    # submit, managers delete. Writes in this order: the thread is completed after its
+    # append, the run last.
+    ("GET", f"{P_}/automation/runs"): project("read"),
+    ("POST", f"{P_}/automation/runs"): project("run", {"name": "x", "source": "ci"}),
+    ("GET", f"{A_}/runs/{{automation_run_id:str}}"): project("read"),
+    ("GET", f"{A_}/runs/{{automation_run_id:str}}/tests"): project("read"),
+    ("POST", f"{A_}/runs/{{automation_run_id:str}}/threads"): project("run", {}),
+    ("POST", f"{A_}/runs/threads/{{automation_run_thread_id:str}}/append"): project(
+        "run", {"tests": [{"name": "t", "status": "passed"}]}
+    ),
+    ("POST", f"{A_}/runs/{{automation_run_id:str}}/append"): project(
+        "run", {"links": [{"name": "CI", "url": "https://ci.example.com/1"}]}
+    ),
+    ("POST", f"{A_}/runs/threads/{{automation_run_thread_id:str}}/complete"): project("run", {}),
+    ("POST", f"{A_}/runs/{{automation_run_id:str}}/complete"): project("run", {}),
+    ("DELETE", f"{A_}/runs/{{automation_run_id:str}}"): project("manage"),
+    ("GET", f"{P_}/automation/sources"): project("read"),
+    ("GET", f"{A_}/sources/{{automation_source_id:str}}"): project("read"),
     # the benchmark floor, served only with CHARTER_BENCH_ROUTES=1
     # (charter/sessions/bench_routes.py)
     ("GET", "/api/v1/bench/floor/{project_id:str}"): project("read"),
@@ -222,6 +245,9 @@ PARAM_OBJECTS = {
     "role_id": "role",
     "group_id": "group",
     "token_id": "token",  # one of the admin's tokens
+    "automation_run_id": "automation_run",
+    "automation_run_thread_id": "automation_thread",
+    "automation_source_id": "automation_source",
 }
 PARAM = re.compile(r"\{(\w+):\w+\}")
 
@@ -299,6 +325,16 @@ def build_dataset(db: Database) -> dict[str, int]:
         ids["group"] = user_service.create_group(conn, "QA", [ids["tester"]], created_by=admin_id)
         ids["token"], _secret = auth.create_token_for_user(conn, admin_id, "admin's own")
         ids["q_session"] = session_service.create_session(conn, q, ids["outsider"], "Q session")
+        tester = auth.user_by_id(conn, ids["tester"])
+        assert tester is not None
+        as_tester = User(tester["id"], tester["name"], tester["email"], False, None, None, None)
+        run = ids["automation_run"] = automation_service.create_run(
+            conn, as_tester, p, {"name": "P run", "source": "p-suite"}
+        )
+        ids["automation_thread"] = automation_service.create_thread(conn, as_tester, run, {})
+        ids["automation_source"] = conn.execute(
+            sa.select(automation_runs.c.source_id).where(automation_runs.c.id == run)
+        ).scalar_one()
     return ids
 
 
@@ -580,6 +616,7 @@ def test_the_bench_floor_checks_membership(
 
 # Deletes run last, the dependants first, so each can succeed.
 DELETE_ORDER = (
+    "automation_run_id",
     "result_id",
     "session_id",
     "user_id",

@@ -71,9 +71,28 @@ def _run(fn: Any) -> Any:
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default $CHARTER_PORT or 8000).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default 1).")
+@click.option(
+    "--ssl-certfile",
+    default=None,
+    metavar="PATH",
+    help="Serve HTTPS with this PEM certificate (default $CHARTER_SSL_CERTFILE).",
+)
+@click.option(
+    "--ssl-keyfile",
+    default=None,
+    metavar="PATH",
+    help="The certificate's PEM private key (default $CHARTER_SSL_KEYFILE).",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
-    """Serve the API (migrating an empty database first)."""
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    ssl_certfile: str | None,
+    ssl_keyfile: str | None,
+) -> None:
+    """Serve the API (migrating an empty database first); HTTPS with --ssl-certfile."""
     import uvicorn
 
     from charter.db.migrate import upgrade
@@ -81,8 +100,14 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
     from charter.logs import logging_config
 
     settings: Settings = Settings.from_env(
-        database_url=ctx.obj.database_url, host=host, port=port, workers=workers
+        database_url=ctx.obj.database_url,
+        host=host,
+        port=port,
+        workers=workers,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
     )
+    ssl_cert, ssl_key = _tls_files(settings)
     try:
         log_config = logging_config(settings.log_level, settings.log_format)
     except ValueError as exc:
@@ -115,7 +140,22 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
         # httptools plus a deadline for the request line and headers (slowloris).
         http=HEADER_TIMEOUT_PROTOCOL,
         forwarded_allow_ips=settings.forwarded_allow_ips.strip() or "",
+        ssl_certfile=ssl_cert,
+        ssl_keyfile=ssl_key,
     )
+
+
+def _tls_files(settings: Settings) -> tuple[str | None, str | None]:
+    """uvicorn's ssl_certfile and ssl_keyfile: both files or neither, each readable."""
+    cert, key = settings.ssl_certfile, settings.ssl_keyfile
+    if not cert and not key:
+        return None, None
+    if not cert or not key:
+        raise click.UsageError("HTTPS needs both --ssl-certfile and --ssl-keyfile.")
+    for option, path in (("--ssl-certfile", cert), ("--ssl-keyfile", key)):
+        if not os.access(path, os.R_OK):
+            raise click.UsageError(f"{option}: cannot read {path}.")
+    return cert, key
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
@@ -123,6 +163,41 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     # finish, runs the shutdown hooks), then raises the signal again for the handler
     # it found: this one, so a requested stop exits 0 instead of dying by the signal.
     raise SystemExit(0)
+
+
+@main.group()
+def tls() -> None:
+    """Certificates for serving HTTPS directly."""
+
+
+@tls.command("self-signed")
+@click.option(
+    "--host",
+    "hosts",
+    multiple=True,
+    default=("127.0.0.1",),
+    show_default=True,
+    help="IP address or host name the certificate is for (repeat for more).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory to write cert.pem and key.pem into.",
+)
+@click.option("--days", type=click.IntRange(1, 3650), default=825, show_default=True)
+def tls_self_signed(hosts: tuple[str, ...], out: Path, days: int) -> None:
+    """Write a self-signed certificate and key for local HTTPS."""
+    from charter.tls import self_signed
+
+    written = self_signed(list(hosts), out, days)
+    cert, key = written.cert.resolve(), written.key.resolve()
+    click.echo(f"Wrote {cert} and {key} (for {', '.join(hosts)}).")
+    click.echo("Serve HTTPS:")
+    click.echo(f"  charter serve --host {hosts[0]} --ssl-certfile {cert} --ssl-keyfile {key}")
+    click.echo("Make Node clients (the testmo CLI) trust it:")
+    click.echo(f"  export NODE_EXTRA_CA_CERTS={cert}")
+    click.echo(f"curl: curl --cacert {cert} https://{hosts[0]}:8000/health")
 
 
 @main.command()
@@ -386,13 +461,18 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
 @main.command()
 @click.pass_context
 def recount(ctx: click.Context) -> None:
-    """Rebuild stored session and project counters from the data."""
+    """Rebuild stored session, automation and project counters from the data."""
+    from charter.automation import service as automation_service
     from charter.sessions import counters
 
     db = _db(ctx)
     with db.write() as conn:
         drifted = counters.recount(conn)
-    click.echo(f"Recounted; {drifted} session(s) had drifted.", err=True)
+        automation = automation_service.recount(conn)
+    click.echo(
+        f"Recounted; {drifted} session(s) had drifted, {automation} automation row(s).",
+        err=True,
+    )
 
 
 _PG_BACKUP = (

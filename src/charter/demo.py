@@ -202,6 +202,7 @@ def load_demo(
             )
         result_queries.rebuild_day_counts(conn)  # results per day, from the rows just loaded
         _sync_sequences(conn)
+        _automation(conn, refs, random.Random(seed + 13))
     seconds = time.monotonic() - started
     return (
         f"Loaded demo data: {len(refs.user_ids)} users, {len(refs.projects)} projects, "
@@ -524,3 +525,62 @@ def _sync_sequences(conn: Connection) -> None:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table}), 1))"
         )
+
+
+DEMO_SUITES = {
+    "web-e2e": ["checkout", "search", "login", "profile"],
+    "api-unit": ["orders", "payments", "users"],
+}
+
+
+def _automation(conn: Connection, refs: Refs, rng: random.Random) -> None:
+    """A few CI runs in the first project, as the testmo CLI would submit them: two
+    sources, nightly runs with one or two threads, a failure now and then (with its
+    message and console output), the newest run still running."""
+    from charter.auth.service import User
+    from charter.automation import service as automation_service
+
+    admin = User(refs.admin_id, "Demo admin", DEMO_ADMIN_EMAIL, True, None, None, None)
+    project_id = refs.projects[0][0]
+    milestones = refs.milestones[project_id]
+    for n in range(6):
+        source = ("web-e2e", "api-unit")[n % 2]
+        run_id = automation_service.create_run(
+            conn,
+            admin,
+            project_id,
+            {
+                "name": f"Nightly #{100 + n}",
+                "source": source,
+                "tags": ["nightly", "main"] if n % 3 else ["nightly"],
+                "milestone_id": milestones[n % 2],
+                "links": [{"name": "CI build", "url": f"https://ci.example.com/builds/{100 + n}"}],
+            },
+        )
+        for _thread in range(1 + n % 2):
+            thread = automation_service.create_thread(conn, admin, run_id, {})
+            tests = []
+            for i in range(rng.randint(20, 60)):
+                area = rng.choice(DEMO_SUITES[source])
+                roll = rng.random()
+                status = "passed" if roll < 0.85 else "failure" if roll < 0.95 else "skipped"
+                test: dict[str, Any] = {
+                    "name": f"test_{area}_{i}",
+                    "folder": f"{source}.{area}",
+                    "status": status,
+                    "elapsed": rng.randint(5_000, 900_000),
+                }
+                if status == "failure":
+                    test["fields"] = [
+                        {
+                            "type": 4,
+                            "name": "Failure",
+                            "value": f"AssertionError: expected 200, got 500 ({area})",
+                            "meta": {"type": "AssertionError"},
+                        },
+                        {"type": 4, "name": "Output", "value": f"GET /{area}\n< 500"},
+                    ]
+                tests.append(test)
+            automation_service.append_to_thread(conn, admin, thread, {"tests": tests})
+        if n < 5:
+            automation_service.complete_run(conn, admin, run_id, {})

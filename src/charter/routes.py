@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from charter.automation import routes as automation
 from charter.catalog import routes as catalog
 from charter.milestones import routes as milestones
 from charter.projects import routes as projects
@@ -22,4 +23,5 @@ ROUTES: list[Any] = [
     *milestones.READ_ROUTES,
     *users.READ_ROUTES,
     *users.ACCOUNT_ROUTES,
+    *automation.ROUTES,
 ]

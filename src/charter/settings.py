@@ -19,6 +19,10 @@ class Settings:
     )
     host: str = _setting("127.0.0.1", "Address `charter serve` listens on.")
     port: int = _setting(8000, "Port `charter serve` listens on.")
+    ssl_certfile: str = _setting(
+        "", "PEM certificate (chain) file: with CHARTER_SSL_KEYFILE, serve HTTPS directly."
+    )
+    ssl_keyfile: str = _setting("", "PEM private key file of CHARTER_SSL_CERTFILE.")
     workers: int = _setting(1, "Worker processes for `charter serve` (use PostgreSQL for >1).")
     db_threads: int = _setting(
         0,

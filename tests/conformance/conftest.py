@@ -45,7 +45,8 @@ def node_tooling() -> str:
     if node is None or npm is None:
         _missing_tool("node and npm are required for the conformance tests")
     assert node is not None and npm is not None
-    if not (HERE / "node_modules" / "@testmo" / "testmo-api" / "package.json").exists():
+    packages = ("testmo-api", "testmo-cli")  # the binding and the CLI (test_testmo_cli.py)
+    if not all((HERE / "node_modules" / "@testmo" / p / "package.json").exists() for p in packages):
         proc = subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund"],
             cwd=HERE,

@@ -273,3 +273,16 @@ def ensure_tags(conn: Connection, names: Iterable[str]) -> dict[str, int]:
         if name not in found:
             found[name] = insert(conn, tags, name=name)
     return found
+
+
+def issue_connections(conn: Connection) -> list[RowMapping]:
+    """One row per tracker and external project the linked issues come from, with the
+    first and last time an issue of it was added."""
+    stmt = sa.select(
+        issues.c.type,
+        issues.c.external_project_id,
+        issues.c.external_project_key,
+        sa.func.min(issues.c.created_at).label("created_at"),
+        sa.func.max(issues.c.created_at).label("updated_at"),
+    ).group_by(issues.c.type, issues.c.external_project_id, issues.c.external_project_key)
+    return list(conn.execute(stmt).mappings())

@@ -19,7 +19,12 @@ from charter.db import tables
 from charter.db.locks import row_lock
 from charter.db.tables import FIELD_TYPES
 from charter.http.conventions import FilterSpec, ListSpec
-from charter.http.read_routes import PathIds, as_one, list_endpoint, single_endpoint
+from charter.http.read_routes import (
+    PathIds,
+    as_one,
+    list_endpoint,
+    single_endpoint,
+)
 from charter.http.write_routes import (
     admin_item,
     admin_only,
@@ -376,7 +381,43 @@ TAGS = Resource(
 )
 
 
+CONNECTIONS = ListSpec(
+    noun="issue-tracker connections",
+    sorts={
+        "connections:integration_id": "integration_id",
+        "connections:integration_name": "integration_name",
+        "connections:created_at": "created_at",
+    },
+    default_sort="connections:integration_id",
+    filters=(
+        FilterSpec("integration_id", "ids", "integration_id"),
+        FilterSpec(
+            "integration_type", "ids", "integration_type", "1 custom, 2 GitHub, 3 GitLab, 4 Jira."
+        ),
+        FilterSpec("connection_id", "ids", "connection_id"),
+        FilterSpec("connection_project_id", "ids", "connection_project_id"),
+        FilterSpec("is_active", "bool", "is_active"),
+        FilterSpec("integration_name", "contains", "integration_name"),
+        FilterSpec("connection_name", "contains", "connection_name"),
+        FilterSpec("connection_project_name", "contains", "connection_project_name"),
+    ),
+)
+
+list_issue_connections = list_endpoint(
+    "/api/v1/issues/connections",
+    CONNECTIONS,
+    lambda conn, _user, query: catalog_service.list_connections(conn, query),
+    name="list_issue_connections",
+    summary="List the issue trackers and external projects issues are linked from",
+    tag="issues",
+    schema=catalog_schemas.ConnectionPage,
+)
+
+
 RESOURCES = (TEMPLATES, FIELDS, FIELD_VALUES, STATES, STATUSES, ISSUES, TAGS)
 
 
-ROUTES = [route for resource in RESOURCES for route in routes_for(resource)]
+ROUTES = [
+    list_issue_connections,
+    *(route for resource in RESOURCES for route in routes_for(resource)),
+]

@@ -128,6 +128,24 @@ class IssueSingle(msgspec.Struct):
     expands: dict[str, object]
 
 
+class Connection(msgspec.Struct):
+    integration_id: int
+    integration_type: int  # 1 custom, 2 GitHub, 3 GitLab, 4 Jira
+    integration_name: str
+    connection_id: int | None
+    connection_name: str | None
+    connection_project_id: int | None
+    connection_project_name: str | None
+    is_active: bool
+    created_at: str
+    updated_at: str | None
+
+
+class ConnectionPage(Envelope):
+    result: list[Connection]
+    expands: dict[str, object]
+
+
 class Tag(msgspec.Struct):
     id: int
     name: str

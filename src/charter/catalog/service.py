@@ -455,6 +455,64 @@ def list_issues(conn: Connection, query: ListQuery) -> Page:
     return Page([issue_dict(r) for r in rows], total)
 
 
+TRACKER_NAMES = {1: "Custom", 2: "GitHub", 3: "GitLab", 4: "Jira"}
+
+
+def connection_dicts(conn: Connection) -> list[dict[str, Any]]:
+    """The issue-tracker connections in Testmo's shape, derived from the issues:
+    one integration per tracker type (its id is the type), one connection per
+    tracker, one row per external project its issues come from. Custom issues
+    have no connection or external project (one row)."""
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in catalog_queries.issue_connections(conn):
+        kind = int(r["type"])
+        custom = kind == 1
+        key = (kind,) if custom else (kind, r["external_project_id"], r["external_project_key"])
+        row = out.setdefault(
+            key,
+            {
+                "integration_id": kind,
+                "integration_type": kind,
+                "integration_name": TRACKER_NAMES[kind],
+                "connection_id": None if custom else kind,
+                "connection_name": None if custom else TRACKER_NAMES[kind],
+                "connection_project_id": None if custom else r["external_project_id"],
+                "connection_project_name": None if custom else r["external_project_key"],
+                "is_active": True,
+                "created_at": r["created_at"],
+                "updated_at": r["updated_at"],
+            },
+        )
+        row["created_at"] = min(row["created_at"], r["created_at"])
+        row["updated_at"] = max(row["updated_at"], r["updated_at"])
+    return list(out.values())
+
+
+def list_connections(conn: Connection, query: ListQuery) -> Page:
+    """A page of connection_dicts: the query's id, boolean and text filters (text
+    found in the field, case-insensitive), sorted with ties broken by the integration
+    and project ids."""
+    rows = connection_dicts(conn)
+    for f in query.filters:
+        if f.op == "contains":
+            text = str(f.value).lower()
+            rows = [r for r in rows if r[f.column] is not None and text in r[f.column].lower()]
+            continue
+        allowed = set(f.value) if isinstance(f.value, tuple) else {f.value}
+        rows = [r for r in rows if r[f.column] in allowed]
+
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
+        value = r[query.sort]
+        # Null sorts as lowest.
+        return (value is not None, value or 0, r["integration_id"], r["connection_project_id"] or 0)
+
+    rows.sort(key=key, reverse=query.descending)
+    page = rows[query.offset : query.offset + query.per_page]
+    for r in page:
+        r["created_at"], r["updated_at"] = iso(r["created_at"]), iso(r["updated_at"])
+    return Page(page, len(rows), {})
+
+
 def issue_view(conn: Connection, issue_id: int) -> dict[str, Any]:
     return issue_dict(_row(conn, issues, issue_id, "Issue"))
 

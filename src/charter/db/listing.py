@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from charter.db.rows import rows_by_ids
 
-FilterOp = Literal["in", "eq", "gt", "lt", "ge", "le", "link", "tags"]
+FilterOp = Literal["in", "eq", "gt", "lt", "ge", "le", "link", "tags", "contains"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,8 @@ def _condition(table: sa.FromClause, f: Filter, from_links: bool = False) -> sa.
         return col == values[0] if len(values) == 1 else col.in_(values)
     if f.op == "eq":
         return col == f.value
+    if f.op == "contains":  # lower() on both sides: LIKE's case rules differ per database
+        return sa.func.lower(col).contains(str(f.value).lower(), autoescape=True)
     assert isinstance(f.value, datetime)
     if f.op == "ge":
         return col >= f.value

@@ -140,6 +140,17 @@ projects = sa.Table(
     sa.Column("milestone_count", sa.Integer, nullable=False, default=0),
     sa.Column("milestone_active_count", sa.Integer, nullable=False, default=0),
     sa.Column("milestone_completed_count", sa.Integer, nullable=False, default=0),
+    *(
+        sa.Column(f"automation_{c}", sa.Integer, nullable=False, server_default="0")
+        for c in (
+            "source_count",
+            "source_active_count",
+            "source_retired_count",
+            "run_count",
+            "run_active_count",
+            "run_completed_count",
+        )
+    ),
     _ts("created_at", nullable=False),
     _by("created_by"),
     _ts("updated_at"),
@@ -449,6 +460,138 @@ result_issues = sa.Table(
         primary_key=True,
     ),
     sa.Column("issue_id", sa.Integer, sa.ForeignKey("issues.id"), primary_key=True),
+)
+
+# Automation: CI results submitted by the testmo CLI (automation/). A source names the
+# suite that submits (created on first use); a run holds threads (parallel jobs), and
+# threads hold tests. Runs and threads carry the session counter columns, changed in
+# the same transaction as the tests that change them. JSON columns hold the lists
+# of artifacts, fields and links exactly as submitted (after validation).
+automation_sources = sa.Table(
+    "automation_sources",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("is_retired", sa.Boolean, nullable=False, default=False),
+    _ts("created_at", nullable=False),
+    _by("created_by"),
+    _ts("updated_at"),
+    _by("updated_by"),
+    _ts("retired_at"),
+    _by("retired_by"),
+    sa.UniqueConstraint("project_id", "name"),
+    sa.Index(None, "project_id", "created_at", "id"),
+)
+
+automation_runs = sa.Table(
+    "automation_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("source_id", sa.Integer, sa.ForeignKey("automation_sources.id"), nullable=False),
+    sa.Column("name", sa.String(750), nullable=False),
+    sa.Column("config_id", sa.Integer, sa.ForeignKey("configs.id"), nullable=True),
+    sa.Column("milestone_id", sa.Integer, sa.ForeignKey("milestones.id"), nullable=True),
+    # 2 success, 3 failure, 4 running
+    sa.Column("status", sa.Integer, nullable=False, default=4),
+    sa.Column("elapsed", sa.BigInteger, nullable=True),
+    sa.Column("is_completed", sa.Boolean, nullable=False, default=False),
+    sa.Column("artifacts", sa.Text, nullable=False, default="[]"),
+    sa.Column("fields", sa.Text, nullable=False, default="[]"),
+    sa.Column("links", sa.Text, nullable=False, default="[]"),
+    *(sa.Column(c, sa.Integer, nullable=False, default=0) for c in COUNTER_COLUMNS),
+    sa.Column("thread_count", sa.Integer, nullable=False, default=0),
+    sa.Column("thread_active_count", sa.Integer, nullable=False, default=0),
+    sa.Column("thread_completed_count", sa.Integer, nullable=False, default=0),
+    _ts("created_at", nullable=False),
+    _by("created_by"),
+    _ts("updated_at"),
+    _by("updated_by"),
+    _ts("completed_at"),
+    _by("completed_by"),
+    sa.Index(None, "project_id", "created_at", "id"),
+    sa.Index(None, "project_id", "completed_at", "id"),
+    sa.Index(None, "project_id", "source_id", "created_at", "id"),
+    sa.Index(None, "project_id", "config_id", "created_at", "id"),
+    sa.Index(None, "project_id", "milestone_id", "created_at", "id"),
+    sa.Index(None, "project_id", "status", "created_at", "id"),
+    sa.Index(None, "project_id", "created_by", "created_at", "id"),
+    sa.Index(None, "source_id", "is_completed", "created_at"),
+)
+
+automation_run_tags = sa.Table(
+    "automation_run_tags",
+    metadata,
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("automation_runs.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Index(None, "name", "run_id"),
+)
+
+automation_threads = sa.Table(
+    "automation_threads",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("automation_runs.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # 1, 2, ... in the order the threads were created in their run (the API's index)
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("status", sa.Integer, nullable=False, default=4),
+    sa.Column("elapsed", sa.BigInteger, nullable=True),
+    sa.Column("elapsed_observed", sa.BigInteger, nullable=True),
+    sa.Column("elapsed_computed", sa.BigInteger, nullable=True),
+    sa.Column("is_completed", sa.Boolean, nullable=False, default=False),
+    sa.Column("artifacts", sa.Text, nullable=False, default="[]"),
+    sa.Column("fields", sa.Text, nullable=False, default="[]"),
+    *(sa.Column(c, sa.Integer, nullable=False, default=0) for c in COUNTER_COLUMNS),
+    _ts("created_at", nullable=False),
+    _by("created_by"),
+    _ts("completed_at"),
+    _by("completed_by"),
+    sa.Index(None, "run_id", "position"),
+)
+
+automation_tests = sa.Table(
+    "automation_tests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("automation_runs.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "thread_id",
+        sa.Integer,
+        sa.ForeignKey("automation_threads.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # The stable identity of a test across the runs of a source.
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(750), nullable=False),
+    sa.Column("folder", sa.String(750), nullable=True),
+    sa.Column("status_id", sa.Integer, sa.ForeignKey("statuses.id"), nullable=False),
+    sa.Column("elapsed", sa.BigInteger, nullable=True),
+    sa.Column("file", sa.String(750), nullable=True),
+    sa.Column("line", sa.Integer, nullable=True),
+    sa.Column("assertions", sa.Integer, nullable=True),
+    sa.Column("artifacts", sa.Text, nullable=False, default="[]"),
+    sa.Column("fields", sa.Text, nullable=False, default="[]"),
+    _ts("created_at", nullable=False),
+    _by("created_by"),
+    sa.Index(None, "run_id", "id"),
+    sa.Index(None, "run_id", "status_id", "id"),
+    sa.Index(None, "thread_id", "id"),
 )
 
 # Responses to POSTs sent with an Idempotency-Key, so a retried request returns the

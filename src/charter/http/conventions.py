@@ -41,7 +41,7 @@ MAX_PAGE = 2**31 - 1
 MAX_LIST_ITEMS = 1000
 
 
-FilterKind = Literal["ids", "tags", "bool", "after", "before"]
+FilterKind = Literal["ids", "tags", "bool", "after", "before", "contains"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class ListSpec:
     filters: Sequence[FilterSpec] = ()
     expands: Sequence[str] = ()
     noun: str = "objects"
+    per_page_choices: Sequence[int] = PER_PAGE_CHOICES  # the default, 100, is one of them
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,8 @@ def _filter(spec: FilterSpec, raw: str) -> Filter:
         return Filter("tags", spec.column, names)
     if spec.kind == "bool":
         return Filter("eq", spec.column, parse_bool(spec.param, raw))
+    if spec.kind == "contains":
+        return Filter("contains", spec.column, raw)
     op: Literal["gt", "lt"] = "gt" if spec.kind == "after" else "lt"
     return Filter(op, spec.column, parse_datetime(spec.param, raw))
 
@@ -167,10 +170,9 @@ def parse_list(params: Params, spec: ListSpec) -> ListQuery:
     page = 1 if raw_page is None else _int("page", raw_page, 1, MAX_PAGE)
     per_page = DEFAULT_PER_PAGE
     if raw_per_page is not None:
-        if raw_per_page.strip() not in {str(c) for c in PER_PAGE_CHOICES}:
-            raise Invalid.field(
-                "per_page", f"Must be one of {', '.join(map(str, PER_PAGE_CHOICES))}."
-            )
+        choices = spec.per_page_choices
+        if raw_per_page.strip() not in {str(c) for c in choices}:
+            raise Invalid.field("per_page", f"Must be one of {', '.join(map(str, choices))}.")
         per_page = int(raw_per_page)
     sort = params.get("sort") or spec.default_sort
     if sort not in spec.sorts:
@@ -254,7 +256,7 @@ def list_parameters(spec: ListSpec) -> list[Parameter]:
         _param(
             "per_page",
             "Items per page (default 100).",
-            Schema(type=OpenAPIType.INTEGER, enum=list(PER_PAGE_CHOICES)),
+            Schema(type=OpenAPIType.INTEGER, enum=list(spec.per_page_choices)),
         ),
         _param(
             "sort",
@@ -272,6 +274,7 @@ def list_parameters(spec: ListSpec) -> list[Parameter]:
         "ids": ("Comma-separated list of ids (any of).", _STRING),
         "tags": ("Comma-separated list of tag names (any of).", _STRING),
         "bool": ("Boolean: 1, 0, true or false.", _STRING),
+        "contains": ("Text found in it (case-insensitive).", _STRING),
         "after": (
             "Strictly after this ISO 8601 date-time (UTC).",
             Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME),

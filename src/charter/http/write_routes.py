@@ -214,6 +214,40 @@ def action_endpoint(
     return _route(post, path, work, status=200, body=None, ok=schema, **doc)
 
 
+def post_endpoint(
+    path: str,
+    *,
+    target: Target,
+    allowed: Sequence[str],
+    apply: Callable[[Conn, User, Any, dict[str, Any]], Any],
+    status: int,
+    schema: Any,
+    types: Mapping[str, Schema] | None = None,
+    **doc: Unpack[RouteDoc],
+) -> HTTPRouteHandler:
+    """POST `path` whose JSON body is optional (an empty body is `{}`): `apply(conn,
+    user, key, body)` returns the answer, sent with `status` (204: no body). For
+    clients that post to create or change and read back a bare answer (the Testmo
+    automation API)."""
+
+    def work(
+        request: Request[Any, Any, Any], raw: bytes, conn: Conn, user: User, ids: list[str]
+    ) -> Outcome:
+        key = target(conn, user, *ids)
+        body = fields(parse_json(request, raw, required=False), allowed)
+        return status, apply(conn, user, key, body)
+
+    return _route(
+        post,
+        path,
+        work,
+        status=status,
+        body=docs.body(allowed, types=types),
+        ok=schema,
+        **doc,
+    )
+
+
 def _route(
     method: Any,
     path: str,

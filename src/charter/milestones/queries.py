@@ -100,3 +100,12 @@ def session_counter_sums(
         int(r[0]): {c: int(v) for c, v in zip(COUNTER_COLUMNS, r[1:], strict=True)}
         for r in conn.execute(stmt)
     }
+
+
+def milestone_id_by_name(conn: Connection, project_id: int, name: str) -> int | None:
+    """The project's milestone named `name` (the lowest id if several are)."""
+    stmt = sa.select(sa.func.min(milestones.c.id)).where(
+        milestones.c.project_id == project_id, milestones.c.name == name
+    )
+    value = conn.execute(stmt).scalar()
+    return None if value is None else int(value)

@@ -19,7 +19,9 @@ from charter.db.tables import COUNTER_COLUMNS, milestones
 from charter.milestones import queries as milestone_queries
 
 # Lookups other packages use (they never import this package's queries).
+from charter.milestones.queries import milestone_id_by_name as milestone_id_by_name
 from charter.milestones.queries import milestone_names as milestone_names
+from charter.milestones.queries import milestones_by_ids as milestones_by_ids
 from charter.users import read as user_read
 
 MILESTONE_EXPANDS = (

@@ -47,8 +47,11 @@ def milestone_view(conn: Connection, milestone_id: int) -> dict[str, Any]:
 
 
 def _type_id(conn: Connection, value: Any) -> int | None:
+    """A milestone always has a type: null (or no value) means the default type."""
     type_id = inputs.optional_id("type_id", value)
-    if type_id is not None and db_rows.row_by_id(conn, milestone_types, type_id) is None:
+    if type_id is None:
+        return db_rows.default_id(conn, milestone_types)
+    if db_rows.row_by_id(conn, milestone_types, type_id) is None:
         raise Invalid.field("type_id", f"No such milestone type: {type_id}.")
     return type_id
 
@@ -85,9 +88,7 @@ def create_milestone(
     if parent_id is not None:
         _lock_tree(conn, project_id)  # the parent's root_id must not move meanwhile
     _check_parent(conn, project_id, parent_id)
-    type_id = _type_id(conn, body["type_id"]) if "type_id" in body else None
-    if "type_id" not in body:
-        type_id = db_rows.default_id(conn, milestone_types)
+    type_id = _type_id(conn, body.get("type_id"))
     return new_milestone(
         conn,
         project_id,
@@ -214,6 +215,8 @@ def new_milestone(
         root_id = parent["root_id"] or parent["id"]
     if start_date and due_date and due_date < start_date:
         raise Invalid.field("due_date", "The due date must not be before the start date.")
+    if type_id is None:  # the demo and the CLI name no type: the default one
+        type_id = db_rows.default_id(conn, milestone_types)
     now = utcnow()
     milestone_id = db_rows.insert(
         conn,

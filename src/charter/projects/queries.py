@@ -147,3 +147,31 @@ def member_candidates(
 
 def user_shares_a_project(conn: Connection, user_id: int, other_id: int) -> bool:
     return bool(conn.execute(sa.select(shares_a_project(user_id, other_id))).scalar())
+
+
+def config_id_by_name(conn: Connection, project_id: int, name: str) -> int | None:
+    """The project's configuration named `name` (the lowest id if several are)."""
+    stmt = sa.select(sa.func.min(configs.c.id)).where(
+        configs.c.project_id == project_id, configs.c.name == name
+    )
+    value = conn.execute(stmt).scalar()
+    return None if value is None else int(value)
+
+
+def config_in_project(conn: Connection, project_id: int, config_id: int) -> bool:
+    stmt = sa.select(configs.c.id).where(
+        configs.c.id == config_id, configs.c.project_id == project_id
+    )
+    return conn.execute(stmt).first() is not None
+
+
+def automation_counters(conn: Connection, project_id: int, names: Sequence[str]) -> dict[str, int]:
+    row = conn.execute(
+        sa.select(*(projects.c[n] for n in names)).where(projects.c.id == project_id)
+    ).one()
+    return {n: int(v) for n, v in zip(names, row, strict=True)}
+
+
+def set_plain_counters(conn: Connection, project_id: int, values: dict[str, int]) -> None:
+    """Overwrite counters that no cached list total depends on."""
+    conn.execute(sa.update(projects).where(projects.c.id == project_id).values(**values))

@@ -16,6 +16,8 @@ from charter.projects import queries as project_queries
 
 # Lookups other packages use (they never import this package's queries).
 from charter.projects.queries import all_project_ids as all_project_ids
+from charter.projects.queries import config_id_by_name as config_id_by_name
+from charter.projects.queries import config_in_project as config_in_project
 from charter.projects.queries import config_names as config_names
 from charter.projects.queries import project_by_id as project_by_id
 from charter.projects.queries import projects_by_ids as projects_by_ids
@@ -26,11 +28,8 @@ from charter.users import read as user_read
 PROJECT_EXPANDS = ("users",)
 
 
-# Features Charter does not have yet report zero, so clients see every counter.
-_ZERO_COUNTERS = (
-    "run_count",
-    "run_active_count",
-    "run_closed_count",
+# Stored counters of automation sources and runs (automation/service.py keeps them).
+AUTOMATION_COUNTERS = (
     "automation_source_count",
     "automation_source_active_count",
     "automation_source_retired_count",
@@ -48,6 +47,7 @@ def project_dict(p: RowMapping) -> dict[str, Any]:
         "milestone_count": p["milestone_count"],
         "milestone_active_count": p["milestone_active_count"],
         "milestone_completed_count": p["milestone_completed_count"],
+        # Charter has no manual test runs: those counters are 0.
         "run_count": 0,
         "run_active_count": 0,
         "run_closed_count": 0,
@@ -55,7 +55,7 @@ def project_dict(p: RowMapping) -> dict[str, Any]:
         "session_active_count": p["session_active_count"],
         "session_closed_count": p["session_closed_count"],
     }
-    item.update(dict.fromkeys(_ZERO_COUNTERS[3:], 0))
+    item.update({name: int(p[name]) for name in AUTOMATION_COUNTERS})
     item.update(
         created_at=iso(p["created_at"]),
         created_by=p["created_by"],
@@ -93,3 +93,7 @@ def current_user(user: User) -> dict[str, Any]:
         "date_format": user.date_format,
         "time_format": user.time_format,
     }
+
+
+def stored_automation_counters(conn: Connection, project_id: int) -> dict[str, int]:
+    return project_queries.automation_counters(conn, project_id, AUTOMATION_COUNTERS)

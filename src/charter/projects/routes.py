@@ -319,7 +319,12 @@ ADMIN_ROUTES = [
 
 PROJECTS = ListSpec(
     noun="projects",
-    sorts={"projects:created_at": "created_at", "projects:name": "name"},
+    # projects:completed_at is Testmo's; projects:name is a Charter extension.
+    sorts={
+        "projects:created_at": "created_at",
+        "projects:completed_at": "completed_at",
+        "projects:name": "name",
+    },
     default_sort="projects:created_at",
     filters=(
         FilterSpec("is_completed", "bool", "is_completed", "Active (0) or completed (1) only."),

@@ -32,6 +32,7 @@ from charter.projects import queries as project_queries
 from charter.projects.queries import bump_counters as bump_counters
 from charter.projects.queries import delete_member as delete_member
 from charter.projects.queries import set_counters as set_counters
+from charter.projects.queries import set_plain_counters as set_plain_counters
 
 # Lookups other packages use (they never import this package's queries).
 from charter.projects.read import project_dict

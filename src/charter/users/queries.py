@@ -25,6 +25,18 @@ def insert_user(conn: Connection, **values: Any) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
+def first_admin_id(conn: Connection) -> int | None:
+    """The first site admin (the creator named on seeded rows), or None."""
+    stmt = sa.select(sa.func.min(users.c.id)).where(users.c.is_admin.is_(True))
+    value = conn.execute(stmt).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def claim_seeded_roles(conn: Connection, user_id: int) -> None:
+    """Name `user_id` as the creator of the roles that name none (seeded ones)."""
+    conn.execute(sa.update(roles).where(roles.c.created_by.is_(None)).values(created_by=user_id))
+
+
 def role_id_by_name(conn: Connection, system_name: str) -> int | None:
     stmt = sa.select(roles.c.id).where(roles.c.system_name == system_name)
     value = conn.execute(stmt).scalar_one_or_none()

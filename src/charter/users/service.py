@@ -72,9 +72,12 @@ def token_dict(row: RowMapping) -> dict[str, Any]:
 
 
 def _role_id(conn: Connection, value: Any) -> int | None:
+    """A role id; null means the default role (every user has a role)."""
+    if value is None:
+        return db_rows.default_id(conn, roles)
     role_id = inputs.optional_id("role_id", value)
-    if role_id is not None and not user_queries.role_exists(conn, role_id):
-        raise Invalid.field("role_id", f"No role with id {role_id}.")
+    if role_id is None or not user_queries.role_exists(conn, role_id):
+        raise Invalid.field("role_id", f"No role with id {value}.")
     return role_id
 
 
@@ -257,7 +260,7 @@ def create_role(
         permissions=permissions,
         is_default=is_default,
         created_at=utcnow(),
-        created_by=created_by,
+        created_by=created_by if created_by is not None else user_queries.first_admin_id(conn),
     )
 
 
@@ -267,6 +270,8 @@ def set_default_role(conn: Connection, user_id: int, role_id: int | None) -> Non
         raise NotFound(f"User {user_id} not found.")
     if role_id is not None and db_rows.row_by_id(conn, roles, role_id) is None:
         raise Invalid.field("role_id", f"Unknown role {role_id}.")
+    if role_id is None:  # every user has a role: none named is the default one
+        role_id = db_rows.default_id(conn, roles)
     user_queries.set_user_role(conn, user_id, role_id)
 
 
@@ -282,16 +287,26 @@ def new_user(
     email = inputs.email("email", email)
     if auth.user_by_email(conn, email) is not None:
         raise Conflict(f"A user with email {email} exists already.", {"email": ["Already taken."]})
-    return user_queries.insert_user(
+    # Seeded users (CLI, demo) name no creator: the first admin is theirs; the very
+    # first user created itself.
+    creator = created_by if created_by is not None else user_queries.first_admin_id(conn)
+    user_id = user_queries.insert_user(
         conn,
         name=name,
         email=email,
         is_admin=is_admin,
         is_active=True,
         password_hash=password_hash,
+        role_id=db_rows.default_id(conn, roles),
         timezone="UTC",
         date_format="Y-m-d",
         time_format="H:i",
         created_at=utcnow(),
-        created_by=created_by,
+        created_by=creator,
     )
+    if creator is None:
+        user_queries.update_user(conn, user_id, created_by=user_id)
+    # The roles seeded by the first migration predate every user: the first one
+    # created names their creator.
+    user_queries.claim_seeded_roles(conn, creator or user_id)
+    return user_id
