@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from charter.auth import service as auth
 from charter.db.engine import Database
 from charter.db.tables import milestones, project_members, roles, tags, users
-from charter.http.etag import etag_of
+from charter.http.etag import etag_for
 from charter.users import service as user_service
 from helpers_live import prepare_instance
 from live import serving
@@ -147,7 +147,7 @@ def _result(live: Live) -> str:
     resp = httpx.post(f"{live.base}{session}/results", json={"note": "1"}, headers=live.admin)
     assert resp.status_code == 201, resp.text
     path = f"/api/v1/sessions/results/{resp.json()['result']['id']}"
-    RESULT_ETAGS[path] = etag_of(resp.content)
+    RESULT_ETAGS[path] = etag_for(resp.content)
     return path
 
 
