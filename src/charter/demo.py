@@ -513,7 +513,11 @@ def _field_values(
             value = rng.random() < 0.3
         else:  # date
             value = (ANCHOR - timedelta(days=rng.randint(0, 700))).date().isoformat()
-        yield {"session_id": sid, "field_id": f["id"], "value": json.dumps(value)}
+        yield {
+            "session_id": sid,
+            "field_id": f["id"],
+            "value": json.dumps(value, separators=(",", ":")),
+        }
 
 
 def _sync_sequences(conn: Connection) -> None:

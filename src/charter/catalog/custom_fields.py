@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -70,7 +69,8 @@ def validate(conn: Connection, field: RowMapping, value: Any) -> str | None:
                 raise bad(f"{v} is not a value of this field.")
         if kind == "multiselect":
             value = sorted(set(ids))
-    return json.dumps(value)
+    # Compact, as the API writes JSON: the stored text goes into session JSON as it is.
+    return msgspec.json.encode(value).decode()
 
 
 def is_empty(value: Any) -> bool:

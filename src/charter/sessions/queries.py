@@ -187,36 +187,41 @@ def _sqlite_json() -> str:
     return f"(rtrim({obj}, '}}') || coalesce(',' || {_SQLITE_CUSTOM}, '') || '}}')"
 
 
+# PostgreSQL's json_build_object and json_agg write `"key" : value, ...`: the page
+# would be other bytes than SQLite's (about 15% more of them). The object is spliced
+# from compact pieces instead, so both databases answer the same bytes.
 _PG_ISSUES = (
-    "(SELECT coalesce(json_agg(issue_id ORDER BY issue_id), '[]'::json) FROM session_issues"
-    " WHERE session_id = sessions.id)"
+    "(SELECT '[' || coalesce(string_agg(issue_id::text, ',' ORDER BY issue_id), '') || ']'"
+    " FROM session_issues WHERE session_id = sessions.id)"
 )
 
 
 _PG_TAGS = (
-    "(SELECT coalesce(json_agg(tags.name ORDER BY tags.name), '[]'::json) FROM session_tags"
-    " JOIN tags ON tags.id = session_tags.tag_id WHERE session_tags.session_id = sessions.id)"
+    "(SELECT '[' || coalesce(string_agg(to_json(tags.name)::text, ',' ORDER BY tags.name), '')"
+    " || ']' FROM session_tags JOIN tags ON tags.id = session_tags.tag_id"
+    " WHERE session_tags.session_id = sessions.id)"
 )
 
 
 _PG_CUSTOM = (
-    "(SELECT string_agg(to_json('custom_' || f.system_name)::text || ': '"
-    " || coalesce(v.value, 'null'), ', ' ORDER BY f.display_order, f.id)"
+    "(SELECT string_agg(to_json('custom_' || f.system_name)::text || ':'"
+    " || coalesce(v.value, 'null'), ',' ORDER BY f.display_order, f.id)"
     " FROM template_fields AS f"
     " LEFT JOIN session_field_values AS v ON v.session_id = sessions.id AND v.field_id = f.id"
     " WHERE f.template_id = sessions.template_id AND f.scope = 'session')"
 )
 
 
+def _pg_member(key: str, value_sql: str) -> str:
+    return f"'\"{key}\":' || coalesce(to_json({value_sql})::text, 'null')"
+
+
 def _postgresql_json() -> str:
-    # json_build_object takes at most 100 arguments: two objects, spliced as text.
-    head = _pairs("postgresql", HEAD_KEYS)
-    first = f"json_build_object({head}, 'issues', {_PG_ISSUES}, 'tags', {_PG_TAGS})::text"
-    rest = f"json_build_object({_pairs('postgresql', TAIL_KEYS)})::text"
-    return (
-        f"(left({first}, -1) || ', ' || left(substr({rest}, 2), -1)"
-        f" || coalesce(', ' || {_PG_CUSTOM}, '') || '}}')"
-    )
+    members = [_pg_member(k, _value("postgresql", k)) for k in HEAD_KEYS]
+    members += [f"'\"issues\":' || {_PG_ISSUES}", f"'\"tags\":' || {_PG_TAGS}"]
+    members += [_pg_member(k, _value("postgresql", k)) for k in TAIL_KEYS]
+    body = " || ',' || ".join(members)
+    return f"('{{' || {body} || coalesce(',' || {_PG_CUSTOM}, '') || '}}')"
 
 
 _SESSION_JSON_SQL = {"sqlite": _sqlite_json(), "postgresql": _postgresql_json()}
