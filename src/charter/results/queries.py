@@ -191,10 +191,12 @@ def day_key(created_at: datetime, status_id: int | None) -> DayKey:
 
 
 def bump_day_counts(conn: Connection, project_id: int, deltas: Mapping[DayKey, int]) -> None:
-    """Add `deltas` ((day, status) -> n, n may be negative) to the project's counts."""
+    """Add `deltas` ((day, status) -> n, n may be negative) to the project's counts.
+    Rows are upserted in key order: concurrent writers of one project then lock the
+    rows they share in the same order (in any order, PostgreSQL found deadlocks)."""
     rows = [
         {"project_id": project_id, "day": day, "status_id": status, "count": n}
-        for (day, status), n in deltas.items()
+        for (day, status), n in sorted(deltas.items())
         if n
     ]
     if not rows:
