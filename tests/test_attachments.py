@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +18,14 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from litestar.testing import TestClient
 from PIL import Image
 
 from charter.app import create_app
 from charter.attachments import storage
 from charter.auth import service as auth
+from charter.cli import main
 from charter.db.engine import Database
 from charter.db.tables import attachment_blobs, attachment_chunks
 from charter.projects import service as project_service
@@ -28,7 +33,8 @@ from charter.results import service as result_service
 from charter.sessions import service as session_service
 from charter.settings import Settings
 from charter.users import service as user_service
-from helpers_db import migrate
+from helpers_db import backend, make_fresh_database, migrate
+from live import serving
 
 ADMIN, MANAGER, TESTER, OTHER, VIEWER, OUTSIDER = (
     "admin@example.com",
@@ -48,6 +54,7 @@ class World:
     backend: str
     tokens: dict[str, str]
     ids: dict[str, int]
+    settings: Settings
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -121,7 +128,7 @@ def world(
         max_upload_bytes=5_000_000,
     )
     with TestClient(create_app(settings)) as client:
-        yield World(client, db, folder, request.param, tokens, ids)
+        yield World(client, db, folder, request.param, tokens, ids, settings)
     db.close()
 
 
@@ -332,3 +339,89 @@ def test_permissions_and_closed_sessions(world: World) -> None:
     resp = world.upload([("b.txt", b"y")])
     assert resp.status_code == 409, resp.text
     assert world.delete([item["id"]]).status_code == 409
+
+
+def _cli(url: str, folder: Path, *args: str) -> tuple[int, str]:
+    env = {"CHARTER_ATTACHMENTS_DIR": str(folder)}
+    result = CliRunner().invoke(main, ["--database", url, *args], env=env)
+    return result.exit_code, result.output
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="charter backup is SQLite only (pg_dump)")
+def test_backup_restore_check_and_gc(world: World, tmp_path: Path) -> None:
+    contents = [os.urandom(300_000), png(2000, 100), b"small"]
+    made = world.upload([(f"f{i}", c) for i, c in enumerate(contents)]).json()["result"]
+    url = str(world.db.url)
+    assert _cli(url, world.folder, "attachments", "check") == (
+        0,
+        "Checked 5 blob(s); 0 problem(s).\n",
+    )
+    target = tmp_path / "backup.db"
+    code, out = _cli(url, world.folder, "backup", str(target))
+    assert code == 0, out
+    # everything is deleted (and collected) after the backup ...
+    assert world.delete([a["id"] for a in made]).status_code == 204
+    assert world.blob_count() == 0
+    world.client.__exit__(None, None, None)  # stop serving, as restore requires
+    world.db.close()
+    code, out = _cli(url, world.folder, "restore", "--yes", str(target))
+    assert code == 0, out
+    # ... and comes back with the restore, byte for byte
+    with TestClient(create_app(world.settings)) as client:
+        world.client = client
+        for item, content in zip(made, contents, strict=True):
+            assert world.get(item["path"]).content == content
+    assert _cli(url, world.folder, "attachments", "check")[0] == 0
+    if world.backend == "file":  # a damaged blob file is found
+        victim = storage.FileStore(world.folder).path_of(made[0]["sha256"])
+        victim.write_bytes(b"tampered")
+        code, out = _cli(url, world.folder, "attachments", "check")
+        assert code == 1 and "hash mismatch" in out
+    code, out = _cli(url, world.folder, "attachments", "gc")
+    assert code == 0 and "Removed 0" in out
+
+
+LIMIT_MESSAGE = "The file 'big.bin' is larger than the limit of 26214400 bytes (25 MB)."
+
+
+@pytest.mark.load
+def test_a_26_mb_upload_is_a_413_urllib_can_read(tmp_path: Path) -> None:
+    """A real `charter serve`: the 413 for a body over the limit (an upload of 26 MB, a
+    20 MB JSON body) reaches urllib, which sends the whole body before reading."""
+    url, cleanup = make_fresh_database(tmp_path)
+    try:
+        db = migrate(url)
+        with db.write() as conn:
+            admin = user_service.new_user(conn, "Admin", ADMIN, is_admin=True)
+            p = project_service.new_project(conn, "P", created_by=admin)
+            sid = session_service.create_session(conn, p, admin, "S")
+            token = auth.create_token(conn, ADMIN, "t")
+        db.close()
+        boundary = "charterboundary"
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files[]"; '
+            'filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        ).encode()
+        body = head + b"\0" * (26 * 1024 * 1024) + f"\r\n--{boundary}--\r\n".encode()
+        with serving(url, token, tmp_path / "serve.log") as base:
+            for path, data, ctype in (
+                (
+                    f"/api/v1/sessions/{sid}/attachments",
+                    body,
+                    f"multipart/form-data; boundary={boundary}",
+                ),
+                ("/api/v1/projects", b'{"name": "' + b"x" * 20_000_000 + b'"}', "application/json"),
+            ):
+                request = urllib.request.Request(
+                    base + path,
+                    data=data,
+                    method="POST",
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": ctype},
+                )
+                with pytest.raises(urllib.error.HTTPError) as caught:
+                    urllib.request.urlopen(request, timeout=60)
+                assert caught.value.code == 413
+                message = json.loads(caught.value.read())["message"]
+                assert message in ("Request body too large.", LIMIT_MESSAGE), message
+    finally:
+        cleanup()  # type: ignore[operator]

@@ -221,3 +221,18 @@ def chunks(conn: Connection, sha256: str) -> Iterator[bytes]:
     while (data := chunk(conn, sha256, seq)) is not None:
         yield data
         seq += 1
+
+
+def file_blobs_in_backup(path: str) -> list[str]:
+    """The sha256 of the file backend's blobs registered in a SQLite backup file, read
+    without changing it (no WAL switch, read only)."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT sha256 FROM attachment_blobs WHERE backend = 'file' ORDER BY sha256"
+        ).fetchall()
+    finally:
+        conn.close()
+    return [str(r[0]) for r in rows]

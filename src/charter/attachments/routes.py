@@ -59,6 +59,7 @@ ATTACHMENTS = ListSpec(
 FORM_FIELDS = ("result_id", "note")
 MAX_FIELD_BYTES = 4 * attachment_service.MAX_NOTE  # UTF-8 of the longest note
 MAX_DRAIN_BYTES = 1024 * 1024 * 1024
+TOO_LARGE = "Request body too large."  # the message of every other oversized body
 
 
 def _settings(request: Request[Any, Any, Any]) -> Settings:
@@ -185,9 +186,6 @@ async def _receive(
     parser = multipart.PushMultipartParser(
         _boundary(request), max_segment_count=attachment_service.MAX_FILES + 10
     )
-    announced = request.headers.get("content-length", "")
-    if announced.isdigit() and int(announced) > limit:
-        raise TooLarge(f"The upload is larger than the limit of {limit} bytes.")
     total = 0
 
     def feed(chunk: bytes) -> None:
@@ -202,7 +200,7 @@ async def _receive(
     async for chunk in body.chunks():
         total += len(chunk)
         if total > limit:
-            raise TooLarge(f"The upload is larger than the limit of {limit} bytes.")
+            raise RequestError(413, TOO_LARGE)
         feed(chunk)
     feed(b"")  # the end of the input
     if not parser.closed:
@@ -220,6 +218,10 @@ async def _upload(
         return session_id
 
     body = Body(request)
+    announced = request.headers.get("content-length", "")
+    if announced.isdigit() and int(announced) > settings.max_upload_bytes:
+        await body.drain()  # before authentication, like every other oversized body
+        raise RequestError(413, TOO_LARGE)
     try:
         session_id = await read_as_user(request, check)
     except Exception:

@@ -341,3 +341,51 @@ def check_blobs(conn: Connection, folder: Path) -> tuple[int, list[CheckProblem]
         elif size != row["size"]:
             problems.append(CheckProblem(sha, f"size {size}, registered {row['size']}"))
     return len(rows), problems
+
+
+# --- backup and restore (SQLite; `charter backup` / `charter restore`) -------------------
+
+
+def backup_folder(backup_file: Path) -> Path:
+    """Where `charter backup` puts the file backend's blobs: beside the backup file."""
+    return backup_file.with_name(backup_file.name + "-attachments")
+
+
+# The file backend's blobs registered in a SQLite backup file (read only).
+file_blobs_in_backup = q.file_blobs_in_backup
+
+
+def copy_blobs(shas: Sequence[str], source: Path, target: Path) -> tuple[int, list[str]]:
+    """Copy the blobs from the file store at `source` to the one at `target` (a hard
+    link where they share a disk, else a checked copy); a blob already there is kept.
+    Returns (blobs copied, sha256s missing at the source)."""
+    src, dst = FileStore(source), FileStore(target)
+    copied, missing = 0, []
+    for sha in shas:
+        to = dst.path_of(sha)
+        if to.is_file():
+            continue
+        origin = src.path_of(sha)
+        if not origin.is_file():
+            missing.append(sha)
+            continue
+        to.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(origin, to)
+        except OSError:
+            stager = Stager(target / "staging", 2**62, "blob")
+            try:
+                with open(origin, "rb") as f:
+                    while data := f.read(CHUNK_BYTES):
+                        stager.write(data)
+                staged = stager.finish()
+            except BaseException:
+                stager.discard()
+                raise
+            if staged.sha256 != sha:
+                staged.path.unlink(missing_ok=True)
+                missing.append(sha)
+                continue
+            os.replace(staged.path, to)
+        copied += 1
+    return copied, missing
