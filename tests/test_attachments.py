@@ -24,6 +24,7 @@ from PIL import Image
 
 from charter.app import create_app
 from charter.attachments import storage
+from charter.auth import logins
 from charter.auth import service as auth
 from charter.cli import main
 from charter.db.engine import Database
@@ -34,6 +35,7 @@ from charter.sessions import service as session_service
 from charter.settings import Settings
 from charter.users import service as user_service
 from helpers_db import backend, make_fresh_database, migrate
+from helpers_web import WEB_PASSWORD, sign_in_client
 from live import serving
 
 ADMIN, MANAGER, TESTER, OTHER, VIEWER, OUTSIDER = (
@@ -425,3 +427,30 @@ def test_a_26_mb_upload_is_a_413_urllib_can_read(tmp_path: Path) -> None:
                 assert message in ("Request body too large.", LIMIT_MESSAGE), message
     finally:
         cleanup()  # type: ignore[operator]
+
+
+def test_the_web_cookie_downloads_the_same_files(world: World) -> None:
+    item = world.upload([("shot.png", png())]).json()["result"][0]
+    with world.db.write() as conn:
+        logins.set_password(conn, VIEWER, WEB_PASSWORD)
+    page_path = f"/attachments/{item['id']}/download"
+    assert world.client.get(page_path, follow_redirects=False).status_code in (302, 303)
+    sign_in_client(world.client, VIEWER)
+    got = world.client.get(page_path)
+    assert got.status_code == 200 and got.content == png()
+    assert got.headers["content-type"] == "image/png"
+    assert world.client.get(f"/attachments/{item['id']}/thumbnail").status_code == 200
+    # the API still refuses the cookie
+    assert world.client.get(item["path"]).status_code == 401
+
+
+def test_deleting_results_and_sessions(world: World) -> None:
+    rid, sid = world.ids["result"], world.ids["session"]
+    item = world.upload([("a.txt", b"a")], data={"result_id": str(rid)}).json()["result"][0]
+    with world.db.write() as conn:
+        result_service.delete_result(conn, rid)
+    again = world.get(f"/api/v1/attachments/{item['id']}").json()["result"]
+    assert again["result_id"] is None
+    with world.db.write() as conn:
+        session_service.delete(conn, sid)
+    assert world.get(item["path"]).status_code == 404

@@ -11,6 +11,7 @@ from litestar import Request, Router
 from litestar.exceptions import NotFoundException
 from litestar.static_files import create_static_files_router
 
+from charter.attachments import pages as attachment_files
 from charter.catalog import pages as styles
 from charter.dashboard import pages as dashboard
 from charter.projects import member_pages as members
@@ -43,6 +44,7 @@ PAGES: list[Any] = [
     *sessions.ROUTES,
     *sessions_form.ROUTES,
     *session_run.ROUTES,
+    *attachment_files.ROUTES,
 ]
 
 
