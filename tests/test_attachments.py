@@ -454,3 +454,17 @@ def test_deleting_results_and_sessions(world: World) -> None:
     with world.db.write() as conn:
         session_service.delete(conn, sid)
     assert world.get(item["path"]).status_code == 404
+
+
+def test_an_upload_retried_with_its_idempotency_key_is_stored_once(world: World) -> None:
+    sid = world.ids["session"]
+    headers = {**world.auth(TESTER), "Idempotency-Key": "upload-1"}
+    path = f"/api/v1/sessions/{sid}/attachments"
+    parts = [("files[]", ("a.txt", b"abc", "text/plain"))]
+    first = world.client.post(path, files=parts, headers=headers)
+    again = world.client.post(path, files=parts, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert world.get(path).json()["total"] == 1
+    other = [("files[]", ("a.txt", b"xyz", "text/plain"))]
+    assert world.client.post(path, files=other, headers=headers).status_code == 422
