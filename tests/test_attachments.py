@@ -468,3 +468,17 @@ def test_an_upload_retried_with_its_idempotency_key_is_stored_once(world: World)
     assert world.get(path).json()["total"] == 1
     other = [("files[]", ("a.txt", b"xyz", "text/plain"))]
     assert world.client.post(path, files=other, headers=headers).status_code == 422
+
+
+def test_gc_removes_blob_files_no_row_names(world: World) -> None:
+    if world.backend != "file":
+        pytest.skip("file backend only")
+    stray = storage.FileStore(world.folder).path_of("ab" * 32)
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"left by a rolled-back upload")
+    kept = world.upload([("a.txt", b"kept")]).json()["result"][0]
+    with world.db.write() as conn:
+        assert storage.collect_garbage(conn, world.folder) == []  # younger than the grace
+        assert storage.collect_garbage(conn, world.folder, grace=False) == ["ab" * 32]
+    assert not stray.exists()
+    assert world.get(kept["path"]).content == b"kept"

@@ -494,8 +494,11 @@ def attachments_check(ctx: click.Context) -> None:
 
     settings: Settings = ctx.obj
     db = _db(ctx)
-    with db.read() as conn:
-        checked, problems = storage.check_blobs(conn, Path(settings.effective_attachments_dir))
+    try:
+        with db.read() as conn:
+            checked, problems = storage.check_blobs(conn, Path(settings.effective_attachments_dir))
+    finally:
+        db.close()
     for problem in problems:
         click.echo(f"{problem.sha256}: {problem.problem}", err=True)
     click.echo(f"Checked {checked} blob(s); {len(problems)} problem(s).", err=True)
@@ -513,10 +516,13 @@ def attachments_gc(ctx: click.Context, everything: bool) -> None:
 
     settings: Settings = ctx.obj
     db = _db(ctx)
-    with db.write() as conn:
-        removed = service.collect_garbage(
-            conn, Path(settings.effective_attachments_dir), grace=not everything
-        )
+    try:
+        with db.write() as conn:
+            removed = service.collect_garbage(
+                conn, Path(settings.effective_attachments_dir), grace=not everything
+            )
+    finally:
+        db.close()
     click.echo(f"Removed {len(removed)} unused blob(s).", err=True)
 
 

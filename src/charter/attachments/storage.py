@@ -313,6 +313,27 @@ def collect_garbage(
         store_of_blob(row["backend"], folder).remove(conn, row["sha256"])
         q.delete_blob(conn, row["sha256"])
         removed.append(row["sha256"])
+    if only is None:
+        removed += _unregistered_files(conn, folder, grace)
+    return removed
+
+
+def _unregistered_files(conn: Connection, folder: Path, grace: bool) -> list[str]:
+    """Blob files no registry row names (an upload whose transaction rolled back after
+    its blob was moved into place), and staged files left by a crash: removed once
+    older than GC_GRACE (`grace=False`: any age)."""
+    horizon = (utcnow() - GC_GRACE).timestamp() if grace else float("inf")
+    removed = []
+    blobs = sorted((folder / "blobs").glob("*/*/*")) if (folder / "blobs").is_dir() else []
+    known = q.blobs_by_sha(conn, [p.name for p in blobs])
+    for path in blobs:
+        if path.name not in known and path.stat().st_mtime < horizon:
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    staging = folder / "staging"
+    for path in staging.glob("upload-*") if staging.is_dir() else []:
+        if path.stat().st_mtime < horizon:
+            path.unlink(missing_ok=True)
     return removed
 
 
