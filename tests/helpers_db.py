@@ -11,6 +11,7 @@ server, dropped afterwards.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -102,7 +103,8 @@ def open_api(url: str) -> Iterator[Api]:
             tokens[email] = auth.create_token(conn, email, "tests")
     # Off: suites send hundreds of unauthenticated requests from one address on purpose;
     # tests/test_security.py covers the failed-authentication throttle.
-    app = create_app(Settings(database_url=url, auth_fail_limit=0))
-    with TestClient(app) as client:
-        yield Api(client, db, tokens)
+    with tempfile.TemporaryDirectory(prefix="charter-attachments-") as folder:
+        app = create_app(Settings(database_url=url, auth_fail_limit=0, attachments_dir=folder))
+        with TestClient(app) as client:
+            yield Api(client, db, tokens)
     db.close()

@@ -141,6 +141,13 @@ def world(module_database_url: str) -> Iterator[World]:
         ids["result"] = _created(
             w, "POST", f"{V1}/sessions/{ids['session']}/results", {"note": "r"}
         )
+        upload = w.api.client.post(
+            f"{V1}/sessions/{ids['session']}/attachments",
+            files=[("files[]", ("f.txt", b"fuzz", "text/plain"))],
+            headers={"Authorization": f"Bearer {w.api.tokens[ADMIN]}"},
+        )
+        assert upload.status_code == 201, upload.text
+        ids["attachment"] = upload.json()["result"][0]["id"]
         ids["tag"] = next(
             t["id"] for t in w.call("GET", f"{V1}/tags").json()["result"] if t["name"] == "fz"
         )

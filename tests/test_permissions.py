@@ -19,9 +19,12 @@ with an unknown field, so the permission check, not body validation, must decide
 
 from __future__ import annotations
 
+import io
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,8 +33,11 @@ import sqlalchemy as sa
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
+from PIL import Image
 
 from charter.app import create_app
+from charter.attachments import service as attachment_service
+from charter.attachments import storage
 from charter.auth import service as auth
 from charter.auth.service import User
 from charter.automation import service as automation_service
@@ -102,6 +108,21 @@ def of_projects(reason: str) -> Rule:
     return Rule("of_projects", None, None, reason)
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A multipart body (the attachment uploads): form field -> (file name, bytes)."""
+
+    files: tuple[tuple[str, tuple[str, bytes, str]], ...]
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(out, format="PNG")
+    return out.getvalue()
+
+
+UPLOAD = Upload((("files[]", ("shot.png", _png(), "image/png")),))
+UPLOAD_ONE = Upload((("file", ("log.txt", b"log", "text/plain")),))
 NAME = {"name": "x"}
 CATALOG = "site-wide reference data: every authenticated user reads it"
 SCOPED = "lists only what the caller's projects use"
@@ -127,6 +148,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{S_}/results"): project("run", {"note": "x"}),
     ("PATCH", "/api/v1/sessions/results/{result_id:str}"): project("run", {"note": "x"}),
     ("DELETE", "/api/v1/sessions/results/{result_id:str}"): project("run"),
+    # attachments (charter/attachments/routes.py); the dataset's attachment is id 1
+    ("GET", f"{S_}/attachments"): project("read"),
+    ("POST", f"{S_}/attachments"): project("run", UPLOAD),
+    ("POST", f"{S_}/attachments/single"): project("run", UPLOAD_ONE),
+    ("DELETE", f"{S_}/attachments"): project("run", {"ids": [1]}),
+    ("GET", "/api/v1/attachments/{attachment_id:str}"): project("read"),
+    ("GET", "/api/v1/attachments/{attachment_id:str}/download"): project("read"),
+    ("GET", "/api/v1/attachments/{attachment_id:str}/thumbnail"): project("read"),
+    ("GET", "/api/v1/attachments/{attachment_id:str}/preview"): project("read"),
     # projects and the current user (charter/projects/routes.py)
     ("GET", "/api/v1/projects"): anyone("lists only the projects the caller may see"),
     ("POST", "/api/v1/projects"): admin(NAME),
@@ -248,6 +278,7 @@ PARAM_OBJECTS = {
     "automation_run_id": "automation_run",
     "automation_run_thread_id": "automation_thread",
     "automation_source_id": "automation_source",
+    "attachment_id": "attachment",
 }
 PARAM = re.compile(r"\{(\w+):\w+\}")
 
@@ -335,7 +366,24 @@ def build_dataset(db: Database) -> dict[str, int]:
         ids["automation_source"] = conn.execute(
             sa.select(automation_runs.c.source_id).where(automation_runs.c.id == run)
         ).scalar_one()
+        ids["attachment"] = _attach(conn, ids["session"], ids["tester"])
     return ids
+
+
+def _attach(conn: Any, session_id: int, user_id: int) -> int:
+    """One image attachment (id 1), stored in the database backend (no folder needed)."""
+    row = conn.execute(sa.text("SELECT * FROM users WHERE id = :id"), {"id": user_id})
+    tester = auth.user_of(row.mappings().one())
+    with tempfile.TemporaryDirectory() as folder:
+        stager = storage.Stager(Path(folder), 10**6, "file")
+        stager.write(_png())
+        received = attachment_service.Received("shot.png", stager.finish())
+        attachment_service.make_thumbnails([received], Path(folder))
+        (attachment_id,) = attachment_service.add_attachments(
+            conn, tester, session_id, [received], {}, Path(folder), "database"
+        )
+    assert attachment_id == 1
+    return attachment_id
 
 
 # --- calling and checking ---------------------------------------------------------------
@@ -356,6 +404,8 @@ class Caller:
             headers["Authorization"] = header
         if body is None:
             return self.client.request(method, path, headers=headers)
+        if isinstance(body, Upload):
+            return self.client.request(method, path, files=list(body.files), headers=headers)
         return self.client.request(method, path, json=body, headers=headers)
 
 
@@ -526,7 +576,8 @@ def test_every_route_is_classified(
             assert "{" in path, f"{method} {path}: a project route must name an object"
             if method in READS:
                 assert rule.action == "read", (method, path)
-        assert (rule.body is None) or method in ("POST", "PATCH", "PUT"), (method, path)
+        # DELETE with a body: the attachments' {"ids": [...]}
+        assert (rule.body is None) or method in ("POST", "PATCH", "PUT", "DELETE"), (method, path)
 
 
 def test_missing_or_bad_token_is_401_on_every_route(
@@ -617,6 +668,7 @@ def test_the_bench_floor_checks_membership(
 # Deletes run last, the dependants first, so each can succeed.
 DELETE_ORDER = (
     "automation_run_id",
+    "attachments",
     "result_id",
     "session_id",
     "user_id",
@@ -637,7 +689,8 @@ def _write_order(route: tuple[str, str]) -> tuple[int, int]:
     method, template = route
     if method != "DELETE":
         return (0, list(RULES).index(route))
-    return (1, DELETE_ORDER.index(params_of(template)[-1]))
+    last = "attachments" if template.endswith("/attachments") else params_of(template)[-1]
+    return (1, DELETE_ORDER.index(last))
 
 
 def test_write_bodies_are_valid(fresh_database_url: str) -> None:

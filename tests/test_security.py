@@ -460,7 +460,10 @@ def write_routes(client: TestClient[Any]) -> list[tuple[str, str]]:
 
 def test_an_oversized_body_is_413_on_every_write_route(site: Site) -> None:
     limit = 2048
-    with client_for(site, max_body_bytes=limit, auth_fail_limit=0) as client:
+    # Attachment uploads have their own limit (CHARTER_MAX_UPLOAD_BYTES): set it alike.
+    with client_for(
+        site, max_body_bytes=limit, max_upload_bytes=limit, auth_fail_limit=0
+    ) as client:
         routes = write_routes(client)
         assert len(routes) > 40
         too_big = b'{"name": "' + b"x" * limit + b'"}'

@@ -15,6 +15,7 @@ from charter import __version__
 from charter.auth import logins
 from charter.db.engine import Database
 from charter.http.body_timeout import body_timeout_middleware
+from charter.http.drain import drain_on_413_middleware
 from charter.http.errors import EXCEPTION_HANDLERS
 from charter.http.etag import etag_middleware
 from charter.http.request_id import request_id_middleware
@@ -88,6 +89,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # Around the router, not in `middleware`: that runs only for matched routes, and
     # every response (404s too) gets a request id and an access line.
     app.asgi_handler = request_id_middleware(app.asgi_handler)
+    # A 413 is sent once the client has finished sending (every client can read it),
+    # inside the body timeout, which bounds a slow sender.
+    app.asgi_handler = drain_on_413_middleware(app.asgi_handler)
     # A slow body is 408 once CHARTER_BODY_TIMEOUT_SECONDS have passed (every route).
     app.asgi_handler = body_timeout_middleware(app.asgi_handler, settings.body_timeout_seconds)
     # The web UI's security headers on every response, error pages included.

@@ -498,10 +498,12 @@ def backup(ctx: click.Context, path: Path, force: bool) -> None:
             _fail(_PG_BACKUP.format(what="backup", tool="pg_dump", example=example))
             return
         summary = ops.backup(url, path, force=force)
+        copied, missing = _copy_attachments(ctx.obj, Path(summary.path), restoring=False)
     except (ops.BackupError, OSError, sqlite3.Error) as exc:
         _fail(str(exc))
         return
     click.echo(f"Backed up to {summary.path}: {_describe(summary)}.", err=True)
+    _report_attachments(copied, missing, "backed up")
 
 
 @main.command()
@@ -528,10 +530,84 @@ def restore(ctx: click.Context, path: Path, yes: bool) -> None:
                 f"Replace the database {target} with {path} ({_describe(offered)})?", abort=True
             )
         summary = ops.restore(url, path)
+        copied, missing = _copy_attachments(ctx.obj, path, restoring=True)
     except (ops.BackupError, OSError, sqlite3.Error) as exc:
         _fail(str(exc))
         return
     click.echo(f"Restored {path} into {target}: {_describe(summary)}.", err=True)
+    _report_attachments(copied, missing, "restored")
+
+
+def _copy_attachments(
+    settings: Settings, backup_file: Path, restoring: bool
+) -> tuple[int, list[str]]:
+    """Blobs of the file attachment backend go beside the backup file (`<backup>-
+    attachments/`) and come back from there; the database backend's are in the backup
+    itself. Blobs are immutable and named by their hash, so copying them after the
+    snapshot is consistent."""
+    from charter.attachments import storage
+
+    shas = storage.file_blobs_in_backup(str(backup_file))
+    live = Path(settings.effective_attachments_dir)
+    saved = storage.backup_folder(backup_file)
+    if restoring:
+        return storage.copy_blobs(shas, saved, live)
+    return storage.copy_blobs(shas, live, saved)
+
+
+def _report_attachments(copied: int, missing: list[str], done: str) -> None:
+    click.echo(f"Attachments: {copied} file blob(s) {done}.", err=True)
+    if missing:
+        click.echo(
+            f"Warning: {len(missing)} attachment blob(s) missing: {', '.join(missing[:5])}",
+            err=True,
+        )
+
+
+@main.group()
+def attachments() -> None:
+    """Attachment storage: verify blobs, collect unused ones."""
+
+
+@attachments.command("check")
+@click.pass_context
+def attachments_check(ctx: click.Context) -> None:
+    """Re-hash every stored blob and compare it with its name (sha256); exit 1 on any
+    missing or damaged blob."""
+    from charter.attachments import storage
+
+    settings: Settings = ctx.obj
+    db = _db(ctx)
+    try:
+        with db.read() as conn:
+            checked, problems = storage.check_blobs(conn, Path(settings.effective_attachments_dir))
+    finally:
+        db.close()
+    for problem in problems:
+        click.echo(f"{problem.sha256}: {problem.problem}", err=True)
+    click.echo(f"Checked {checked} blob(s); {len(problems)} problem(s).", err=True)
+    if problems:
+        sys.exit(1)
+
+
+@attachments.command("gc")
+@click.option("--all", "everything", is_flag=True, help="Also blobs younger than an hour.")
+@click.pass_context
+def attachments_gc(ctx: click.Context, everything: bool) -> None:
+    """Remove blobs no attachment uses (older than an hour: younger ones may belong to
+    an upload being committed)."""
+    from charter.attachments import service
+
+    settings: Settings = ctx.obj
+    db = _db(ctx)
+    try:
+        with db.write() as conn:
+            removed = service.collect_garbage(
+                conn, Path(settings.effective_attachments_dir), grace=not everything
+            )
+    finally:
+        db.close()
+    click.echo(f"Removed {len(removed)} unused blob(s).", err=True)
 
 
 def _describe(summary: Any) -> str:

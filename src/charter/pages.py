@@ -11,6 +11,7 @@ from litestar import Request, Router
 from litestar.exceptions import NotFoundException
 from litestar.static_files import create_static_files_router
 
+from charter.attachments import pages as attachment_files
 from charter.automation import pages as automation
 from charter.catalog import pages as styles
 from charter.dashboard import pages as dashboard
@@ -45,6 +46,7 @@ PAGES: list[Any] = [
     *sessions_form.ROUTES,
     *session_run.ROUTES,
     *automation.ROUTES,
+    *attachment_files.ROUTES,
 ]
 
 

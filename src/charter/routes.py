@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from charter.attachments import routes as attachments
 from charter.automation import routes as automation
 from charter.catalog import routes as catalog
 from charter.milestones import routes as milestones
@@ -16,6 +17,7 @@ from charter.users import routes as users
 ROUTES: list[Any] = [
     *sessions.ROUTES,
     *results.ROUTES,
+    *attachments.ROUTES,
     *projects.READ_ROUTES,
     *projects.ADMIN_ROUTES,
     *milestones.ADMIN_ROUTES,

@@ -74,6 +74,25 @@ class Settings:
         12, "How long a web UI sign-in lasts, in hours, before signing in again."
     )
 
+    attachments_backend: str = _setting(
+        "file",
+        "Where attachment bytes are stored: file (CHARTER_ATTACHMENTS_DIR) or database "
+        "(chunked rows, so several hosts need nothing but PostgreSQL).",
+    )
+    attachments_dir: str = _setting(
+        "",
+        "Folder of the file attachment backend; empty = `<database name>-attachments` "
+        "beside the SQLite database (`charter-attachments` in the working directory for "
+        "PostgreSQL).",
+    )
+    max_attachment_bytes: int = _setting(
+        25 * 1024 * 1024, "Largest attachment accepted, in bytes; larger ones get 413."
+    )
+    max_upload_bytes: int = _setting(
+        100 * 1024 * 1024,
+        "Largest attachment upload request (all its files), in bytes; larger ones get 413.",
+    )
+
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
         """Read CHARTER_<NAME> variables; explicit non-None overrides win."""
@@ -84,6 +103,18 @@ class Settings:
                 values[f.name] = _parse(f.name, raw, f.default)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    @property
+    def effective_attachments_dir(self) -> str:
+        """The file backend's folder: the setting, or a folder beside the database."""
+        if self.attachments_dir:
+            return self.attachments_dir
+        url = self.database_url
+        if url.startswith("sqlite:///") and ":memory:" not in url:
+            path = url.removeprefix("sqlite:///")
+            stem = path.rsplit(".", 1)[0] if path.endswith(".db") else path
+            return f"{stem}-attachments"
+        return "charter-attachments"
 
     @property
     def effective_db_threads(self) -> int:

@@ -41,6 +41,10 @@ class Conflict(DomainError):
     """The change is impossible in the object's current state (e.g. a closed session)."""
 
 
+class TooLarge(DomainError):
+    """What was sent is larger than a configured limit (an attachment, an upload)."""
+
+
 def conflict_of(exc: UniqueViolation) -> Conflict:
     """The Conflict a unique violation is (db/conflicts.py): 409 naming the field. The
     API, the web pages and the CLI answer both alike."""

@@ -194,6 +194,28 @@ def optional_text(name: str, value: Any, max_len: int = MAX_NOTE) -> str | None:
     return value
 
 
+MAX_FILE_NAME = 255
+
+
+_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f-\x9f<>:"|?*\u200b-\u200f\u202a-\u202e\u2066-\u2069]')
+
+
+def file_name(value: str | None, fallback: str = "file") -> str:
+    """A file name as stored: the last path segment (either slash), NFC, without
+    control, bidirectional or reserved characters, no leading dots or spaces, at most
+    MAX_FILE_NAME characters (the extension kept); `fallback` when nothing is left."""
+    name = unicodedata.normalize("NFC", value or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE_IN_NAME.sub("", name).strip().lstrip(". ").rstrip(". ")
+    if len(name) > MAX_FILE_NAME:
+        stem, dot, ext = name.rpartition(".")
+        if dot and 0 < len(ext) <= 16:
+            name = stem[: MAX_FILE_NAME - len(ext) - 1] + "." + ext
+        else:
+            name = name[:MAX_FILE_NAME]
+    return name or fallback
+
+
 def system_name(name: str, value: Any, max_len: int = MAX_SYSTEM_NAME) -> str:
     """Lowercase letters, digits and _, starting with a letter (at most `max_len`)."""
     if not isinstance(value, str) or not _SYSTEM_NAME.match(value) or len(value) > max_len:

@@ -647,3 +647,60 @@ throttle_counters = sa.Table(
     sa.Column("count", sa.Integer, nullable=False),
     sa.Index(None, "window_start"),
 )
+
+# Attachments (evidence on sessions and their notes). The bytes are content-addressed
+# blobs, stored once however often attached: attachment_blobs registers every blob
+# (both backends), attachment_chunks holds the bytes of the database backend.
+attachment_blobs = sa.Table(
+    "attachment_blobs",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("mime_type", sa.String(100), nullable=False),
+    # where its bytes are: "file" (CHARTER_ATTACHMENTS_DIR) or "database" (chunks)
+    sa.Column("backend", sa.String(16), nullable=False),
+    # thumbnails and previews of images are blobs too (null for non-images)
+    sa.Column("thumbnail_sha256", sa.String(64), nullable=True),
+    sa.Column("preview_sha256", sa.String(64), nullable=True),
+    _ts("created_at", nullable=False),
+)
+
+
+attachment_chunks = sa.Table(
+    "attachment_chunks",
+    metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+
+attachments = sa.Table(
+    "attachments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "session_id",
+        sa.Integer,
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column(
+        "result_id",
+        sa.Integer,
+        sa.ForeignKey("session_results.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("mime_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), sa.ForeignKey("attachment_blobs.sha256"), nullable=False),
+    _ts("created_at", nullable=False),
+    _by("created_by"),
+    sa.Index(None, "session_id", "id"),
+    sa.Index(None, "session_id", "created_by", "id"),
+    sa.Index(None, "result_id", "id"),
+    sa.Index(None, "sha256"),
+)

@@ -299,7 +299,9 @@ def expand_parameters(expands: Sequence[str]) -> list[Parameter]:
 _PATH_ID = Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_ID)
 
 
-def operation_with(params: list[Parameter], body: Schema | None = None) -> type[Operation]:
+def operation_with(
+    params: list[Parameter], body: Schema | None = None, media_type: str = "application/json"
+) -> type[Operation]:
     """An Operation class whose OpenAPI entry also lists `params` and the JSON `body`:
     handlers read the query string and body themselves (to answer with our own error
     bodies), so Litestar cannot see them in their signatures. Path ids are declared as
@@ -314,7 +316,7 @@ def operation_with(params: list[Parameter], body: Schema | None = None) -> type[
             self.parameters = [*(self.parameters or []), *params]
             if body is not None:
                 self.request_body = RequestBody(
-                    content={"application/json": OpenAPIMediaType(schema=body)}, required=True
+                    content={media_type: OpenAPIMediaType(schema=body)}, required=True
                 )
 
     return _Operation

@@ -20,6 +20,7 @@ _ERRORS = {
     409: "Conflict with the object's state (e.g. a closed session).",
     412: "If-Match names an older version of the object.",
     413: "Request body too large.",
+    416: "The Range lies outside the file.",
     422: "Invalid parameter; `errors` names the field.",
     429: "Too many failed authentications from this address, or too many requests with "
     "this token; `Retry-After` gives the seconds to wait.",

@@ -16,6 +16,7 @@ from charter.core.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    TooLarge,
     Unauthenticated,
     conflict_of,
 )
@@ -52,6 +53,7 @@ STATUS_OF: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     Invalid: 422,
+    TooLarge: 413,
 }
 
 

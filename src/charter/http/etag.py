@@ -1,6 +1,7 @@
 """Conditional GETs: every 200 answer to a GET carries an ETag (a hash of its body),
 and a matching If-None-Match gets 304 with no body. One ASGI middleware does it for
-every endpoint."""
+every endpoint, except those that set their own ETag (streamed downloads: they answer
+If-None-Match themselves)."""
 
 from __future__ import annotations
 
@@ -80,7 +81,10 @@ def etag_middleware(app: ASGIApp) -> ASGIApp:
         async def buffered_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 start.update(message)
-                if message["status"] != 200:
+                # A response that names its own ETag (an attachment download, streamed
+                # and tagged with its sha256) passes through unbuffered.
+                own_etag = any(k.lower() == b"etag" for k, _v in message.get("headers", []))
+                if message["status"] != 200 or own_etag:
                     start["passthrough"] = True
                     await send(message)
                 return

@@ -105,13 +105,16 @@ def _request_hash(request: Request[Any, Any, Any], raw: bytes) -> str:
     return digest.hexdigest()
 
 
-async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response[Any]:
+async def write_as_user(
+    request: Request[Any, Any, Any], work: Work, raw: bytes | None = None
+) -> Response[Any]:
     """Authenticate, then run `work` in ONE write transaction (all or nothing).
 
     A POST with an Idempotency-Key stores its response in the same transaction, and a
     retry with the same key and request (within IDEMPOTENCY_TTL) returns that response
     without writing again; a response holding a token secret is never stored, and its
-    retry gets 409 (db/idempotency.py).
+    retry gets 409 (db/idempotency.py). `raw`: what identifies the request for the
+    Idempotency-Key when the route consumed its body already (a streamed upload).
     An address that failed to authenticate too often gets 429 before any DB work.
     """
     limits, address = limits_of(request), client_address(request)
@@ -121,7 +124,8 @@ async def write_as_user(request: Request[Any, Any, Any], work: Work) -> Response
     if key is not None and not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
         raise Invalid.field("Idempotency-Key", f"Must be 1 to {MAX_IDEMPOTENCY_KEY} characters.")
     # Read the body even where the route ignores it: an oversized one is 413 on every write.
-    raw = await request.body()
+    if raw is None:
+        raw = await request.body()
     request_hash = _request_hash(request, raw) if key else ""
     db = database(request)
 

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.attachments import read as attachment_read
 from charter.auth.permissions import Action, require_project
 from charter.auth.service import User
 from charter.catalog import custom_fields
@@ -23,7 +24,7 @@ from charter.results.queries import results_per_day as results_per_day
 from charter.sessions import read as session_read
 from charter.users import read as user_read
 
-RESULT_EXPANDS = ("issues", "statuses", "users")
+RESULT_EXPANDS = ("attachments", "issues", "statuses", "users")
 
 
 def session_of_result(conn: Connection, user: User, result_id: int, action: Action) -> RowMapping:
@@ -66,6 +67,7 @@ def shape(
 ) -> Page:
     ids = [r["id"] for r in rows]
     issues, values = result_queries.links_of(conn, ids)
+    attachment_counts = attachment_read.counts_by_result(conn, ids)
     fields = catalog_read.fields_of_templates(conn, [template_id], scope="result")
     out = []
     for r in rows:
@@ -77,6 +79,7 @@ def shape(
             "note": r["note"],
             "elapsed": r["elapsed"],
             "issues": issues.get(r["id"], []),
+            "attachments": attachment_counts.get(r["id"], 0),
             "created_at": r["created_at"],  # API text already (result_queries.VIEW_COLUMNS)
             "created_by": r["created_by"],
             "updated_at": r["updated_at"],
@@ -88,6 +91,8 @@ def shape(
             item[custom_fields.key_of(f)] = None if encoded is None else msgspec.Raw(encoded)
         out.append(item)
     extra: dict[str, list[dict[str, Any]]] = {}
+    if "attachments" in expands:
+        extra["attachments"] = attachment_read.attachment_expands(conn, ids)
     if "users" in expands:
         extra["users"] = user_read.user_names(
             conn, {v for r in rows for c in ("created_by", "updated_by") if (v := r[c]) is not None}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from charter.attachments.schemas import Attachment
 from charter.http.schemas import Envelope, IssueExpand, StatusExpand, UserExpand
 
 
@@ -15,6 +16,7 @@ class Result(msgspec.Struct):
     note: str | None
     elapsed: int | None
     issues: list[int]
+    attachments: int  # how many attachments the result has
     created_at: str
     created_by: int
     updated_at: str | None
@@ -22,6 +24,7 @@ class Result(msgspec.Struct):
 
 
 class ResultExpands(msgspec.Struct, omit_defaults=True):
+    attachments: list[Attachment] | None = None
     issues: list[IssueExpand] | None = None
     statuses: list[StatusExpand] | None = None
     users: list[UserExpand] | None = None

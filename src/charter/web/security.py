@@ -31,8 +31,14 @@ def security_headers_middleware(app: ASGIApp) -> ASGIApp:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _NAMES]
-                message["headers"] = [*kept, *headers]
+                given = message.get("headers", [])
+                kept = [(k, v) for k, v in given if k.lower() not in _NAMES]
+                # A response's own policy (an attachment download's `sandbox`) is added
+                # to the site's, never loosening it.
+                own = [v for k, v in given if k.lower() == b"content-security-policy"]
+                extra = [(b"content-security-policy", CSP.encode() + b"; " + own[0])] if own else []
+                base = [h for h in headers if not (own and h[0] == b"content-security-policy")]
+                message["headers"] = [*kept, *base, *extra]
             await send(message)
 
         await app(scope, receive, send_with_headers)
