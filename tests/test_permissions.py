@@ -209,7 +209,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/statuses/{status_id:str}"): anyone(CATALOG),
     ("PATCH", "/api/v1/statuses/{status_id:str}"): admin(NAME),
     ("GET", "/api/v1/issues"): anyone(SCOPED),
-    ("GET", "/api/v1/issues/connections"): anyone(CATALOG),
+    ("GET", "/api/v1/issues/connections"): anyone(SCOPED),
     ("POST", "/api/v1/issues"): admin({"type": 1, "display_id": "X-1"}),
     ("GET", "/api/v1/issues/{issue_id:str}"): of_projects(USED_BY_P),
     ("DELETE", "/api/v1/issues/{issue_id:str}"): admin(),

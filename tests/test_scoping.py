@@ -109,6 +109,17 @@ def test_issues_only_of_the_callers_projects(world: World) -> None:
     assert world.call("GET", f"/api/v1/issues/{world.ids['issue_p']}", TESTER).status_code == 200
 
 
+def test_issue_connections_only_of_the_callers_projects(world: World) -> None:
+    """GET /issues/connections is derived from the issues, so it is scoped like them: a
+    user with no project learns of no tracker or external project."""
+    path = "/api/v1/issues/connections"
+    loner = world.call("GET", path, LONER)
+    assert loner.status_code == 200, loner.text
+    assert loner.json()["total"] == 0 and loner.json()["result"] == [], loner.text
+    assert world.call("GET", path, TESTER).json()["total"] == 1  # P's Jira issue
+    assert world.call("GET", path, ADMIN).json()["total"] >= 1
+
+
 @pytest.mark.parametrize(
     ("assignee", "status"),
     [(STRANGER, 422), (LONER, 422), (VIEWER, 422), (TESTER, 200), (MANAGER, 200), (ADMIN, 200)],

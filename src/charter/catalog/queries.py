@@ -275,9 +275,10 @@ def ensure_tags(conn: Connection, names: Iterable[str]) -> dict[str, int]:
     return found
 
 
-def issue_connections(conn: Connection) -> list[RowMapping]:
+def issue_connections(conn: Connection, visible_to: int | None = None) -> list[RowMapping]:
     """One row per tracker and external project the linked issues come from, with the
-    first and last time an issue of it was added."""
+    first and last time an issue of it was added; with `visible_to` (a user id), only
+    the issues that user's projects use (visible_issues)."""
     stmt = sa.select(
         issues.c.type,
         issues.c.external_project_id,
@@ -285,4 +286,6 @@ def issue_connections(conn: Connection) -> list[RowMapping]:
         sa.func.min(issues.c.created_at).label("created_at"),
         sa.func.max(issues.c.created_at).label("updated_at"),
     ).group_by(issues.c.type, issues.c.external_project_id, issues.c.external_project_key)
+    if visible_to is not None:
+        stmt = stmt.where(visible_issues(visible_to))
     return list(conn.execute(stmt).mappings())

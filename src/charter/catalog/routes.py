@@ -406,7 +406,7 @@ CONNECTIONS = ListSpec(
 list_issue_connections = list_endpoint(
     "/api/v1/issues/connections",
     CONNECTIONS,
-    lambda conn, _user, query: catalog_service.list_connections(conn, query),
+    catalog_service.list_connections,
     name="list_issue_connections",
     summary="List the issue trackers and external projects issues are linked from",
     tag="issues",

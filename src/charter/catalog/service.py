@@ -458,13 +458,14 @@ def list_issues(conn: Connection, query: ListQuery) -> Page:
 TRACKER_NAMES = {1: "Custom", 2: "GitHub", 3: "GitLab", 4: "Jira"}
 
 
-def connection_dicts(conn: Connection) -> list[dict[str, Any]]:
+def connection_dicts(conn: Connection, user: User) -> list[dict[str, Any]]:
     """The issue-tracker connections in Testmo's shape, derived from the issues:
     one integration per tracker type (its id is the type), one connection per
     tracker, one row per external project its issues come from. Custom issues
-    have no connection or external project (one row)."""
+    have no connection or external project (one row). Like GET /issues, a user who is
+    not a site admin sees only what the issues of their projects come from."""
     out: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for r in catalog_queries.issue_connections(conn):
+    for r in catalog_queries.issue_connections(conn, None if user.is_admin else user.id):
         kind = int(r["type"])
         custom = kind == 1
         key = (kind,) if custom else (kind, r["external_project_id"], r["external_project_key"])
@@ -488,11 +489,11 @@ def connection_dicts(conn: Connection) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def list_connections(conn: Connection, query: ListQuery) -> Page:
+def list_connections(conn: Connection, user: User, query: ListQuery) -> Page:
     """A page of connection_dicts: the query's id, boolean and text filters (text
     found in the field, case-insensitive), sorted with ties broken by the integration
     and project ids."""
-    rows = connection_dicts(conn)
+    rows = connection_dicts(conn, user)
     for f in query.filters:
         if f.op == "contains":
             text = str(f.value).lower()
