@@ -132,7 +132,7 @@ def serve(
         workers=settings.workers,
         log_level=settings.log_level,
         log_config=log_config,
-        access_log=False,  # charter.access logs every request (api/request_id.py)
+        access_log=False,  # charter.access logs every request (http/request_id.py)
         # uvicorn trusts X-Forwarded-For from 127.0.0.1 by default (or $FORWARDED_ALLOW_IPS),
         # which lets any local client pick its address past the throttles and the log:
         # only the proxies the operator lists are trusted, none by default.

@@ -2,7 +2,7 @@
 plain text (for people). `charter serve` hands `logging_config()` to uvicorn, which
 applies it in every worker process.
 
-Access lines (logger `charter.access`, written by `api/request_id.py`) carry their
+Access lines (logger `charter.access`, written by `http/request_id.py`) carry their
 fields in `record.access`; the JSON formatter emits those fields as they are.
 
 Every field comes from outside at some point (a path, an email), so no line can be

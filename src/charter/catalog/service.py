@@ -1,6 +1,6 @@
 """Administering the site-wide reference data: templates with their custom fields and
 dropdown values, workflow states, statuses, external issues and tags.
-Callers check permissions (domain/permissions.py)."""
+Callers check permissions (auth/permissions.py)."""
 
 from __future__ import annotations
 

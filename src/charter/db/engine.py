@@ -30,7 +30,7 @@ def _sqlite_from_hint(self: SQLiteCompiler, table: Any, text: str | None) -> str
 
 # SQLAlchemy drops FROM hints on SQLite; render them, so that
 # `select.with_hint(table, "INDEXED BY ix", dialect_name="sqlite")` reaches SQLite.
-# Only statements that ask for a SQLite hint are affected (db/queries/listing.py).
+# Only statements that ask for a SQLite hint are affected (db/listing.py).
 SQLiteCompiler.get_from_hint_text = _sqlite_from_hint  # type: ignore[method-assign, assignment]
 
 

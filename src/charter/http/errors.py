@@ -41,7 +41,7 @@ class RequestError(Exception):
 
 
 class TooManyRequests(RequestError):
-    """429 from a throttle (api/throttle.py); Retry-After says when to try again."""
+    """429 from a throttle (http/throttle.py); Retry-After says when to try again."""
 
     def __init__(self, retry_after: int, message: str) -> None:
         super().__init__(429, message, {"Retry-After": str(retry_after)})
@@ -98,7 +98,7 @@ def http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]
 
 
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    # The id api/request_id.py gave the request (it also sends the X-Request-Id header),
+    # The id http/request_id.py gave the request (it also sends the X-Request-Id header),
     # so the body, this log line and the access line all name the same request.
     request_id = request_id_of(request.scope)
     headers = None

@@ -3,7 +3,7 @@
 A sane incoming `X-Request-Id` (1 to 64 printable ASCII characters, no spaces) is
 kept, so ids from a proxy or client follow the request through; anything else is
 replaced by 16 random hex digits. The id goes into the ASGI scope (`request_id_of`),
-back as the `X-Request-Id` response header, into the 500 body (`api/errors.py`), and
+back as the `X-Request-Id` response header, into the 500 body (`http/errors.py`), and
 into one `charter.access` log line per request. That line holds no query string,
 header or body, so tokens and data never reach the log.
 

@@ -1,6 +1,6 @@
 """Route factories for the writes every namespace repeats: create (POST, 201), update
 (PATCH with If-Match), delete (204, If-Match) and an action without a body (complete,
-reopen, start...). The read routes have theirs in api/endpoints.py.
+reopen, start...). The read routes have theirs in http/read_routes.py.
 
 A namespace supplies `target`, which finds the object and checks access, its views and
 the domain call; authentication, the order of checks, the JSON body, If-Match, status

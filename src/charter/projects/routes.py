@@ -1,5 +1,5 @@
 """Charter extension: project administration (projects, members and roles,
-configurations). Permissions are checked once per route with domain/permissions.py."""
+configurations). Permissions are checked once per route with auth/permissions.py."""
 
 from __future__ import annotations
 

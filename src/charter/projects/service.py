@@ -1,5 +1,5 @@
 """Administering a project: create, edit, complete and reopen it; its members and
-their roles; its configurations. Callers check permissions (domain/permissions.py)."""
+their roles; its configurations. Callers check permissions (auth/permissions.py)."""
 
 from __future__ import annotations
 

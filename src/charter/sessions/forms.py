@@ -1,6 +1,6 @@
 """What the web UI's session pages need beyond the API's views: the choices a session
 form and the list filters offer, whether the user may run sessions, and a session's
-live timer. Reads only; the writes go through domain/sessions.py and results.py."""
+live timer. Reads only; the writes go through sessions/service.py and results/service.py."""
 
 from __future__ import annotations
 

@@ -92,7 +92,7 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[str]:
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[str]:
-    # The id api/request_id.py gave the request: the page, the log and the access
+    # The id http/request_id.py gave the request: the page, the log and the access
     # line name the same request.
     request_id = request_id_of(request.scope) or new_request_id()
     log.error(
