@@ -138,29 +138,36 @@ _FIELD = frozenset(("type", "name", "value", "meta", "is_highlight"))
 _LINK = frozenset(("name", "note", "url"))
 
 
+def _items(name: str, value: Any, allowed: frozenset[str]) -> list[tuple[str, dict[str, Any]]]:
+    """The objects of a list field, each with its place for messages (`links.2`)."""
+    places = ((f"{name}.{i}", v) for i, v in enumerate(_list(name, value)))
+    return [(at, _object(at, v, allowed)) for at, v in places]
+
+
+def _named_url(at: str, item: dict[str, Any]) -> dict[str, Any]:
+    """The name, note and url an artifact and a link both have."""
+    return {
+        "name": _string(f"{at}.name", item.get("name")),
+        "note": _string(f"{at}.note", item.get("note"), MAX_NOTE, required=False),
+        "url": _string(f"{at}.url", item.get("url")),
+    }
+
+
 def artifacts(name: str, value: Any) -> list[dict[str, Any]]:
-    out = []
-    for i, item in enumerate(_list(name, value)):
-        at = f"{name}.{i}"
-        a = _object(at, item, _ARTIFACT)
-        out.append(
-            {
-                "name": _string(f"{at}.name", a.get("name")),
-                "note": _string(f"{at}.note", a.get("note"), MAX_NOTE, required=False),
-                "url": _string(f"{at}.url", a.get("url")),
-                "mime_type": _string(f"{at}.mime_type", a.get("mime_type"), required=False),
-                "size": _count(f"{at}.size", a.get("size")),
-            }
-        )
-    return out
+    return [
+        {
+            **_named_url(at, a),
+            "mime_type": _string(f"{at}.mime_type", a.get("mime_type"), required=False),
+            "size": _count(f"{at}.size", a.get("size")),
+        }
+        for at, a in _items(name, value, _ARTIFACT)
+    ]
 
 
 def field_list(name: str, value: Any) -> list[dict[str, Any]]:
     """Fields: type 1 string, 2 text, 3 HTML, 4 console, 5 URL; meta maps text to text."""
     out = []
-    for i, item in enumerate(_list(name, value)):
-        at = f"{name}.{i}"
-        f = _object(at, item, _FIELD)
+    for at, f in _items(name, value, _FIELD):
         kind = inputs.integer(f"{at}.type", f.get("type"), 1, 5)
         meta = f.get("meta")
         if meta is not None and (
@@ -182,18 +189,7 @@ def field_list(name: str, value: Any) -> list[dict[str, Any]]:
 
 
 def links(name: str, value: Any) -> list[dict[str, Any]]:
-    out = []
-    for i, item in enumerate(_list(name, value)):
-        at = f"{name}.{i}"
-        link = _object(at, item, _LINK)
-        out.append(
-            {
-                "name": _string(f"{at}.name", link.get("name")),
-                "note": _string(f"{at}.note", link.get("note"), MAX_NOTE, required=False),
-                "url": _string(f"{at}.url", link.get("url")),
-            }
-        )
-    return out
+    return [_named_url(at, link) for at, link in _items(name, value, _LINK)]
 
 
 def _tags(value: Any) -> list[str]:

@@ -10,35 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
-from charter.db.expressions import live_elapsed
+from charter.db.expressions import live_elapsed, utc_date
 from charter.db.tables import sessions, states
-
-
-class utc_day(FunctionElement[str]):
-    """A naive-UTC timestamp column as its day, 'YYYY-MM-DD'."""
-
-    type = sa.String()
-    inherit_cache = True
-    name = "utc_day"
-
-
-@compiles(utc_day, "sqlite")
-def _day_sqlite(element: utc_day, compiler: Any, **kw: Any) -> str:
-    # SQLAlchemy stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff'.
-    return f"substr({compiler.process(element.clauses, **kw)}, 1, 10)"
-
-
-@compiles(utc_day, "postgresql")
-def _day_postgresql(element: utc_day, compiler: Any, **kw: Any) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
 
 
 @dataclass(frozen=True)
@@ -46,7 +25,7 @@ class WindowRow:
     """Sessions created on one day, run by one user (who started them, else their
     assignee) and in one state, and their sums."""
 
-    day: str
+    day: date
     assignee_id: int | None  # the runner: started_by, else assignee_id
     state_id: int
     sessions: int
@@ -63,7 +42,7 @@ def window(
     slot_columns: Sequence[str],
 ) -> list[WindowRow]:
     """Sessions with since <= created_at < until, grouped by day, assignee and state."""
-    day = utc_day(sessions.c.created_at)
+    day = utc_date(sessions.c.created_at)
     # Time is credited to whoever started the session (the assignee for sessions
     # started before Charter recorded that).
     runner = sa.func.coalesce(sessions.c.started_by, sessions.c.assignee_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -75,3 +75,21 @@ class live_elapsed(FunctionElement[int]):
 def _live_elapsed(element: live_elapsed, compiler: Any, **kw: Any) -> str:
     now = compiler.process(NOW_US, **kw)
     return LIVE_ELAPSED_SQL[compiler.dialect.name].replace("{now}", f"({now})")
+
+
+class utc_date(FunctionElement[date]):
+    """A naive-UTC timestamp column's day, as a date."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "utc_date"
+
+
+@compiles(utc_date, "sqlite")
+def _utc_date_sqlite(element: utc_date, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(utc_date, "postgresql")
+def _utc_date_postgresql(element: utc_date, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS date)"

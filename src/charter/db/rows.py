@@ -122,3 +122,20 @@ def existing_ids(conn: Connection, table: sa.Table, ids: Iterable[int]) -> set[i
 def project_of(conn: Connection, table: sa.Table, row_id: int) -> int | None:
     value = conn.execute(sa.select(table.c.project_id).where(table.c.id == row_id)).scalar()
     return None if value is None else int(value)
+
+
+def replace_values(
+    owner: sa.Column[Any], conn: Connection, owner_id: int, values: dict[int, str | None]
+) -> None:
+    """Custom field values of one session or result (`owner` is the owner's column of
+    its value table): the given fields' old values go, the non-None new ones are
+    stored, in two statements however many fields change."""
+    if not values:
+        return
+    table = owner.table
+    conn.execute(sa.delete(table).where(owner == owner_id, table.c.field_id.in_(list(values))))
+    rows = [
+        {owner.key: owner_id, "field_id": f, "value": v} for f, v in values.items() if v is not None
+    ]
+    if rows:
+        conn.execute(sa.insert(table), rows)

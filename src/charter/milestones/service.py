@@ -150,19 +150,7 @@ def update_milestone(
 def set_milestone_completed(conn: Connection, milestone_id: int, user_id: int, done: bool) -> None:
     """Complete (done) or reopen; the project's active/completed counters follow."""
     row = milestone_row(conn, milestone_id)
-    if bool(row["is_completed"]) == done:
-        state = "completed" if done else "active"
-        raise Conflict(f"Milestone {milestone_id} is {state} already.")
-    now = utcnow()
-    db_rows.update(
-        conn,
-        milestones,
-        milestone_id,
-        is_completed=done,
-        completed_at=now if done else None,
-        updated_at=now,
-        updated_by=user_id,
-    )
+    project_service.mark_completed(conn, milestones, "Milestone", row, done, user_id)
     step = 1 if done else -1
     project_service.bump_counters(
         conn,

@@ -104,14 +104,22 @@ def set_project_completed(conn: Connection, project_id: int, user_id: int, done:
     row = project_queries.project_by_id(conn, project_id)
     if row is None:
         raise NotFound(f"Project {project_id} not found.")
+    mark_completed(conn, projects, "Project", row, done, user_id)
+
+
+def mark_completed(
+    conn: Connection, table: Any, what: str, row: RowMapping, done: bool, user_id: int
+) -> None:
+    """Complete (done) or reopen the project or milestone `row` of `table`; the same
+    transition twice is a conflict."""
     if bool(row["is_completed"]) == done:
         state = "completed" if done else "active"
-        raise Conflict(f"Project {project_id} is {state} already.")
+        raise Conflict(f"{what} {row['id']} is {state} already.")
     now = utcnow()
     db_rows.update(
         conn,
-        projects,
-        project_id,
+        table,
+        row["id"],
         is_completed=done,
         completed_at=now if done else None,
         updated_at=now,

@@ -11,11 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from charter.db import locks
-from charter.db.expressions import iso_utc
+from charter.db import rows as db_rows
+from charter.db.expressions import iso_utc, utc_date
 from charter.db.tables import (
     result_day_counts,
     result_field_values,
@@ -128,17 +127,7 @@ def links_of(
 
 def set_field_values(conn: Connection, result_id: int, values: dict[int, str | None]) -> None:
     """Store JSON-encoded values by field id; None removes the value."""
-    for field_id, encoded in values.items():
-        key = (result_field_values.c.result_id == result_id) & (
-            result_field_values.c.field_id == field_id
-        )
-        conn.execute(sa.delete(result_field_values).where(key))
-        if encoded is not None:
-            conn.execute(
-                sa.insert(result_field_values).values(
-                    result_id=result_id, field_id=field_id, value=encoded
-                )
-            )
+    db_rows.replace_values(result_field_values.c.result_id, conn, result_id, values)
 
 
 def timeline_ids(conn: Connection, session_id: int, before_id: int | None, limit: int) -> list[int]:
@@ -166,24 +155,6 @@ def timeline_ids(conn: Connection, session_id: int, before_id: int | None, limit
 
 NO_STATUS = 0  # the status_id of results without a status
 DayKey = tuple[date, int]  # (day, status_id or NO_STATUS)
-
-
-class utc_date(FunctionElement[date]):
-    """A naive-UTC timestamp column's day, as a date."""
-
-    type = sa.Date()
-    inherit_cache = True
-    name = "utc_date"
-
-
-@compiles(utc_date, "sqlite")
-def _utc_date_sqlite(element: utc_date, compiler: Any, **kw: Any) -> str:
-    return f"date({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(utc_date, "postgresql")
-def _utc_date_postgresql(element: utc_date, compiler: Any, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS date)"
 
 
 def day_key(created_at: datetime, status_id: int | None) -> DayKey:

@@ -16,6 +16,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from charter.core.listing import ListQuery
 from charter.db import listing as db_listing
+from charter.db import rows as db_rows
 from charter.db.expressions import LIVE_ELAPSED_SQL, NOW_US, iso_utc
 from charter.db.tables import (
     COUNTER_COLUMNS,
@@ -468,17 +469,7 @@ def set_issues(conn: Connection, session_id: int, issue_ids: Iterable[int]) -> N
 
 def set_field_values(conn: Connection, session_id: int, values: dict[int, str | None]) -> None:
     """Store JSON-encoded values by field id; None removes the value."""
-    for field_id, encoded in values.items():
-        key = (session_field_values.c.session_id == session_id) & (
-            session_field_values.c.field_id == field_id
-        )
-        conn.execute(sa.delete(session_field_values).where(key))
-        if encoded is not None:
-            conn.execute(
-                sa.insert(session_field_values).values(
-                    session_id=session_id, field_id=field_id, value=encoded
-                )
-            )
+    db_rows.replace_values(session_field_values.c.session_id, conn, session_id, values)
 
 
 def field_values_of(conn: Connection, ids: Sequence[int]) -> dict[int, dict[int, str]]:
