@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.auth import permissions
 from charter.auth import service as auth
 from charter.auth.permissions import require_admin
 from charter.auth.service import User
@@ -170,6 +171,8 @@ def set_active(conn: Connection, email: str, active: bool) -> bool:
         raise NotFound(f"No user with email {email!r}.")
     if bool(row["is_active"]) == active:
         return False
+    if not active and row["is_admin"]:
+        _keep_an_admin(conn, row["id"])
     _set_active(conn, row["id"], active, updated_at=utcnow())
     return True
 
@@ -206,8 +209,9 @@ def remove_member(conn: Connection, project_id: int, email: str) -> None:
     user = auth.user_by_email(conn, email)
     if user is None:
         raise NotFound(f"No user with email {email!r}.")
-    if not project_service.delete_member(conn, project_id, user["id"]):
+    if permissions.member_role(conn, project_id, user["id"]) is None:
         raise NotFound(f"{email} is not a member of project {project_id}.")
+    project_service.remove_member(conn, project_id, user["id"])  # never the last manager
 
 
 # Bit set of roles.permissions: 1 read, 2 run sessions, 4 manage the project.
