@@ -29,7 +29,6 @@ from charter.db import locks
 from charter.db.tables import (
     COUNTER_COLUMNS,
     automation_runs,
-    automation_tests,
     automation_threads,
 )
 from charter.milestones import read as milestone_read
@@ -571,11 +570,8 @@ def drifted(conn: Connection) -> list[tuple[str, int]]:
     flags = catalog_read.status_flags(conn)
     out: list[tuple[str, int]] = []
     thread_counts = automation_queries.thread_histogram(conn)
-    for table, column in (
-        (automation_runs, automation_tests.c.run_id),
-        (automation_threads, automation_tests.c.thread_id),
-    ):
-        histograms = automation_queries.status_histogram(conn, column)
+    for table, owner in ((automation_runs, "run_id"), (automation_threads, "thread_id")):
+        histograms = automation_queries.status_histogram(conn, owner)
         for row_id, stored in automation_queries.stored_counters(conn, table).items():
             wanted = _wanted(histograms.get(row_id, {}), flags)
             if table is automation_runs:
@@ -610,9 +606,7 @@ def recount(conn: Connection) -> int:
         if name == "projects":
             project_service.set_plain_counters(conn, row_id, project_counters(conn, row_id))
         elif name == automation_runs.name:
-            hist = automation_queries.status_histogram(
-                conn, automation_tests.c.run_id, automation_tests.c.run_id == row_id
-            )
+            hist = automation_queries.status_histogram(conn, "run_id", row_id)
             n, done = thread_counts.get(row_id, (0, 0))
             automation_queries.update_run(
                 conn,
@@ -623,8 +617,6 @@ def recount(conn: Connection) -> int:
                 thread_completed_count=done,
             )
         else:
-            hist = automation_queries.status_histogram(
-                conn, automation_tests.c.thread_id, automation_tests.c.thread_id == row_id
-            )
+            hist = automation_queries.status_histogram(conn, "thread_id", row_id)
             automation_queries.update_thread(conn, row_id, **_wanted(hist.get(row_id, {}), flags))
     return len(wrong)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+# For type hints outside db/ and the queries modules, which build no SQL themselves.
+Table = sa.Table
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
