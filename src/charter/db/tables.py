@@ -358,6 +358,14 @@ sessions = sa.Table(
     sa.Index(None, "project_id", "milestone_id", "created_at", "id"),
     sa.Index(None, "project_id", "state_id", "created_at", "id"),
     sa.Index(None, "project_id", "template_id", "created_at", "id"),
+    # The running sessions of a window (the dashboard adds their live time).
+    sa.Index(
+        "ix_sessions_running",
+        "project_id",
+        "created_at",
+        sqlite_where=sa.text("running_since IS NOT NULL"),
+        postgresql_where=sa.text("running_since IS NOT NULL"),
+    ),
 )
 
 # Results per project, UTC day (of the result's created_at) and status (0: none): the
@@ -375,6 +383,29 @@ result_day_counts = sa.Table(
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("status_id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("count", sa.Integer, nullable=False),
+)
+
+# Sessions per project, UTC day of creation, runner (who started the session, else its
+# assignee; 0 for nobody) and workflow state, with their stored elapsed: the dashboard's
+# window reads this instead of the sessions, so 90 days cost what 7 do. Kept by
+# triggers on `sessions` (migration 0008) in the same transaction as every write, by
+# whatever path (API, pages, CLI, importers, loaders); rebuilt by `charter recount`.
+session_day_counts = sa.Table(
+    "session_day_counts",
+    metadata,
+    sa.Column(
+        "project_id",
+        sa.Integer,
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("runner_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("state_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("sessions", sa.Integer, nullable=False),
+    sa.Column("elapsed", sa.BigInteger, nullable=False),
+    # On SQLite the rows live in the key's b-tree: a window is one range read.
+    sqlite_with_rowid=False,
 )
 
 session_tags = sa.Table(

@@ -221,9 +221,14 @@ def stored_day_counts(conn: Connection) -> Counter[tuple[int, date, int]]:
     return Counter({(int(p), _as_date(d), int(s)): int(n) for p, d, s, n in conn.execute(stmt)})
 
 
+def day_counts_drifted(conn: Connection) -> bool:
+    """Whether the table differs from a count of session_results."""
+    return stored_day_counts(conn) != recounted_day_counts(conn)
+
+
 def rebuild_day_counts(conn: Connection) -> bool:
     """Rebuild the table from session_results; True when it had drifted."""
-    drifted = stored_day_counts(conn) != recounted_day_counts(conn)
+    drifted = day_counts_drifted(conn)
     conn.execute(sa.delete(result_day_counts))
     c = result_day_counts.c
     conn.execute(

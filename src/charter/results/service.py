@@ -19,6 +19,7 @@ from charter.results import queries as result_queries
 
 # Writes other packages make in their own transactions (they never import queries).
 from charter.results.queries import bump_session_day_counts as bump_session_day_counts
+from charter.results.queries import day_counts_drifted as day_counts_drifted
 
 # The lock result writes take (the result's session), for the routes' If-Match.
 from charter.results.queries import lock_session_of as lock_session_of
