@@ -123,6 +123,17 @@ def axe_violations(page: Page, axe_path: Path) -> list[dict[str, Any]]:
     return found
 
 
+def blocking_of(report: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The serious and critical violations in a report of {page: violations}."""
+    return [
+        f"{name}: {v['id']} ({v['impact']}: {v['help']}) at "
+        + "; ".join(n["target"] for n in v["nodes"][:8])
+        for name, violations in report.items()
+        for v in violations
+        if v["impact"] in BLOCKING
+    ]
+
+
 def create_run_session(page: Page, base_url: str, name: str) -> int:
     """A session created, started and given one note per status (and a plain one),
     through the pages; returns its id."""
@@ -209,13 +220,7 @@ def test_no_serious_axe_violations_on_the_main_pages(
 
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(report, indent=2))
-    blocking = [
-        f"{name}: {v['id']} ({v['impact']}: {v['help']}) at "
-        + "; ".join(n["target"] for n in v["nodes"][:8])
-        for name, violations in report.items()
-        for v in violations
-        if v["impact"] in BLOCKING
-    ]
+    blocking = blocking_of(report)
     others = [
         f"{name}: {v['id']} ({v['impact']})"
         for name, violations in report.items()
@@ -283,13 +288,7 @@ def test_no_serious_axe_violations_on_the_setup_pages(
     expect(page.locator("#form-conflict")).to_be_visible()
     check("a stale edit")
 
-    blocking = [
-        f"{name}: {v['id']} ({v['impact']}: {v['help']}) at "
-        + "; ".join(n["target"] for n in v["nodes"][:8])
-        for name, violations in report.items()
-        for v in violations
-        if v["impact"] in BLOCKING
-    ]
+    blocking = blocking_of(report)
     assert len(report) > 20
     assert blocking == [], "serious/critical axe violations:\n" + "\n".join(blocking)
 

@@ -328,3 +328,41 @@ def test_a_required_result_field_and_dropdown_values(web_client: Any) -> None:
     assert ">High</a>" in page and 'fill="#d73a49"' in page
     bad = post(admin, values_url, {"name": "Low", "color": "red"})
     assert bad.status_code == 422 and field_error(bad.text, "color")
+
+
+def test_archive_and_reopen_a_project_and_a_milestone(web_client: Any) -> None:
+    admin = web_client("admin")
+    post(admin, "/admin/projects", {"name": "Short lived"})
+    url = item_url(admin.get("/admin/projects").text, "Short lived")
+    assert (
+        post(admin, f"{url}/archive", {"base_values": base_of(admin.get(url).text)}).status_code
+        == 303
+    )
+    page = admin.get(url).text
+    assert "Reopen project" in page and "Archive project" not in page
+    assert post(admin, f"{url}/reopen", {"base_values": base_of(page)}).status_code == 303
+    assert "Archive project" in admin.get(url).text
+
+    manager = web_client("manager")
+    post(manager, "/projects/1/milestones", {"name": "Sprint 12"})
+    mid = item_url(manager.get("/projects/1/milestones").text, "Sprint 12")
+    page = manager.get(mid).text
+    assert post(manager, f"{mid}/complete", {"base_values": base_of(page)}).status_code == 303
+    assert "Reopen milestone" in manager.get(mid).text
+    # A child cannot become its own parent's parent: the service's rule, on the field.
+    post(
+        manager,
+        "/projects/1/milestones",
+        {"name": "Sprint 12a", "parent_id": mid.rsplit("/", 1)[1]},
+    )
+    child = item_url(manager.get("/projects/1/milestones").text, "Sprint 12a")
+    resp = post(
+        manager,
+        mid,
+        {
+            "name": "Sprint 12",
+            "parent_id": child.rsplit("/", 1)[1],
+            "base_values": base_of(manager.get(mid).text),
+        },
+    )
+    assert resp.status_code == 422 and field_error(resp.text, "parent_id", "edit-")

@@ -6,7 +6,7 @@ all projects, where site admins create them. Members have their own page
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -48,11 +48,36 @@ def _project_guard(conn: Connection, user: User, pid: int) -> tuple[int, list[Li
     return pid, _project_crumbs(conn, user, pid)
 
 
-def _completed(done: bool) -> Any:
-    def run(conn: Connection, user: User, pid: int, _body: Any) -> None:
-        project_service.set_project_completed(conn, pid, user.id, done)
+Transition = Callable[[Connection, int, int, bool], None]  # (conn, id, user id, done)
 
-    return run
+
+def _done_and_reopen(what: str, done_verb: str, change: Transition, hint: str) -> Any:
+    """The two actions of a project or milestone: complete it (`done_verb`) or reopen
+    it, each shown when it applies (the service refuses the same transition twice)."""
+
+    def to(done: bool) -> Any:
+        def run(conn: Connection, user: User, key: int, _body: Any) -> None:
+            change(conn, key, user.id, done)
+
+        return run
+
+    return (
+        Action(
+            done_verb.lower(),
+            f"{done_verb} {what.lower()}",
+            to(True),
+            f"{what} {done_verb.lower()}d.",
+            shown=lambda item: not item["is_completed"],
+            hint=hint,
+        ),
+        Action(
+            "reopen",
+            f"Reopen {what.lower()}",
+            to(False),
+            f"{what} reopened.",
+            shown=lambda item: bool(item["is_completed"]),
+        ),
+    )
 
 
 PROJECTS = Things(
@@ -75,22 +100,11 @@ PROJECTS = Things(
     lock=row_lock(tables.projects),
     create=lambda conn, user, _p, body: project_service.create_project(conn, user, body),
     update=lambda conn, user, pid, body: project_service.update_project(conn, pid, user.id, body),
-    actions=(
-        Action(
-            "archive",
-            "Archive project",
-            _completed(True),
-            "Project archived.",
-            shown=lambda p: not p["is_completed"],
-            hint="Marks the project completed; its sessions stay readable. Reopen it any time.",
-        ),
-        Action(
-            "reopen",
-            "Reopen project",
-            _completed(False),
-            "Project reopened.",
-            shown=lambda p: bool(p["is_completed"]),
-        ),
+    actions=_done_and_reopen(
+        "Project",
+        "Archive",
+        project_service.set_project_completed,
+        "Marks the project completed; its sessions stay readable. Reopen it any time.",
     ),
     links=lambda p: [
         ("Members", f"/projects/{p['id']}/members"),
@@ -137,13 +151,6 @@ def _parents(conn: Connection, user: User, pid: int, item: Mapping[str, Any] | N
     return [(str(m["id"]), m["name"]) for m in rows if item is None or m["id"] != item["id"]]
 
 
-def _milestone_completed(done: bool) -> Any:
-    def run(conn: Connection, user: User, mid: int, _body: Any) -> None:
-        milestone_service.set_milestone_completed(conn, mid, user.id, done)
-
-    return run
-
-
 MILESTONES = Things(
     name="setup_milestones",
     what="Milestone",
@@ -176,21 +183,11 @@ MILESTONES = Things(
         conn, mid, user.id, body
     ),
     remove=lambda conn, _u, mid: milestone_service.delete_milestone(conn, mid),
-    actions=(
-        Action(
-            "complete",
-            "Complete milestone",
-            _milestone_completed(True),
-            "Milestone completed.",
-            shown=lambda m: not m["is_completed"],
-        ),
-        Action(
-            "reopen",
-            "Reopen milestone",
-            _milestone_completed(False),
-            "Milestone reopened.",
-            shown=lambda m: bool(m["is_completed"]),
-        ),
+    actions=_done_and_reopen(
+        "Milestone",
+        "Complete",
+        milestone_service.set_milestone_completed,
+        "Its sessions stay; reopen it any time.",
     ),
 )
 
