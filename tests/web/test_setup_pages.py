@@ -366,3 +366,71 @@ def test_archive_and_reopen_a_project_and_a_milestone(web_client: Any) -> None:
         },
     )
     assert resp.status_code == 422 and field_error(resp.text, "parent_id", "edit-")
+
+
+def test_statuses_and_tags_are_edited_in_place(web_client: Any) -> None:
+    admin = web_client("admin")
+    url = item_url(admin.get("/admin/statuses").text, "Passed")
+    page = admin.get(url).text
+    form = {
+        "name": "Passed",
+        "system_name": "passed",
+        "color": "#1a7f37",
+        "aliases": "ok, good",
+        "is_active": "1",
+        "is_passed": "1",
+        "is_final": "1",
+        "base_values": base_of(page),
+    }
+    assert post(admin, url, form).status_code == 303
+    assert 'value="ok, good"' in admin.get(url).text
+    bad = post(admin, url, {**form, "color": "green", "base_values": base_of(admin.get(url).text)})
+    assert bad.status_code == 422
+    assert field_error(bad.text, "color", "edit-")
+    both = {**form, "is_failed": "1", "base_values": base_of(admin.get(url).text)}
+    resp = post(admin, url, both)
+    assert resp.status_code == 422
+    assert (
+        field_error(resp.text, "is_passed", "edit-") == "A status cannot be both passed and failed."
+    )
+
+    tags = admin.get("/admin/tags").text
+    tag = re.search(r'<a href="(/admin/tags/\d+)">([^<]+)</a>', tags)
+    assert tag
+    resp = post(
+        admin,
+        tag.group(1),
+        {"name": "renamed-tag", "base_values": base_of(admin.get(tag.group(1)).text)},
+    )
+    assert resp.status_code == 303
+    assert ">renamed-tag</a>" in admin.get("/admin/tags").text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/states/abc",
+        "/admin/states/99999999999999999999",
+        "/admin/states/999999",
+        "/projects/1x/configs",
+        "/admin/templates/999999/fields",
+        "/settings/configs/0",
+    ],
+)
+def test_junk_and_unknown_ids_are_404(web_client: Any, url: str) -> None:
+    assert web_client("admin").get(url).status_code == 404
+
+
+def test_item_pages_refuse_those_who_may_not_change_them(web_client: Any) -> None:
+    admin, manager = web_client("admin"), web_client("manager")
+    state = item_url(admin.get("/admin/states").text, "New")
+    post(manager, "/projects/1/configs", {"name": "Edge on Windows"})
+    config = item_url(manager.get("/projects/1/configs").text, "Edge on Windows")
+    for role in ("tester", "viewer", "outsider"):
+        client = web_client(role)
+        for url in (state, config):
+            assert client.get(url).status_code == 403, (role, url)
+            assert post(client, url, {"name": "Mine now"}).status_code == 403
+            assert post(client, f"{url}/delete", {}).status_code == 403
+    assert manager.get(state).status_code == 403  # site-wide: admins only
+    assert ">Edge on Windows</a>" in manager.get("/projects/1/configs").text

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -111,7 +111,6 @@ class Things:
     back: Callable[[Any], Link] | None = None  # after a delete (default: the list)
     heading: Callable[[Connection, Any], str] | None = None  # the list's, by parent
     parent_what: str = "Project"  # what the list_path's id names (for a 404)
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def list_url(self, parent: Any) -> str:
         return _fill(self.list_path, parent)
