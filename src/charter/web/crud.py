@@ -29,7 +29,7 @@ from litestar.handlers import HTTPRouteHandler
 from sqlalchemy.engine import Connection
 
 from charter.auth.service import User
-from charter.core.errors import Conflict, Invalid
+from charter.core.errors import Conflict, Invalid, conflict_of
 from charter.core.inputs import parse_id
 from charter.db.conflicts import UniqueViolation
 from charter.http.deps import path_id
@@ -200,8 +200,8 @@ def _options(
 
 
 def _failure(exc: Exception) -> tuple[int, str, Errors]:
-    if isinstance(exc, UniqueViolation):
-        exc = Conflict(exc.message, exc.errors)
+    if isinstance(exc, UniqueViolation):  # a concurrent add of the same name won
+        exc = conflict_of(exc)
     assert isinstance(exc, Invalid | Conflict)
     return (422 if isinstance(exc, Invalid) else 409), exc.message, dict(exc.errors or {})
 
