@@ -434,3 +434,16 @@ def test_item_pages_refuse_those_who_may_not_change_them(web_client: Any) -> Non
             assert post(client, f"{url}/delete", {}).status_code == 403
     assert manager.get(state).status_code == 403  # site-wide: admins only
     assert ">Edge on Windows</a>" in manager.get("/projects/1/configs").text
+
+
+def test_a_users_role_is_chosen_from_the_roles(web_client: Any) -> None:
+    admin = web_client("admin")
+    page = admin.get("/admin/users").text
+    assert '<select id="new-role_id" name="role_id"' in page
+    resp = post(
+        admin,
+        "/admin/users",
+        {"name": "Rita Role", "email": "rita@example.com", "role_id": "999999"},
+    )
+    assert resp.status_code == 422
+    assert field_error(resp.text, "role_id") == "No role with id 999999."

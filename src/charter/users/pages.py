@@ -19,6 +19,7 @@ from charter.core.listing import ListQuery, Page
 from charter.db import tables
 from charter.db.locks import row_lock
 from charter.http.deps import path_id
+from charter.users import read as user_read
 from charter.users import service as user_service
 from charter.web import cookies, one_time
 from charter.web.crud import Action, Input, Link, Things, routes_of
@@ -135,6 +136,11 @@ def _user_guard(_conn: Connection, user: User, _user_id: int) -> tuple[None, lis
     return None, [ADMIN, ("Users", "/admin/users")]
 
 
+def _roles(conn: Connection, user: User, _parent: Any, _item: Any) -> list[tuple[str, str]]:
+    found = user_read.list_roles(conn, user, ListQuery(per_page=1000, sort="id", descending=False))
+    return [(str(r["id"]), r["name"]) for r in found.rows]
+
+
 PASSWORD = Input(
     "password", "Password", "password", edit=False, hint="optional: without one, no web sign-in"
 )
@@ -151,6 +157,7 @@ USERS = Things(
     inputs=(
         Input("name", "Name", required=True),
         Input("email", "Email", "email", required=True),
+        Input("role_id", "Role", "ref", blank="The default role", options=_roles),
         Input("is_admin", "Site admin", "checkbox"),
         Input("is_active", "Active", "checkbox", create=False),
         PASSWORD,

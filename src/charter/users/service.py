@@ -162,7 +162,7 @@ def update_user(conn: Connection, actor: User, user_id: int, values: dict[str, A
 def admin_dict(row: RowMapping) -> dict[str, Any]:
     """A user as the administration pages show one (with the admin flag, which the
     Testmo user shape lacks)."""
-    keys = ("id", "name", "email", "is_admin", "is_active")
+    keys = ("id", "name", "email", "role_id", "is_admin", "is_active")
     return {k: bool(row[k]) if k.startswith("is_") else row[k] for k in keys}
 
 
