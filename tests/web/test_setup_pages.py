@@ -216,6 +216,9 @@ def test_manager_and_admin_see_the_settings(web_client: Any) -> None:
             assert f'href="{link}"' in page.text
     assert 'href="/admin"' in web_client("admin").get("/").text
     assert 'href="/admin"' not in web_client("manager").get("/").text
+    # The projects page links a project's Settings for those who may open them.
+    assert 'href="/projects/1/settings"' in web_client("manager").get("/").text
+    assert 'href="/projects/1/settings"' not in web_client("tester").get("/").text
 
 
 def test_a_post_without_the_csrf_token_is_refused(web_client: Any) -> None:
