@@ -17,6 +17,7 @@ from charter.catalog import pages as styles
 from charter.dashboard import pages as dashboard
 from charter.projects import member_pages as members
 from charter.projects import pages as projects
+from charter.projects import settings_pages as project_settings
 from charter.sessions import edit_pages as sessions_form
 from charter.sessions import pages as sessions
 from charter.sessions import run_pages as session_run
@@ -41,6 +42,7 @@ PAGES: list[Any] = [
     *styles.ROUTES,
     *account.ROUTES,
     *members.ROUTES,
+    *project_settings.ROUTES,
     *dashboard.ROUTES,
     *sessions.ROUTES,
     *sessions_form.ROUTES,
