@@ -20,6 +20,8 @@ from litestar.params import FromPath, FromQuery
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from charter.attachments import read as attachment_read
+from charter.attachments import service as attachment_service
 from charter.auth.permissions import require_project
 from charter.auth.service import User
 from charter.catalog.custom_fields import key_of
@@ -46,6 +48,7 @@ from charter.sessions.page_parts import (
     text_of,
     texts_of,
     warm_markdown,
+    warm_note_markdown,
 )
 from charter.web import form_once
 from charter.web.guard import web_read, web_write
@@ -72,6 +75,8 @@ def _session_data(
     choices = session_forms.form_choices(conn, user, pid)
     notes, more = result_read.timeline(conn, user, sid, before, NOTES_PAGE, NOTE_EXPANDS)
     return {
+        "note_extras": _note_extras(conn, notes.rows),
+        "gallery": attachment_read.session_gallery(conn, sid),
         "result_fields": prepared_fields({"fields": session_forms.result_fields(conn, sid)}),
         "older_than": notes.rows[-1]["id"] if more else None,
         "session": session,
@@ -82,6 +87,40 @@ def _session_data(
         "can_run": session_forms.may(conn, user, pid, "run"),
         "project": dict(require_project(conn, user, pid, "read")),
     }
+
+
+def _note_extras(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """What the timeline shows beside the notes: their edit history (with the editors'
+    names) and their attachments, for all of them in a few queries."""
+    ids = [r["id"] for r in rows]
+    history = result_read.history_of(conn, ids)
+    editors = {h["edited_by"] for hs in history.values() for h in hs} - {None}
+    return {
+        "history": history,
+        "editors": session_forms.user_names(conn, editors),
+        "files": attachment_read.of_results(conn, ids),
+    }
+
+
+def _history_view(
+    rows: Sequence[Mapping[str, Any]],
+    statuses: Mapping[int, Mapping[str, Any]],
+    editors: Mapping[int, str],
+) -> list[dict[str, Any]]:
+    """A note's earlier versions, newest first: what it said before each edit."""
+    out = []
+    for h in rows:
+        sid = h["status_id"]
+        status = statuses.get(sid, {}).get("name", f"Status {sid}") if sid else "No status"
+        out.append(
+            {
+                "edited_at": h["edited_at"],
+                "by": editors.get(h["edited_by"], "") if h["edited_by"] else "",
+                "status": status,
+                "note": h["note"] or "",
+            }
+        )
+    return out
 
 
 def _names(items: list[dict[str, Any]], key: str = "name") -> dict[int, str]:
@@ -103,9 +142,15 @@ def _note_view(
     statuses: Mapping[int, Mapping[str, Any]],
     users: Mapping[int, str],
     issues: Mapping[int, str],
+    extras: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     status = statuses.get(note["status_id"]) if note["status_id"] is not None else None
+    extras = extras or {}
+    history = extras.get("history", {}).get(note["id"], [])
     return {
+        "html": markdown(note["note"], note=True),
+        "history": _history_view(history, statuses, extras.get("editors", {})),
+        "files": extras.get("files", {}).get(note["id"], []),
         "id": note["id"],
         "session_id": note["session_id"],
         "status": status,
@@ -198,8 +243,12 @@ def _page_context(data: dict[str, Any]) -> dict[str, Any]:
     by_id = {st["id"]: st for st in statuses}
     users = _names(data["notes"].expands.get("users", []))
     issues = {i["id"]: _issue_label(i) for i in data["choices"].issues}
-    notes = [_note_view(n, by_id, users, issues) for n in data["notes"].rows]
+    extras = data["note_extras"]
+    notes = [_note_view(n, by_id, users, issues, extras) for n in data["notes"].rows]
     return {
+        "gallery": data["gallery"],
+        "images": [a for a in data["gallery"] if a["is_image"]],
+        "max_upload_bytes": data["max_upload_bytes"],
         "session": s,
         "timer": _timer_view(s, data["extras"]),
         "statuses": statuses,
@@ -232,7 +281,9 @@ async def session_page(
     cursor = _before(before)
     data = await web_read(request, lambda conn, user: _session_data(conn, user, sid, cursor))
     await warm_markdown(data["extras"].charter)  # off the event loop; then cached
+    await warm_note_markdown([n["note"] for n in data["notes"].rows])
     data["paged"] = cursor is not None
+    data["max_upload_bytes"] = request.app.state.settings.max_attachment_bytes
     context = _page_context(data)
     return render(request, "sessions/run.html", title=context["session"]["name"], **context)
 
@@ -254,6 +305,7 @@ async def older_notes(
         session = session_read.as_dicts(page.rows)[0]
         choices = session_forms.issue_choices(conn)
         return {
+            "note_extras": _note_extras(conn, notes.rows),
             "session": session,
             "notes": notes,
             "statuses": _status_view(page.expands["statuses"]),
@@ -267,7 +319,9 @@ async def older_notes(
     by_id = {st["id"]: st for st in data["statuses"]}
     users = _names(data["notes"].expands.get("users", []))
     labels = {i["id"]: _issue_label(i) for i in data["issues"]}
-    notes = [_note_view(n, by_id, users, labels) for n in data["notes"].rows]
+    await warm_note_markdown([n["note"] for n in data["notes"].rows])
+    extras = data["note_extras"]
+    notes = [_note_view(n, by_id, users, labels, extras) for n in data["notes"].rows]
     return render(
         request,
         "sessions/_older_notes.html",
@@ -338,10 +392,12 @@ def _note_item(
     *,
     needs_text: bool = False,
     fields: Sequence[Mapping[str, Any]] = (),
+    has_files: bool = False,
 ) -> dict[str, Any]:
     """A result from the note box: status_id (none for a plain note), note, issues.
     With `needs_text` (adding a note on the run page), a status alone is refused: it
-    would be an empty note that only inflates the counters (the API still takes one)."""
+    would be an empty note that only inflates the counters (the API still takes one);
+    files attached while writing (`has_files`) are enough."""
     errors: dict[str, list[str]] = {}
     raw_status = text_of(form, "status_id").strip()
     status_id: int | None = None
@@ -359,9 +415,9 @@ def _note_item(
             errors["issues"] = ["Choose issues from the list."]
         else:
             issue_ids.append(issue_id)
-    if needs_text and not note.strip() and "note" not in errors:
+    if needs_text and not note.strip() and not has_files and "note" not in errors:
         errors["note"] = ["Type a note: a status alone is not saved."]
-    elif status_id is None and not note.strip() and not errors:
+    elif status_id is None and not note.strip() and not has_files and not errors:
         errors["note"] = ["Type a note or choose a status."]
     custom = {}
     for f in fields:  # the template's result fields, shown in the note box
@@ -398,11 +454,12 @@ def _fragment_data(conn: Connection, user: User, sid: int, note_id: int | None) 
     data: dict[str, Any] = {"session": session, "statuses": statuses, "note": None}
     if note_id is not None:
         note = result_read.get_results(conn, [note_id]).rows[0]
+        extras = _note_extras(conn, [note])
         author = {note["created_by"]} - {None}
         issue_rows = session_forms.issue_choices(conn)
         issues = {i["id"]: _issue_label(i) for i in issue_rows}
         names = session_forms.user_names(conn, author)
-        data["note"] = _note_view(note, {s["id"]: s for s in statuses}, names, issues)
+        data["note"] = _note_view(note, {s["id"]: s for s in statuses}, names, issues, extras)
         data["issues"] = issue_rows
         fields = prepared_fields({"fields": session_forms.result_fields(conn, sid)})
         data["result_fields"] = fields
@@ -463,10 +520,12 @@ def _fragments(
     )
 
 
-def _note_content(item: Mapping[str, Any]) -> str:
+def _note_content(item: Mapping[str, Any], files: Sequence[int] = ()) -> str:
     """What makes two submissions of one note form the same note."""
     custom = sorted((k, repr(v)) for k, v in item.items() if k.startswith("custom_"))
-    return f"{item['status_id']}\n{sorted(item['issues'])}\n{custom}\n{item['note']}"
+    files = sorted(files)
+    text = f"{item['status_id']}\n{sorted(item['issues'])}\n{custom}\n{files}\n{item['note']}"
+    return text
 
 
 @post("/sessions/{session_id:str}/notes", status_code=200, name="web_add_note")
@@ -479,16 +538,23 @@ async def add_note(request: Request[Any, Any, Any], session_id: FromPath[str]) -
     def work(conn: Connection, user: User) -> dict[str, Any]:
         session_forms.project_of_session(conn, user, sid, "run")
         fields = session_forms.result_fields(conn, sid)
-        item = _note_item(form, needs_text=True, fields=fields)
+        files = [i for i in map(parse_id, texts_of(form, "attachments")) if i is not None]
+        item = _note_item(form, needs_text=True, fields=fields, has_files=bool(files))
         if key is not None:
-            stored = form_once.replay(conn, user.id, key, what, _note_content(item))
+            stored = form_once.replay(conn, user.id, key, what, _note_content(item, files))
             if stored is not None:  # the same form again (a double submit): no new note
                 data = _fragment_data(conn, user, sid, None)
                 data["repeat_of"] = int(stored)
                 return data
         [note_id] = result_service.add_results(conn, sid, user.id, [item])
+        # the files pasted or dropped while writing it belong to the note
+        attached = attachment_service.attach_to_result(conn, user, sid, files, note_id)
+        if not attached and not item["note"]:  # its files were not this user's to take
+            raise Invalid.field("note", "Type a note: the attached files are gone.")
         if key is not None:
-            form_once.remember(conn, user.id, key, what, _note_content(item), b"%d" % note_id)
+            form_once.remember(
+                conn, user.id, key, what, _note_content(item, files), b"%d" % note_id
+            )
         return _fragment_data(conn, user, sid, note_id)
 
     try:
