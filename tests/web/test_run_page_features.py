@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import io
 import re
-from html.parser import HTMLParser
 from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -254,7 +254,10 @@ def test_an_upload_without_the_csrf_header_is_refused(client: Client, db: Databa
     tester = client("tester")
     sid = new_session(tester)
     # Not even the form field counts here: the body is not parsed for it.
-    parts = [("files[]", ("a.png", png(), "image/png")), ("csrf_token", (None, csrf_of(tester)))]
+    parts: list[tuple[str, Any]] = [
+        ("files[]", ("a.png", png(), "image/png")),
+        ("csrf_token", (None, csrf_of(tester))),
+    ]
     resp = tester.post(f"/sessions/{sid}/attachments", files=parts)
     assert resp.status_code == 403
     assert upload(tester, sid, [("a.png", png())], csrf=False).status_code == 403

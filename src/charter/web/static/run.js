@@ -321,10 +321,10 @@
     if (action && action()) event.preventDefault();
   });
   // A note opened for editing gets the keyboard at once.
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var target = event.detail.target;
-    if (!target || !target.id || target.id.indexOf("note-") !== 0) return;
-    var editing = document.querySelector("#" + target.id + ".note-editing textarea[name=note]");
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var info = event.detail.pathInfo || {};
+    var match = /\/notes\/(\d+)\/edit$/.exec(info.requestPath || "");
+    var editing = match ? document.getElementById("note-text-" + match[1]) : null;
     if (editing) editing.focus();
   });
 
