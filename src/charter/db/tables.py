@@ -724,3 +724,22 @@ note_history = sa.Table(
     _by("edited_by"),
     sa.Index(None, "result_id", "id"),
 )
+
+# A project's issue tracker for the web UI (Charter extension): where "File a bug"
+# opens a new issue ({title} and {body} filled in) and what an issue's page is
+# ({key}); the latter also turns a pasted issue URL back into its key.
+issue_trackers = sa.Table(
+    "issue_trackers",
+    metadata,
+    sa.Column(
+        "project_id",
+        sa.Integer,
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("new_issue_url", sa.Text, nullable=True),
+    sa.Column("issue_url", sa.Text, nullable=True),
+    _ts("updated_at", nullable=False),
+    _by("updated_by"),
+)
