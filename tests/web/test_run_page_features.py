@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import sqlalchemy as sa
@@ -276,3 +277,68 @@ def test_the_run_page_offers_shortcuts_chime_and_viewer(client: Client) -> None:
     assert 'id="viewer"' in page and "data-upload-input" in page
     viewer = client("viewer").get(f"/sessions/{sid}").text
     assert "data-upload-input" not in viewer  # no upload for who may not run
+
+
+# --- bugs filed from a note -------------------------------------------------------------------
+
+GITHUB_NEW = "https://github.com/acme/shop/issues/new?title={title}&body={body}"
+GITHUB_ISSUE = "https://github.com/acme/shop/issues/{key}"
+
+
+def test_only_managers_set_a_web_tracker(client: Client, db: Database) -> None:
+    bad = {"new_issue_url": "javascript:alert(1)//{title}", "issue_url": "https://x.test/"}
+    resp = post(client("manager"), "/projects/1/tracker", bad)
+    assert resp.status_code == 422
+    assert 'id="e-new_issue_url"' in resp.text and "http://" in resp.text
+    assert 'id="e-issue_url"' in resp.text and "{key}" in resp.text
+    good = {"new_issue_url": GITHUB_NEW, "issue_url": GITHUB_ISSUE}
+    assert post(client("tester"), "/projects/1/tracker", good).status_code == 403
+    with db.read() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM issue_trackers")).scalar_one() == 0
+
+
+def test_a_bug_is_filed_from_a_note_and_issues_link_by_url(client: Client, db: Database) -> None:
+    tester = client("tester")
+    sid = new_session(tester)
+    made = upload(tester, sid, [("shot.png", png())]).json()["result"][0]
+    rid = add_note(
+        tester, sid, "Total is 0.00 & wrong\nafter removing items", attachments=[str(made["id"])]
+    )
+    # Without a tracker, no "File a bug" and the route says why.
+    assert "File a bug" not in tester.get(f"/sessions/{sid}").text
+    assert tester.get(f"/notes/{rid}/bug", follow_redirects=False).status_code == 404
+    good = {"new_issue_url": GITHUB_NEW, "issue_url": GITHUB_ISSUE}
+    assert post(client("manager"), "/projects/1/tracker", good).status_code == 303
+    assert "File a bug" in tester.get(f"/sessions/{sid}").text
+    resp = client("viewer").get(f"/notes/{rid}/bug", follow_redirects=False)  # readers too
+    assert resp.status_code == 303
+    link = resp.headers["location"]
+    assert link.startswith(
+        "https://github.com/acme/shop/issues/new?title=Total%20is%200.00%20%26%20wrong&body="
+    )
+    body = unquote(link.split("&body=", 1)[1])
+    assert body.startswith("Total is 0.00 & wrong\nafter removing items")
+    assert f"/sessions/{sid}#note-{rid}" in body and f"/attachments/{made['id']}/download" in body
+    # A pasted issue URL links the issue by its key (recorded on the fly); a known key
+    # is reused; linked issues link to the tracker.
+    data = {"issue_keys": "https://github.com/acme/shop/issues/4242, WEB-101"}
+    add_note(tester, sid, "Linked", **data)
+    with db.read() as conn:
+        keys = (
+            conn.execute(
+                sa.text(
+                    "SELECT i.display_id FROM result_issues ri JOIN issues i ON i.id = ri.issue_id"
+                    " JOIN session_results r ON r.id = ri.result_id WHERE r.session_id = :s"
+                    " ORDER BY i.display_id"
+                ),
+                {"s": sid},
+            )
+            .scalars()
+            .all()
+        )
+        web101 = conn.execute(
+            sa.text("SELECT count(*) FROM issues WHERE display_id = 'WEB-101'")
+        ).scalar_one()
+    assert keys == ["4242", "WEB-101"] and web101 == 1
+    page = tester.get(f"/sessions/{sid}").text
+    assert 'href="https://github.com/acme/shop/issues/4242"' in page
