@@ -403,6 +403,9 @@
     xhr.onload = function () {
       var body = null;
       try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+      if (/\/login(\?|$)/.test(xhr.responseURL || "")) {
+        return failed(item, file, area, "you are signed out; sign in again in another tab", true);
+      }
       if (xhr.status !== 201 || !body) {
         var why = (body && body.message) || REASONS[xhr.status] || "the server answered " + xhr.status;
         if (xhr.status === 409 || xhr.status === 413) why = REASONS[xhr.status] + (body && body.message ? " (" + body.message + ")" : "");
