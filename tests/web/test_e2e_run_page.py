@@ -126,3 +126,36 @@ def test_paste_drop_view_edit_and_shortcuts(
     summary.click()
     expect(note.locator(".history-text")).to_have_text("The **cart** total is wrong")
     no_serious(page, axe_js, "a note's edit history open")
+
+
+def test_the_end_of_the_time_box_alerts_and_the_chime_is_remembered(
+    page: Page, live_server: str, sign_in: Any
+) -> None:
+    base = live_server
+    sign_in(page, base, "tester")
+    page.goto(f"{base}/projects/1/sessions/new")
+    page.get_by_label("Name").fill("A short time box")
+    page.get_by_label("Estimate").fill("1")
+    page.get_by_role("button", name="Create session").click()
+    page.wait_for_url(re.compile(r"/sessions/\d+$"))
+    chime = page.get_by_label("Chime when the time box ends")
+    expect(chime).not_to_be_checked()  # off by default
+    chime.check()
+    page.reload()
+    expect(page.get_by_label("Chime when the time box ends")).to_be_checked()
+    page.get_by_role("button", name="Start").click()
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    alert = page.locator("#timebox-alert")
+    expect(alert).to_be_hidden()
+    # Jump the running timer to just before the estimate: the crossing raises the alert.
+    page.evaluate(
+        """() => {
+          const el = document.querySelector('[data-timer]');
+          const estimate = parseInt(el.getAttribute('data-estimate-us'), 10);
+          el.setAttribute('data-elapsed-us', String(estimate - 1500000));
+          el.charterSince = Date.now();
+          el.charterUnder = undefined;
+        }"""
+    )
+    expect(alert).to_be_visible()
+    expect(alert).to_have_attribute("role", "alert")

@@ -342,3 +342,26 @@ def test_a_bug_is_filed_from_a_note_and_issues_link_by_url(client: Client, db: D
     assert keys == ["4242", "WEB-101"] and web101 == 1
     page = tester.get(f"/sessions/{sid}").text
     assert 'href="https://github.com/acme/shop/issues/4242"' in page
+
+
+def test_the_gallery_deletes_after_asking_and_by_the_rules(client: Client, db: Database) -> None:
+    tester, manager, viewer = client("tester"), client("manager"), client("viewer")
+    sid = new_session(tester)
+    mine = upload(tester, sid, [("mine.png", png())]).json()["result"][0]["id"]
+    theirs = upload(manager, sid, [("theirs.log", b"x\n")]).json()["result"][0]["id"]
+    page = tester.get(f"/sessions/{sid}").text
+    assert f"/attachments/{mine}/delete" in page and "data-confirm=" in page
+    assert f"/attachments/{theirs}/delete" not in page  # another user's file
+    assert f"/attachments/{theirs}/delete" in manager.get(f"/sessions/{sid}").text
+    assert "/delete" not in viewer.get(f"/sessions/{sid}").text.split('id="gallery"')[1]
+    assert post(tester, f"/sessions/{sid}/attachments/{theirs}/delete").status_code == 403
+    assert post(viewer, f"/sessions/{sid}/attachments/{mine}/delete").status_code == 403
+    resp = post(tester, f"/sessions/{sid}/attachments/{mine}/delete")
+    assert resp.status_code == 303
+    with db.read() as conn:
+        left = (
+            conn.execute(sa.text("SELECT id FROM attachments WHERE session_id = :s"), {"s": sid})
+            .scalars()
+            .all()
+        )
+    assert left == [theirs]

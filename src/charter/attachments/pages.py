@@ -20,9 +20,10 @@ from charter.attachments import read as attachment_read
 from charter.attachments import service as attachment_service
 from charter.auth.service import User
 from charter.core.errors import DomainError, NotFound
+from charter.http.deps import path_id
 from charter.http.errors import STATUS_OF, RequestError
 from charter.web.guard import web_read, web_write
-from charter.web.render import render
+from charter.web.render import redirect, render
 
 
 @get("/attachments/{attachment_id:str}/{kind:str}", name="attachment_page_download")
@@ -73,10 +74,18 @@ async def add_attachments(
                 conn, user, sid, upload.files, upload.fields, folder, backend
             )
             made = [attachment_read.web_view(a) for a in attachment_read.get_attachments(conn, ids)]
-            return {"made": made, "gallery": attachment_read.session_gallery(conn, sid)}
+            gallery = attachment_read.session_gallery(conn, sid)
+            mine = attachment_service.deletable(conn, user, sid, gallery)
+            return {"made": made, "gallery": gallery, "deletable": mine}
 
         data = await web_write(request, work)
-        gallery = render(request, "sessions/_gallery.html", gallery=data["gallery"], sid=sid)
+        gallery = render(
+            request,
+            "sessions/_gallery.html",
+            gallery=data["gallery"],
+            deletable=data["deletable"],
+            session={"id": sid},
+        )
         body = {"result": data["made"], "gallery": str(gallery.content)}
         return _json(201, body)
 
@@ -86,4 +95,25 @@ async def add_attachments(
         return _refusal(exc)
 
 
-ROUTES = [attachment_file, add_attachments]
+@post(
+    "/sessions/{session_id:str}/attachments/{attachment_id:str}/delete",
+    status_code=200,
+    name="web_delete_attachment",
+)
+async def delete_attachment(
+    request: Request[Any, Any, Any], session_id: FromPath[str], attachment_id: FromPath[str]
+) -> Response[Any]:
+    """Delete one attachment (the gallery's button, confirmed first): the same rules as
+    the API (own files, or any for a manager; not in a closed session)."""
+    sid = path_id(session_id, "Session")
+    aid = path_id(attachment_id, "Attachment")
+    folder = uploads.folder_of(uploads.settings_of(request))
+
+    def work(conn: Any, user: User) -> None:
+        attachment_service.delete_attachments(conn, user, sid, [aid], folder)
+
+    await web_write(request, work)
+    return redirect(request, f"/sessions/{sid}#gallery", "Attachment deleted.")
+
+
+ROUTES = [attachment_file, add_attachments, delete_attachment]

@@ -78,7 +78,8 @@ def _session_data(
     notes, more = result_read.timeline(conn, user, sid, before, NOTES_PAGE, NOTE_EXPANDS)
     return {
         "note_extras": _note_extras(conn, notes.rows, pid, choices.issues),
-        "gallery": attachment_read.session_gallery(conn, sid),
+        "gallery": (gallery := attachment_read.session_gallery(conn, sid)),
+        "deletable": attachment_service.deletable(conn, user, sid, gallery),
         "result_fields": prepared_fields({"fields": session_forms.result_fields(conn, sid)}),
         "older_than": notes.rows[-1]["id"] if more else None,
         "session": session,
@@ -268,6 +269,7 @@ def _page_context(data: dict[str, Any]) -> dict[str, Any]:
     notes = [_note_view(n, by_id, users, issues, extras) for n in data["notes"].rows]
     return {
         "gallery": data["gallery"],
+        "deletable": data["deletable"],
         "images": [a for a in data["gallery"] if a["is_image"]],
         "max_upload_bytes": data["max_upload_bytes"],
         "session": s,
