@@ -365,3 +365,16 @@ def test_the_gallery_deletes_after_asking_and_by_the_rules(client: Client, db: D
             .all()
         )
     assert left == [theirs]
+
+
+def test_a_foreign_url_is_not_an_issue_key_and_long_bugs_fit_a_url(client: Client) -> None:
+    tester = client("tester")
+    good = {"new_issue_url": GITHUB_NEW, "issue_url": GITHUB_ISSUE}
+    assert post(client("manager"), "/projects/1/tracker", good).status_code == 303
+    sid = new_session(tester)
+    data = {"note": "x", "status_id": "", "issue_keys": "https://evil.test/acme/shop/issues/1"}
+    resp = post(tester, f"/sessions/{sid}/notes", data, headers=HTMX)
+    assert resp.status_code == 422 and "not an issue URL of this project" in resp.text
+    rid = add_note(tester, sid, "Long\n" + "é and more words " * 5000)
+    link = tester.get(f"/notes/{rid}/bug", follow_redirects=False).headers["location"]
+    assert len(link) <= 7000 and link.endswith("%0A%E2%80%A6")  # cut, and says so

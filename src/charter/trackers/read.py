@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from sqlalchemy.engine import Connection
 
+from charter.core.errors import Invalid
 from charter.trackers import queries as q
 
 MAX_TITLE = 120  # the first line of a note, cut to this for an issue title
@@ -34,12 +35,17 @@ class Tracker:
             )
 
         link = fill(body)
-        while len(link) > MAX_URL and body:  # cut the body, never the link's shape
-            body = body[: max(0, len(body) - (len(link) - MAX_URL) // 3 - 16)]
-            link = fill(body + "\n…")
-            if not body:
-                break
-        return link
+        if len(link) <= MAX_URL:
+            return link
+        # Too long for a URL: the longest start of the body that fits (binary search).
+        lo, hi = 0, len(body)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if len(fill(body[:mid] + "\n…")) <= MAX_URL:
+                lo = mid
+            else:
+                hi = mid - 1
+        return fill(body[:lo] + "\n…")
 
     def issue_link(self, key: str) -> str | None:
         """The issue's page at the tracker, when a pattern is set."""
@@ -48,7 +54,8 @@ class Tracker:
         return self.issue_url.replace("{key}", quote(key, safe=""))
 
     def key_of(self, text: str) -> str:
-        """An issue key typed or pasted: a URL matching the pattern gives its key."""
+        """An issue key typed or pasted: a URL matching the pattern gives its key; any
+        other URL is refused (422), never recorded as a key."""
         text = text.strip()
         if self.issue_url and "{key}" in self.issue_url and WEB.match(text):
             before, after = self.issue_url.split("{key}", 1)
@@ -59,6 +66,11 @@ class Tracker:
             )
             if found:
                 return found.group("key")
+        if WEB.match(text):
+            expected = self.issue_url if self.issue_url else "no issue URL pattern (set one)"
+            raise Invalid.field(
+                "issue_keys", f"{text[:200]} is not an issue URL of this project ({expected})."
+            )
         return text
 
 
