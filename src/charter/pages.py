@@ -23,6 +23,7 @@ from charter.sessions import pages as sessions
 from charter.sessions import run_pages as session_run
 from charter.settings import Settings
 from charter.signin import pages as signin
+from charter.trackers import pages as trackers
 from charter.users import pages as account
 from charter.web.csrf import check_csrf
 from charter.web.errors import EXCEPTION_HANDLERS
@@ -49,6 +50,7 @@ PAGES: list[Any] = [
     *session_run.ROUTES,
     *automation.ROUTES,
     *attachment_files.ROUTES,
+    *trackers.ROUTES,
 ]
 
 

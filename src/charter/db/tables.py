@@ -738,3 +738,42 @@ attachments = sa.Table(
     sa.Index(None, "result_id", "id"),
     sa.Index(None, "sha256"),
 )
+
+# Note edit history: every edit of a result's text or status keeps what it replaced,
+# written in the same transaction as the edit (results/service.py). `edited_at` and
+# `edited_by` say when and by whom the old version was replaced.
+note_history = sa.Table(
+    "note_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "result_id",
+        sa.Integer,
+        sa.ForeignKey("session_results.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("status_id", sa.Integer, sa.ForeignKey("statuses.id"), nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    _ts("edited_at", nullable=False),
+    _by("edited_by"),
+    sa.Index(None, "result_id", "id"),
+)
+
+# A project's issue tracker for the web UI (Charter extension): where "File a bug"
+# opens a new issue ({title} and {body} filled in) and what an issue's page is
+# ({key}); the latter also turns a pasted issue URL back into its key.
+issue_trackers = sa.Table(
+    "issue_trackers",
+    metadata,
+    sa.Column(
+        "project_id",
+        sa.Integer,
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("new_issue_url", sa.Text, nullable=True),
+    sa.Column("issue_url", sa.Text, nullable=True),
+    _ts("updated_at", nullable=False),
+    _by("updated_by"),
+)

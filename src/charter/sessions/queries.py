@@ -21,6 +21,7 @@ from charter.db import rows as db_rows
 from charter.db.expressions import LIVE_ELAPSED_SQL, NOW_US, iso_utc, utc_date
 from charter.db.tables import (
     COUNTER_COLUMNS,
+    note_history,
     projects,
     result_field_values,
     result_issues,
@@ -448,7 +449,7 @@ def delete_session(conn: Connection, session_id: int) -> None:
     for table in (session_tags, session_issues, session_field_values):
         conn.execute(sa.delete(table).where(table.c.session_id == session_id))
     result_ids = sa.select(session_results.c.id).where(session_results.c.session_id == session_id)
-    for table in (result_issues, result_field_values):
+    for table in (result_issues, result_field_values, note_history):
         conn.execute(sa.delete(table).where(table.c.result_id.in_(result_ids)))
     conn.execute(sa.delete(session_results).where(session_results.c.session_id == session_id))
     conn.execute(sa.delete(sessions).where(sessions.c.id == session_id))
