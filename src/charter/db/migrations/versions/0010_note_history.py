@@ -1,7 +1,7 @@
 """note_history: the earlier versions of a note (result) kept by every edit
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-04 20:30:00
 
 Each edit of a result's text or status inserts the replaced text and status, in the
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

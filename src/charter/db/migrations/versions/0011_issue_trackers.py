@@ -1,7 +1,7 @@
 """issue_trackers: a project's "new issue" URL template and issue URL pattern
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-04 20:35:00
 
 "File a bug" on a note opens the tracker's new-issue page prefilled; linked issues
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
