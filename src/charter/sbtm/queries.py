@@ -414,3 +414,12 @@ def day_totals_page(
     stmt = sa.select(t).where(where).order_by(t.c.day).limit(limit).offset(offset)
     total = sa.select(sa.func.count()).select_from(t).where(where)
     return list(conn.execute(stmt).mappings()), int(conn.execute(total).scalar_one())
+
+
+def area_ids_under(conn: Connection, project_id: int, key: str) -> list[int]:
+    """The areas named `key` (casefolded display form) or below it (`key | ...`)."""
+    stmt = sa.select(areas.c.id).where(
+        areas.c.project_id == project_id,
+        (areas.c.name_key == key) | areas.c.name_key.startswith(key + " | ", autoescape=True),
+    )
+    return [int(i) for i in conn.execute(stmt).scalars()]
