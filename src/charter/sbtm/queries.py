@@ -424,3 +424,13 @@ def area_ids_under(conn: Connection, project_id: int, key: str) -> list[int]:
         (areas.c.name_key == key) | areas.c.name_key.startswith(key + " | ", autoescape=True),
     )
     return [int(i) for i in conn.execute(stmt).scalars()]
+
+
+def day_totals_sum(conn: Connection, project_id: int) -> RowMapping:
+    """The sums over the project's days (its started sessions)."""
+    t = sbtm_day_totals
+    columns = [c for c in t.c if c.name not in ("project_id", "day")]
+    stmt = sa.select(*(sa.func.coalesce(sa.func.sum(c), 0).label(c.name) for c in columns)).where(
+        t.c.project_id == project_id
+    )
+    return conn.execute(stmt).mappings().one()
