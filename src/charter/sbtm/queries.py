@@ -590,3 +590,62 @@ def metrics_rows(conn: Connection, project_id: int | None) -> dict[int, tuple[An
     if project_id is not None:
         stmt = stmt.where(m.c.project_id == project_id)
     return {int(r[0]): tuple(r) for r in conn.execute(stmt)}
+
+
+def fill_demo(
+    conn: Connection,
+    project_id: int,
+    area_ids: Sequence[int],
+    second_tester: int,
+    kinds: Mapping[str, int],
+) -> None:
+    """Demo data for bulk-loaded sessions (charter demo): sheets, testers, areas and
+    note kinds chosen from each id, set-based. The caller rebuilds the metrics."""
+    s = sessions.c
+    mine = s.project_id == project_id
+    n = len(area_ids)
+    test = 40 + s.id % 41
+    setup = (100 - test) // 3
+    charter = 100 - ((s.id // 3) % 5) * 10
+    conn.execute(
+        sa.update(sessions)
+        .where(mine)
+        .values(
+            duration_class=sa.case(
+                (s.id % 4 == 0, "short"), (s.id % 4 == 1, "normal"), (s.id % 4 == 2, "long")
+            ),
+            duration_multiplier=sa.case((s.id % 10 == 0, 2.0), else_=None),
+            pct_test=test,
+            pct_bug=100 - test - setup,
+            pct_setup=setup,
+            pct_charter=charter,
+            pct_opportunity=100 - charter,
+        )
+    )
+    assigned = sa.select(s.id, s.assignee_id, sa.literal(0)).where(mine, s.assignee_id.is_not(None))
+    conn.execute(
+        sa.insert(session_testers).from_select(["session_id", "user_id", "position"], assigned)
+    )
+    paired = sa.select(s.id, sa.literal(second_tester), sa.literal(1)).where(
+        mine, s.assignee_id.is_not(None), s.assignee_id != second_tester, s.id % 5 == 0
+    )
+    conn.execute(
+        sa.insert(session_testers).from_select(["session_id", "user_id", "position"], paired)
+    )
+    first = sa.case({i: a for i, a in enumerate(area_ids)}, value=s.id % n)
+    other = sa.case(
+        {i: a for i, a in enumerate(area_ids)}, value=(s.id % n + 1 + (s.id // 7) % (n - 1)) % n
+    )
+    for area, extra in ((first, sa.true()), (other, s.id % 3 == 0)):
+        chosen = sa.select(s.id, area).where(mine, extra)
+        conn.execute(sa.insert(session_areas).from_select(["session_id", "area_id"], chosen))
+    r = session_results.c
+    for category, condition in (
+        ("bug", r.id % 9 == 0),
+        ("issue", (r.id % 13 == 0) & (r.id % 9 != 0)),
+    ):
+        conn.execute(
+            sa.update(session_results)
+            .where(r.project_id == project_id, condition)
+            .values(kind_id=kinds[category])
+        )

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from charter.auth import permissions
 from charter.auth import service as auth
+from charter.catalog import read as catalog_read
 from charter.core import inputs
 from charter.core.clock import utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
@@ -543,3 +544,41 @@ def rebuild(conn: Connection, project_id: int | None = None) -> int:
     sbtm_queries.rebuild_all(conn, project_id, metrics.SHARE_SCALE)
     after = sbtm_queries.metrics_rows(conn, project_id)
     return sum(1 for k, v in after.items() if before.get(k) != v)
+
+
+DEMO_AREAS = (
+    "Checkout | Payment",
+    "Checkout | Cart",
+    "Search | Filters",
+    "Search | Ranking",
+    "Account | Sign-in",
+    "Account | Profile",
+    "OS | Linux",
+    "OS | Windows",
+    "OS | macOS",
+    "Build | 4.1",
+    "Build | 4.2",
+    "Strategy | Claims Testing",
+    "Strategy | Risk",
+    "Mobile | Android",
+    "Mobile | iOS",
+    "API | Orders",
+    "API | Users",
+    "Reports",
+    "Admin | Settings",
+    "Admin | Users",
+)
+DEMO_UNEXPLORED = ("Accessibility | Screen readers", "Localisation | German")
+
+
+def fill_demo(conn: Connection, project_ids: Sequence[int], second_tester: int, actor: int) -> None:
+    """SBTM data for the demo's bulk-loaded sessions (every session a sheet, areas,
+    testers, some bug and issue notes), then the metrics rebuilt."""
+    for project_id in project_ids:
+        area_ids = area_ids_for(conn, project_id, DEMO_AREAS, actor)
+        area_ids_for(conn, project_id, DEMO_UNEXPLORED, actor)
+        kinds: dict[str, int] = {}
+        for kind in catalog_read.kind_rows(conn, project_id):
+            kinds.setdefault(kind["category"], kind["id"])
+        sbtm_queries.fill_demo(conn, project_id, area_ids, second_tester, kinds)
+    rebuild(conn)
