@@ -649,3 +649,27 @@ def fill_demo(
             .where(r.project_id == project_id, condition)
             .values(kind_id=kinds[category])
         )
+
+
+def project_session_count(conn: Connection, project_id: int) -> int:
+    stmt = sa.select(projects.c.session_count).where(projects.c.id == project_id)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def tester_session_count(conn: Connection, project_id: int, user_id: int) -> int:
+    t = sbtm_tester_totals
+    stmt = sa.select(t.c.sessions).where(t.c.project_id == project_id, t.c.user_id == user_id)
+    return int(conn.execute(stmt).scalar() or 0)
+
+
+def area_session_count(conn: Connection, area_id: int) -> int:
+    stmt = sa.select(sbtm_area_totals.c.sessions).where(sbtm_area_totals.c.area_id == area_id)
+    return int(conn.execute(stmt).scalar() or 0)
+
+
+def sessions_with_areas(conn: Connection, area_ids: Sequence[int]) -> int:
+    """How many sessions have any of these areas (of one project), each counted once."""
+    stmt = sa.select(sa.func.count(sa.distinct(session_areas.c.session_id))).where(
+        session_areas.c.area_id.in_(list(area_ids))
+    )
+    return int(conn.execute(stmt).scalar_one())
