@@ -376,7 +376,16 @@ sessions = sa.Table(
     sa.Index(None, "project_id", "state_id", "created_at", "id"),
     sa.Index(None, "project_id", "template_id", "created_at", "id"),
     sa.Index(None, "project_id", "started_at", "id"),
-    sa.Index(None, "project_id", "sheet_name", unique=True),
+    # Partial: only sessions with a sheet name are in it, so the planner never takes
+    # it for a plain project_id condition.
+    sa.Index(
+        None,
+        "project_id",
+        "sheet_name",
+        unique=True,
+        sqlite_where=sa.text("sheet_name IS NOT NULL"),
+        postgresql_where=sa.text("sheet_name IS NOT NULL"),
+    ),
 )
 
 # Results per project, UTC day (of the result's created_at) and status (0: none): the

@@ -246,6 +246,8 @@ def upgrade() -> None:
         "sessions",
         ["project_id", "sheet_name"],
         unique=True,
+        sqlite_where=sa.text("sheet_name IS NOT NULL"),
+        postgresql_where=sa.text("sheet_name IS NOT NULL"),
     )
     op.create_index(
         op.f("ix_sessions_project_id_started_at_id"), "sessions", ["project_id", "started_at", "id"]
