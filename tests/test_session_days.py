@@ -33,6 +33,7 @@ from charter.sessions import counters
 from charter.sessions import service as session_service
 from charter.users import service as user_service
 from helpers_db import migrate
+from test_migration_0012 import NEW_COLUMNS as LATER_COLUMNS
 
 
 def _setup(db: Database) -> tuple[int, list[int], list[int]]:
@@ -130,6 +131,15 @@ def test_recount_rebuilds_a_tampered_rollup(fresh_database_url: str) -> None:
     db.close()
 
 
+def _at_0007(table: sa.Table) -> sa.Table:
+    """The table with the columns it had at revision 0007 (later ones add SBTM's)."""
+    columns = [c._copy() for c in table.columns if c.name not in LATER_COLUMNS]
+    for c in columns:
+        c.foreign_keys.clear()
+        c.constraints.clear()
+    return sa.Table(table.name, sa.MetaData(), *columns)
+
+
 def test_0008_backfills_a_database_with_sessions(fresh_database_url: str) -> None:
     db = Database(fresh_database_url)
     cfg = alembic_config()
@@ -141,13 +151,15 @@ def test_0008_backfills_a_database_with_sessions(fresh_database_url: str) -> Non
     day0 = datetime(2026, 3, 1, 23, 30)
     with db.write() as conn:
         uid = conn.execute(
-            sa.insert(users).values(name="Ada", email="a@x", email_key="a@x", created_at=day0)
+            sa.insert(_at_0007(users)).values(
+                name="Ada", email="a@x", email_key="a@x", created_at=day0
+            )
         ).inserted_primary_key[0]  # type: ignore[index]
         pid = conn.execute(
-            sa.insert(projects).values(name="P", created_at=day0)
+            sa.insert(_at_0007(projects)).values(name="P", created_at=day0)
         ).inserted_primary_key[0]  # type: ignore[index]
         conn.execute(
-            sa.insert(sessions),
+            sa.insert(_at_0007(sessions)),
             [
                 {
                     "project_id": pid,
