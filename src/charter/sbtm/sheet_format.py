@@ -34,6 +34,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from charter.sbtm.metrics import MAX_MULTIPLIER
+
 SECTIONS = (
     "CHARTER",
     "START",
@@ -54,7 +56,6 @@ TAG_SETUP = "#SESSION SETUP"
 TAG_CO = "#CHARTER VS. OPPORTUNITY"
 BREAKDOWN_TAGS = (TAG_DURATION, TAG_TEST, TAG_BUG, TAG_SETUP, TAG_CO)
 DASHES = "-" * 60
-MAX_MULTIPLIER = 100.0
 
 _HEADER = re.compile(r"[A-Z][A-Z0-9 .&/()'-]*")
 _DASHED = re.compile(r"-{3,}\s*")
@@ -423,7 +424,12 @@ def parse_duration(text: str) -> tuple[str, float] | str:
         except ValueError:
             multiplier = math.nan
         if not (math.isfinite(multiplier) and 0 < multiplier <= MAX_MULTIPLIER):
-            return f"bad duration multiplier {mul!r}: expected a number above 0, at most 100"
+            return (
+                f"bad duration multiplier {mul!r}: expected a number above 0, "
+                f"at most {MAX_MULTIPLIER}"
+            )
+        if abs(multiplier * 1000 - round(multiplier * 1000)) > 1e-6:
+            return f"bad duration multiplier {mul!r}: at most three decimals"
     return match["cls"].lower(), multiplier
 
 
@@ -434,6 +440,9 @@ def parse_sheet(
     `tester_known`, when given, makes every tester it answers False for an error."""
     p = _Parser(name, tester_known)
     warnings = [SheetError(name, 1, w) for w in name_warnings(name)]
+    if "\x00" in text:  # a binary file, and no database stores NUL in text
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return ParseResult(None, [SheetError(name, line, "NUL byte: not a text file")], warnings)
     sections = p.split(text)
     empty = _Section("", 1, [])
     charter, areas = p.charter(sections["CHARTER"]) if "CHARTER" in sections else ("", [])
