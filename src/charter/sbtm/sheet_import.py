@@ -28,10 +28,11 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from charter.auth import permissions
+from charter.auth import service as auth
 from charter.auth.service import User
 from charter.catalog import read as catalog_read
 from charter.core import inputs
-from charter.core.errors import Conflict, Forbidden, Invalid
+from charter.core.errors import Conflict, Forbidden, Invalid, NotFound
 from charter.results import service as result_service
 from charter.sbtm import queries as sbtm_queries
 from charter.sbtm import service as sbtm_service
@@ -153,6 +154,20 @@ def elapsed_of(conn: Connection, project_id: int, sheet: Sheet) -> int:
     boxes = sbtm_queries.timeboxes(conn, project_id)
     minutes = boxes[sheet.duration_class] * sheet.duration_multiplier
     return round(minutes * 60 * 1_000_000)
+
+
+def command_actor(conn: Connection, email: str | None) -> User:
+    """Who the `charter sbtm` commands act as: the user with this email, or the first
+    active site admin."""
+    if email is not None:
+        row = auth.user_by_email(conn, email)
+        if row is None:
+            raise NotFound(f"No user with email {email}.")
+        return auth.user_of(row)
+    admins = [r for r in user_service.all_users(conn) if r["is_admin"] and r["is_active"]]
+    if not admins:
+        raise NotFound("No active site admin to act as; name a user with --as.")
+    return auth.user_of(min(admins, key=lambda r: r["id"]))
 
 
 def require_import(conn: Connection, user: User, project_id: int) -> None:
