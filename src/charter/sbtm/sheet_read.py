@@ -109,6 +109,12 @@ def sheet_file_for(conn: Connection, user: User, session_id: int) -> tuple[str, 
     return name, write_sheet(found.sheet)
 
 
+def header_name(name: str) -> str:
+    """A file name safe in a Content-Disposition header: ASCII letters, digits, '.',
+    '_' and '-'; anything else becomes '_'."""
+    return "".join(c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in name)
+
+
 def initials(name: str) -> str:
     letters = [w[0] for w in re.findall(r"[^\W\d_]+", name.casefold()) if w[0].isascii()]
     return "".join(letters)[:4] or "xx"

@@ -157,12 +157,8 @@ async def get_sheet(request: Request[Any, Any, Any], session_id: FromPath[str]) 
     return Response(
         content=text.encode("utf-8"),
         media_type="text/plain; charset=utf-8",
-        headers={"Content-Disposition": f'inline; filename="{_header_safe(name)}"'},
+        headers={"Content-Disposition": f'inline; filename="{sheet_read.header_name(name)}"'},
     )
-
-
-def _header_safe(name: str) -> str:
-    return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
 
 
 sheet_route = get(
