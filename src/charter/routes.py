@@ -11,6 +11,7 @@ from charter.catalog import routes as catalog
 from charter.milestones import routes as milestones
 from charter.projects import routes as projects
 from charter.results import routes as results
+from charter.sbtm import routes as sbtm
 from charter.sbtm import sheet_routes
 from charter.sessions import routes as sessions
 from charter.users import routes as users
@@ -27,5 +28,6 @@ ROUTES: list[Any] = [
     *users.READ_ROUTES,
     *users.ACCOUNT_ROUTES,
     *automation.ROUTES,
+    *sbtm.ROUTES,
     *sheet_routes.ROUTES,
 ]

@@ -4,7 +4,7 @@ the stored metrics and rollups (never by scanning every session)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
@@ -13,11 +13,12 @@ from charter.core.clock import iso
 from charter.core.errors import NotFound
 from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
-from charter.db.tables import SBTM_N_COLUMNS, areas
+from charter.db.listing import Filter, PageRequest
+from charter.db.tables import SBTM_N_COLUMNS, areas, session_areas, session_testers, sessions
 from charter.sbtm import metrics
 from charter.sbtm import queries as sbtm_queries
 from charter.sbtm.schemas import SessionMetrics
-from charter.sbtm.service import format_duration, metrics_values
+from charter.sbtm.service import area_name, format_duration, metrics_values
 
 # --- areas --------------------------------------------------------------------------
 
@@ -57,7 +58,7 @@ def timeboxes_view(conn: Connection, project_id: int) -> dict[str, Any]:
 # --- one session --------------------------------------------------------------------
 
 
-def _numbers(m: Mapping[str, Any], denom: int) -> dict[str, float]:
+def _numbers(m: Any, denom: int) -> dict[str, float]:
     return {c: metrics.as_number(int(m[c]), denom) for c in SBTM_N_COLUMNS}
 
 
@@ -124,3 +125,135 @@ def session_sbtm(conn: Connection, session_id: int) -> dict[str, Any]:
         "proposed_duration_class": proposed_class(conn, row),
         "metrics": {f: getattr(m, f) for f in m.__struct_fields__},
     }
+
+
+# --- reports ------------------------------------------------------------------------
+
+
+def _link_filters(conn: Connection, project_id: int, filters: tuple[Filter, ...]) -> list[Filter]:
+    """The report's filters on the sessions table: tester_id and area become link
+    filters (session_testers, session_areas); `area` matches the area and its children."""
+    out = []
+    for f in filters:
+        if f.column == "tester_id":
+            out.append(Filter("link", "user_id", f.value, session_testers, "session_id"))
+        elif f.column == "area":
+            _display, key = area_name(f.value, "area")
+            ids = sbtm_queries.area_ids_under(conn, project_id, key)
+            out.append(Filter("link", "area_id", tuple(ids), session_areas, "session_id"))
+        else:
+            out.append(f)
+    return out
+
+
+def session_report(conn: Connection, project_id: int, query: ListQuery) -> Page:
+    """GET /projects/{id}/sbtm/sessions: one row per session, from stored metrics."""
+    filters = _link_filters(conn, project_id, query.filters)
+    req = query.request()
+    req = PageRequest(filters, req.sort, req.descending, req.limit, req.offset)
+    ids = db_listing.page_ids(conn, sessions, sessions.c.project_id == project_id, req)
+    total = db_listing.count(conn, sessions, sessions.c.project_id == project_id, filters)
+    rows = {r["id"]: r for r in sbtm_queries.session_report_rows(conn, ids)}
+    boxes = sbtm_queries.timeboxes(conn, project_id)
+    denom = metrics.denominator(boxes["normal"])
+    out = []
+    for session_id in ids:
+        r = rows[session_id]
+        out.append(
+            {
+                "session_id": session_id,
+                "name": r["name"],
+                "sheet_name": r["sheet_name"],
+                "start": iso(r["started_at"]) if r["started_at"] is not None else None,
+                "testers": int(r["testers"]),
+                "duration": _units(r, boxes),
+                "charter": r["pct_charter"],
+                "opportunity": r["pct_opportunity"],
+                "test": r["pct_test"],
+                "bug": r["pct_bug"],
+                "setup": r["pct_setup"],
+                **_numbers(r, denom),
+                "bugs": int(r["bugs"]),
+                "issues": int(r["issues"]),
+            }
+        )
+    return Page(out, total)
+
+
+def _totals(r: Any, denom: int) -> dict[str, Any]:
+    return {"sessions": int(r["sessions"]), **_numbers(r, denom)}
+
+
+def area_report(conn: Connection, project_id: int, query: ListQuery) -> Page:
+    """Per area (every area, those no session explored with zeros), by name."""
+    rows, total = sbtm_queries.area_totals_page(conn, project_id, query.per_page, query.offset)
+    denom = metrics.denominator(sbtm_queries.timeboxes(conn, project_id)["normal"])
+    return Page(
+        [
+            {
+                "area_id": r["area_id"],
+                "area": r["area"],
+                **_totals(r, denom),
+                "bugs": int(r["bugs"]),
+                "issues": int(r["issues"]),
+            }
+            for r in rows
+        ],
+        total,
+    )
+
+
+def tester_report(conn: Connection, project_id: int, query: ListQuery) -> Page:
+    """Per tester: a session's values and bug/issue counts split evenly among its testers."""
+    rows, total = sbtm_queries.tester_totals_page(conn, project_id, query.per_page, query.offset)
+    denom = metrics.denominator(sbtm_queries.timeboxes(conn, project_id)["normal"])
+    return Page(
+        [
+            {
+                "user_id": r["user_id"],
+                "name": r["name"],
+                **_totals(r, denom),
+                "bugs": metrics.as_number(int(r["bugs_share"]), metrics.SHARE_SCALE),
+                "issues": metrics.as_number(int(r["issues_share"]), metrics.SHARE_SCALE),
+            }
+            for r in rows
+        ],
+        total,
+    )
+
+
+def day_report(conn: Connection, project_id: int, query: ListQuery) -> Page:
+    """Per day (UTC) of the sessions' start."""
+    after = before = None
+    for f in query.filters:
+        if f.column == "start_after":
+            after = f.value
+        elif f.column == "start_before":
+            before = f.value
+    rows, total = sbtm_queries.day_totals_page(
+        conn,
+        project_id,
+        query.per_page,
+        query.offset,
+        after if isinstance(after, datetime) else None,
+        before if isinstance(before, datetime) else None,
+    )
+    denom = metrics.denominator(sbtm_queries.timeboxes(conn, project_id)["normal"])
+    return Page(
+        [
+            {
+                "date": r["day"].isoformat() if isinstance(r["day"], date) else str(r["day"]),
+                **_totals(r, denom),
+                "bugs": int(r["bugs"]),
+                "issues": int(r["issues"]),
+            }
+            for r in rows
+        ],
+        total,
+    )
+
+
+def session_project(conn: Connection, session_id: int) -> int | None:
+    """The project of a session (None: no such session)."""
+    row = sbtm_queries.session_row(conn, session_id)
+    return None if row is None else int(row["project_id"])
