@@ -83,7 +83,7 @@ async def sheet_file(request: Request[Any, Any, Any], session_id: FromPath[str])
     )
     return Response(
         content=text.encode("utf-8"),
-        media_type="text/plain; charset=utf-8",
+        media_type="text/plain",  # Litestar adds charset=utf-8
         headers={"Content-Disposition": f'attachment; filename="{sheet_read.header_name(name)}"'},
     )
 

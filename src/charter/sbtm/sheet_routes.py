@@ -18,6 +18,7 @@ from typing import Any
 
 import multipart
 from litestar import Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIType, Parameter, Schema
 from litestar.params import FromPath
 
@@ -156,7 +157,7 @@ async def get_sheet(request: Request[Any, Any, Any], session_id: FromPath[str]) 
     name, text = await read_as_user(request, work)
     return Response(
         content=text.encode("utf-8"),
-        media_type="text/plain; charset=utf-8",
+        media_type="text/plain",  # Litestar adds charset=utf-8
         headers={"Content-Disposition": f'inline; filename="{sheet_read.header_name(name)}"'},
     )
 
@@ -166,6 +167,12 @@ sheet_route = get(
     operation_class=in_path_order(operation_with([]), S_),
     responses={
         **docs.responses(str, 403, 404),
+        200: ResponseSpec(
+            data_container=str,
+            media_type="text/plain",
+            description="The session sheet",
+            generate_examples=False,
+        ),
     },
     media_type="text/plain",
     summary="A session as a session sheet (text/plain)",
