@@ -380,3 +380,20 @@ def test_write_then_parse_gives_the_same_sheet(sheet: Sheet) -> None:
 def test_nul_byte_is_an_error() -> None:
     text = GOOD.replace("A note.", "A\x00note.")
     assert errors_of(text) == [(line_of(text, "A\x00note."), "NUL byte: not a text file")]
+
+
+def test_limits_of_a_session_name_their_line() -> None:
+    testers = "\n".join(f"Tester {i}" for i in range(17))
+    text = GOOD.replace("Mira Kowalski", testers)
+    assert errors_of(text) == [(line_of(text, "Tester 16"), "more than 16 testers")]
+    area = "A" * 501
+    text = GOOD.replace("Checkout | Discounts", area)
+    assert errors_of(text) == [(line_of(text, area), "the area is longer than 500 characters")]
+    note = "x" * 100_001
+    text = GOOD.replace("A note.", note)
+    assert errors_of(text) == [(line_of(text, note), "the note is longer than 100000 characters")]
+    data_file = "f" * 2001
+    text = GOOD.replace("DATA FILES\n-----------\n#N/A", f"DATA FILES\n-----------\n{data_file}")
+    assert errors_of(text) == [
+        (line_of(text, data_file), "the data file is longer than 2000 characters")
+    ]

@@ -34,7 +34,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from charter.sbtm.metrics import MAX_MULTIPLIER
+from charter.core.inputs import MAX_NAME
+from charter.sbtm.metrics import MAX_MULTIPLIER, MAX_TESTERS
 
 SECTIONS = (
     "CHARTER",
@@ -56,6 +57,13 @@ TAG_SETUP = "#SESSION SETUP"
 TAG_CO = "#CHARTER VS. OPPORTUNITY"
 BREAKDOWN_TAGS = (TAG_DURATION, TAG_TEST, TAG_BUG, TAG_SETUP, TAG_CO)
 DASHES = "-" * 60
+# What a session holds (sessions/, results/ and sbtm/service.py refuse more): checked
+# here so that the 422 names the line.
+MAX_TEXT = 100_000  # a charter, a note
+MAX_AREAS = 200
+MAX_AREA_NAME = 500
+MAX_DATA_FILES = 1000
+MAX_DATA_FILE = 2000
 
 _HEADER = re.compile(r"[A-Z][A-Z0-9 .&/()'-]*")
 _DASHED = re.compile(r"-{3,}\s*")
@@ -217,6 +225,10 @@ class _Parser:
                     area = line.strip()
                     if any(not part.strip() for part in area.split("|")):
                         self.error(n, f"the area {area!r} has an empty part")
+                    elif len(area) > MAX_AREA_NAME:
+                        self.error(n, f"the area is longer than {MAX_AREA_NAME} characters")
+                    elif len(areas) == MAX_AREAS:
+                        self.error(n, f"more than {MAX_AREAS} areas")
                     else:
                         areas.append(area)
             else:
@@ -224,6 +236,8 @@ class _Parser:
         charter = _trim_block(text)
         if not charter.strip():
             self.error(s.line, "the charter is empty")
+        elif len(charter) > MAX_TEXT:
+            self.error(s.line, f"the charter is longer than {MAX_TEXT} characters")
         return charter, areas
 
     def start(self, s: _Section) -> datetime | None:
@@ -254,6 +268,12 @@ class _Parser:
                 self.error(n, f"the tester {name!r} is listed twice (first at line {seen[key]})")
                 continue
             seen[key] = n
+            if len(name) > MAX_NAME:
+                self.error(n, f"the tester's name is longer than {MAX_NAME} characters")
+                continue
+            if len(testers) == MAX_TESTERS:
+                self.error(n, f"more than {MAX_TESTERS} testers")
+                continue
             if self.tester_known is not None and not self.tester_known(name):
                 self.error(n, f"unknown tester {name!r}")
             testers.append(name)
@@ -331,6 +351,11 @@ class _Parser:
                 if line != TAG_NONE:
                     self.error(n, "DATA FILES says #N/A but lists files")
             return []
+        for n, line in lines:
+            if len(line.strip()) > MAX_DATA_FILE:
+                self.error(n, f"the data file is longer than {MAX_DATA_FILE} characters")
+        if len(lines) > MAX_DATA_FILES:
+            self.error(lines[MAX_DATA_FILES][0], f"more than {MAX_DATA_FILES} data files")
         return [line.strip() for _, line in lines]
 
     def test_notes(self, s: _Section) -> list[str]:
@@ -338,12 +363,16 @@ class _Parser:
             return []
         notes: list[str] = []
         block: list[str] = []
-        for _, line in [*s.body, (0, "")]:
+        first = 0
+        for n, line in [*s.body, (0, "")]:
             if line.strip():
+                first = first or n
                 block.append(line)
             elif block:
                 notes.append("\n".join(block))
-                block = []
+                if len(notes[-1]) > MAX_TEXT:
+                    self.error(first, f"the note is longer than {MAX_TEXT} characters")
+                block, first = [], 0
         return notes
 
     def entries(self, s: _Section, tag: str) -> list[Entry]:
@@ -375,6 +404,8 @@ class _Parser:
             text = _trim_block(body)
             if ref is None and not text.strip():
                 self.error(n, f"{tag} has neither an id nor a text")
+            elif len(text) + len(ref or "") >= MAX_TEXT:
+                self.error(n, f"the {tag} entry is longer than {MAX_TEXT} characters")
             out.append(Entry(ref, text))
         return out
 

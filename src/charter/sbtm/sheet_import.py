@@ -237,7 +237,12 @@ def import_sheets(
     for name in taken:
         session_service.delete(conn, existing[name])
     for sheet in sheets:
-        out.sessions.append(_import_one(conn, user, project_id, sheet, users, kinds, out))
+        try:
+            out.sessions.append(_import_one(conn, user, project_id, sheet, users, kinds, out))
+        except Invalid as exc:  # a rule of the services the parser did not know: name the file
+            problems = [f"{k}: {' '.join(v)}" for k, v in (exc.errors or {}).items()]
+            errors = [SheetError(sheet.name, 1, p) for p in problems or [exc.message]]
+            raise invalid_of(errors) from None
     return out
 
 
