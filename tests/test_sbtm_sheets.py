@@ -250,3 +250,33 @@ def test_sheet_text_and_export_import_round_trip(world: World) -> None:
     for name, sid in new_ids.items():
         resp = world.client.get(f"/api/v1/sessions/{sid}/sheet", headers=world.auth(ADMIN))
         assert resp.text == texts[name]
+
+
+def test_concurrent_replacing_imports_leave_one_session(world: World) -> None:
+    """Four imports of the same sheet with replace, side by side (PostgreSQL runs them
+    concurrently): each succeeds, one session with that name remains, and the project's
+    counters equal a recount."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from charter.sbtm import sheet_import
+
+    def one(_: int) -> int:
+        with world.db.write() as conn:
+            actor = sheet_import.command_actor(conn, ADMIN)
+            done = sheet_import.import_sheets(
+                conn, actor, world.ids["p"], [("et-mk-261103-a.ses", SHEET_A)], replace=True
+            )
+        return int(done.sessions[0]["id"])
+
+    with ThreadPoolExecutor(4) as pool:
+        ids = list(pool.map(one, range(4)))
+    assert len(ids) == 4
+    with world.db.read() as conn:
+        rows = conn.execute(
+            sa.select(sessions.c.id).where(sessions.c.sheet_name == "et-mk-261103-a.ses")
+        ).all()
+        assert len(rows) == 1
+        count = conn.execute(
+            sa.text("SELECT session_count FROM projects WHERE id = :p"), {"p": world.ids["p"]}
+        ).scalar_one()
+    assert count == 1

@@ -33,6 +33,7 @@ from charter.auth.service import User
 from charter.catalog import read as catalog_read
 from charter.core import inputs
 from charter.core.errors import Conflict, Forbidden, Invalid, NotFound
+from charter.db import locks
 from charter.results import service as result_service
 from charter.sbtm import queries as sbtm_queries
 from charter.sbtm import service as sbtm_service
@@ -216,6 +217,9 @@ def import_sheets(
     if errors:
         raise invalid_of(errors)
 
+    # Imports into one project run one after the other (PostgreSQL; SQLite has one
+    # writer): a replace deletes what it read, and two must not delete the same session.
+    locks.serialize(conn, "sbtm-sheets", project_id)
     existing = sbtm_queries.sheet_names(conn, project_id)
     taken = [s.name for s in sheets if s.name in existing]
     if taken and not replace:
