@@ -17,6 +17,7 @@ from charter.catalog import pages as styles
 from charter.dashboard import pages as dashboard
 from charter.projects import member_pages as members
 from charter.projects import pages as projects
+from charter.sbtm import pages as sbtm
 from charter.sbtm import sheet_pages
 from charter.sessions import edit_pages as sessions_form
 from charter.sessions import pages as sessions
@@ -48,6 +49,7 @@ PAGES: list[Any] = [
     *session_run.ROUTES,
     *automation.ROUTES,
     *attachment_files.ROUTES,
+    *sbtm.ROUTES,
     *sheet_pages.ROUTES,
 ]
 

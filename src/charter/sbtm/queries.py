@@ -4,7 +4,7 @@ row and the rollups per area, tester and day."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -286,7 +286,7 @@ def _upsert_add(
         return
     rows = sorted(rows, key=lambda r: tuple(r[k] for k in keys))
     insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-    values = [c for c in rows[0] if c not in keys]
+    values = [c for c in rows[0] if c not in keys and c != "project_id"]
     stmt = insert.on_conflict_do_update(
         index_elements=list(keys),
         set_={c: table.c[c] + insert.excluded[c] for c in values},
@@ -294,37 +294,38 @@ def _upsert_add(
     conn.execute(stmt, rows)
 
 
-def add_to_areas(
-    conn: Connection, project_id: int, area_ids: Sequence[int], delta: dict[str, int]
-) -> None:
-    rows = [{"area_id": a, "project_id": project_id, **delta} for a in area_ids]
-    # project_id is part of the row, not of the sum: set it on insert only
-    if not rows:
-        return
-    rows.sort(key=lambda r: r["area_id"])
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
-        sbtm_area_totals
+def add_to_area_rows(conn: Connection, project_id: int, rows: Mapping[Any, dict[str, int]]) -> None:
+    _upsert_add(
+        conn,
+        sbtm_area_totals,
+        ("area_id",),
+        [{"area_id": a, "project_id": project_id, **v} for a, v in rows.items()],
     )
-    t = sbtm_area_totals
-    stmt = insert.on_conflict_do_update(
-        index_elements=["area_id"], set_={c: t.c[c] + insert.excluded[c] for c in delta}
-    )
-    conn.execute(stmt, rows)
 
 
-def add_to_testers(
-    conn: Connection, project_id: int, user_ids: Sequence[int], delta: dict[str, int]
+def add_to_tester_rows(
+    conn: Connection, project_id: int, rows: Mapping[Any, dict[str, int]]
 ) -> None:
-    rows = [{"project_id": project_id, "user_id": u, **delta} for u in user_ids]
-    _upsert_add(conn, sbtm_tester_totals, ("project_id", "user_id"), rows)
+    _upsert_add(
+        conn,
+        sbtm_tester_totals,
+        ("project_id", "user_id"),
+        [{"project_id": project_id, "user_id": u, **v} for u, v in rows.items()],
+    )
 
 
-def add_to_day(conn: Connection, project_id: int, day: date, delta: dict[str, int]) -> None:
+def add_to_day_rows(conn: Connection, project_id: int, rows: Mapping[Any, dict[str, int]]) -> None:
     _upsert_add(
         conn,
         sbtm_day_totals,
         ("project_id", "day"),
-        [{"project_id": project_id, "day": day, **delta}],
+        [{"project_id": project_id, "day": d, **v} for d, v in rows.items()],
+    )
+
+
+def lock_sessions(conn: Connection, project_id: int | None) -> None:
+    lock_rows(
+        conn, sessions, sa.true() if project_id is None else sessions.c.project_id == project_id
     )
 
 
@@ -459,3 +460,13 @@ def area_ids_under(conn: Connection, project_id: int, key: str) -> list[int]:
         (areas.c.name_key == key) | areas.c.name_key.startswith(key + " | ", autoescape=True),
     )
     return [int(i) for i in conn.execute(stmt).scalars()]
+
+
+def day_totals_sum(conn: Connection, project_id: int) -> RowMapping:
+    """The sums over the project's days (its started sessions)."""
+    t = sbtm_day_totals
+    columns = [c for c in t.c if c.name not in ("project_id", "day")]
+    stmt = sa.select(*(sa.func.coalesce(sa.func.sum(c), 0).label(c.name) for c in columns)).where(
+        t.c.project_id == project_id
+    )
+    return conn.execute(stmt).mappings().one()

@@ -4,11 +4,14 @@ the stored metrics and rollups (never by scanning every session)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.auth.permissions import require_project
+from charter.auth.service import User
 from charter.core.clock import iso
 from charter.core.errors import NotFound
 from charter.core.listing import ListQuery, Page
@@ -257,3 +260,86 @@ def session_project(conn: Connection, session_id: int) -> int | None:
     """The project of a session (None: no such session)."""
     row = sbtm_queries.session_row(conn, session_id)
     return None if row is None else int(row["project_id"])
+
+
+# --- the SBTM dashboard and its sessions page (web UI) -----------------------------
+
+DASHBOARD_AREAS = 100  # areas charted (by name); the rest are in the API report
+DASHBOARD_DAYS = 60  # the latest days with sessions
+
+
+@dataclass
+class Board:
+    project: dict[str, Any]
+    areas: list[dict[str, Any]]
+    area_total: int
+    testers: list[dict[str, Any]]
+    days: list[dict[str, Any]]
+    totals: dict[str, Any]
+
+
+def dashboard(conn: Connection, user: User, project_id: int) -> Board:
+    project = require_project(conn, user, project_id, "read")
+    areas = area_report(conn, project_id, ListQuery(per_page=DASHBOARD_AREAS, descending=False))
+    testers = tester_report(conn, project_id, ListQuery(per_page=DASHBOARD_AREAS))
+    denom = metrics.denominator(sbtm_queries.timeboxes(conn, project_id)["normal"])
+    _none, day_count = sbtm_queries.day_totals_page(conn, project_id, 0, 0)
+    rows, _ = sbtm_queries.day_totals_page(
+        conn, project_id, DASHBOARD_DAYS, max(day_count - DASHBOARD_DAYS, 0)
+    )
+    days = [
+        {
+            "date": _day_text(r["day"]),
+            **_totals(r, denom),
+            "bugs": int(r["bugs"]),
+            "issues": int(r["issues"]),
+        }
+        for r in rows
+    ]
+    sums = sbtm_queries.day_totals_sum(conn, project_id)
+    totals = {**_totals(sums, denom), "bugs": int(sums["bugs"]), "issues": int(sums["issues"])}
+    return Board(
+        project={"id": project["id"], "name": project["name"]},
+        areas=areas.rows,
+        area_total=areas.total,
+        testers=testers.rows,
+        days=days,
+        totals=totals,
+    )
+
+
+def _day_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+SESSIONS_PAGE_SIZE = 100
+
+
+def sessions_page(
+    conn: Connection,
+    user: User,
+    project_id: int,
+    area: str | None,
+    tester_id: int | None,
+    day: date | None,
+    page: int,
+) -> tuple[dict[str, Any], Page]:
+    """The sessions behind a dashboard mark: those with an area (or below it), a
+    tester, or a start day."""
+    project = require_project(conn, user, project_id, "read")
+    filters: list[Filter] = []
+    if area is not None:
+        filters.append(Filter("contains", "area", area))
+    if tester_id is not None:
+        filters.append(Filter("in", "tester_id", (tester_id,)))
+    if day is not None:
+        start = datetime(day.year, day.month, day.day)
+        filters.append(Filter("ge", "started_at", start))
+        filters.append(Filter("lt", "started_at", start + timedelta(days=1)))
+    query = ListQuery(
+        page=page,
+        per_page=SESSIONS_PAGE_SIZE,
+        sort="started_at",
+        filters=tuple(filters),
+    )
+    return {"id": project["id"], "name": project["name"]}, session_report(conn, project_id, query)

@@ -417,10 +417,85 @@ def session_deleting(conn: Connection, session_id: int) -> None:
 
 @contextmanager
 def rerolled(conn: Connection, session_id: int) -> Iterator[None]:
-    """Take the session out of the rollups, let the caller change it, put it back."""
-    _unroll(conn, session_id)
+    """Let the caller change the session, then move its contribution in the rollups
+    from what it was to what it is now: one net change per rollup row, written
+    table by table (areas, testers, days) each in key order, so concurrent writers
+    lock shared rows in one global order and never deadlock (PostgreSQL)."""
+    before = _contribution(conn, session_id, sbtm_queries.metrics_row(conn, session_id))
     yield
-    _roll(conn, session_id)
+    new = metrics_values(conn, session_id)
+    sbtm_queries.put_metrics_row(conn, new)
+    after = _contribution(conn, session_id, new)
+    _write_net(conn, new["project_id"], before, after)
+
+
+Contribution = dict[str, dict[Any, dict[str, int]]]  # rollup -> key -> values
+
+
+def _contribution(conn: Connection, session_id: int, m: Any) -> Contribution:
+    """What a metrics row adds to each rollup row (nothing for no row)."""
+    out: Contribution = {"areas": {}, "testers": {}, "days": {}}
+    if m is None:
+        return out
+    whole, per_tester = _deltas(m, 1)
+    for area_id in sbtm_queries.area_ids_of_session(conn, session_id):
+        out["areas"][area_id] = whole
+    if per_tester:
+        for user_id in sbtm_queries.tester_ids(conn, session_id):
+            out["testers"][user_id] = per_tester
+    if m["start_day"] is not None:
+        out["days"][m["start_day"]] = whole
+    return out
+
+
+def _write_net(
+    conn: Connection, project_id: int, before: Contribution, after: Contribution
+) -> None:
+    for rollup, add in (
+        ("areas", sbtm_queries.add_to_area_rows),
+        ("testers", sbtm_queries.add_to_tester_rows),
+        ("days", sbtm_queries.add_to_day_rows),
+    ):
+        net: dict[Any, dict[str, int]] = {}
+        for sign, side in ((-1, before[rollup]), (1, after[rollup])):
+            for key, values in side.items():
+                row = net.setdefault(key, {})
+                for column, value in values.items():
+                    row[column] = row.get(column, 0) + sign * value
+        changed = {k: v for k, v in net.items() if any(v.values())}
+        add(conn, project_id, changed)
+
+
+def _deltas(m: Any, sign: int) -> tuple[dict[str, int], dict[str, int]]:
+    """(per area or day, per tester) additions for a metrics row."""
+    whole = {c: sign * int(m[c]) for c in SBTM_N_COLUMNS}
+    whole.update(sessions=sign, bugs=sign * int(m["bugs"]), issues=sign * int(m["issues"]))
+    testers = int(m["testers"])
+    per_tester = {c: sign * (int(m[c]) // testers) for c in SBTM_N_COLUMNS} if testers else {}
+    if testers:
+        per_tester.update(
+            sessions=sign,
+            bugs_share=sign * metrics.share(int(m["bugs"]), testers),
+            issues_share=sign * metrics.share(int(m["issues"]), testers),
+        )
+    return whole, per_tester
+
+
+def _unroll(conn: Connection, session_id: int) -> None:
+    """Take the session out of the rollups (before it is deleted)."""
+    old = sbtm_queries.metrics_row(conn, session_id)
+    if old is not None:
+        before = _contribution(conn, session_id, old)
+        _write_net(conn, old["project_id"], before, {"areas": {}, "testers": {}, "days": {}})
+        sbtm_queries.delete_metrics_row(conn, session_id)
+
+
+def _roll(conn: Connection, session_id: int) -> None:
+    """Put a new session (no metrics row yet) into the rollups."""
+    new = metrics_values(conn, session_id)
+    sbtm_queries.put_metrics_row(conn, new)
+    empty: Contribution = {"areas": {}, "testers": {}, "days": {}}
+    _write_net(conn, new["project_id"], empty, _contribution(conn, session_id, new))
 
 
 def _inputs(conn: Connection, row: RowMapping, testers: int) -> metrics.Inputs:
@@ -457,54 +532,13 @@ def metrics_values(conn: Connection, session_id: int) -> dict[str, Any]:
     }
 
 
-def _deltas(m: Mapping[str, Any] | RowMapping, sign: int) -> tuple[dict[str, int], dict[str, int]]:
-    """(per area or day, per tester) additions for a metrics row."""
-    whole = {c: sign * int(m[c]) for c in SBTM_N_COLUMNS}
-    whole.update(sessions=sign, bugs=sign * int(m["bugs"]), issues=sign * int(m["issues"]))
-    testers = int(m["testers"])
-    per_tester = {c: sign * (int(m[c]) // testers) for c in SBTM_N_COLUMNS} if testers else {}
-    if testers:
-        per_tester.update(
-            sessions=sign,
-            bugs_share=sign * metrics.share(int(m["bugs"]), testers),
-            issues_share=sign * metrics.share(int(m["issues"]), testers),
-        )
-    return whole, per_tester
-
-
-def _apply_row(
-    conn: Connection, session_id: int, m: Mapping[str, Any] | RowMapping, sign: int
-) -> None:
-    whole, per_tester = _deltas(m, sign)
-    project_id = m["project_id"]
-    sbtm_queries.add_to_areas(
-        conn, project_id, sbtm_queries.area_ids_of_session(conn, session_id), whole
-    )
-    if per_tester:
-        sbtm_queries.add_to_testers(
-            conn, project_id, sbtm_queries.tester_ids(conn, session_id), per_tester
-        )
-    if m["start_day"] is not None:
-        sbtm_queries.add_to_day(conn, project_id, m["start_day"], whole)
-
-
-def _unroll(conn: Connection, session_id: int) -> None:
-    old = sbtm_queries.metrics_row(conn, session_id)
-    if old is not None:
-        _apply_row(conn, session_id, old, -1)
-        sbtm_queries.delete_metrics_row(conn, session_id)
-
-
-def _roll(conn: Connection, session_id: int) -> None:
-    new = metrics_values(conn, session_id)
-    sbtm_queries.put_metrics_row(conn, new)
-    _apply_row(conn, session_id, new, 1)
-
-
 def rebuild(conn: Connection, project_id: int | None = None) -> int:
     """Recompute every session's metrics (of one project, or all) and the rollups
     from the data (`charter recount`, a timebox change). Returns how many sessions
     had drifted (stored bug/issue counts or metrics rows)."""
+    # every session of the project first (id order, as each writer locks its own),
+    # so that no reroll runs beside the rebuild
+    sbtm_queries.lock_sessions(conn, project_id)
     sbtm_queries.clear_rollups(conn, project_id)
     ids = (
         sbtm_queries.session_ids_of_project(conn, project_id)
@@ -528,5 +562,6 @@ def rebuild(conn: Connection, project_id: int | None = None) -> int:
         ):
             drifted += 1
         sbtm_queries.put_metrics_row(conn, new)
-        _apply_row(conn, session_id, new, 1)
+        empty: Contribution = {"areas": {}, "testers": {}, "days": {}}
+        _write_net(conn, new["project_id"], empty, _contribution(conn, session_id, new))
     return drifted
