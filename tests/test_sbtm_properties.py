@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from charter.catalog import read as catalog_read
 from charter.core.listing import ListQuery
 from charter.db.engine import Database
+from charter.db.listing import Filter
 from charter.db.tables import sessions as sessions_table
 from charter.projects import service as project_service
 from charter.results import service as result_service
@@ -261,6 +262,13 @@ def test_reports_equal_a_brute_force_recomputation(db: Database, ops: list[Any])
             wanted = brute["sessions"][r["session_id"]]
             _same(r, wanted, [*KEYS, "duration"])
             assert r["testers"] == wanted["testers"]
+        assert sbtm_read.session_report(conn, project, ALL).total == len(brute["sessions"])
+        for user_id, values in brute["testers"].items():
+            only = ListQuery(per_page=15, filters=(Filter("in", "tester_id", (user_id,)),))
+            assert sbtm_read.session_report(conn, project, only).total == values["sessions"]
+        for name, values in brute["areas"].items():
+            only = ListQuery(per_page=15, filters=(Filter("contains", "area", name),))
+            assert sbtm_read.session_report(conn, project, only).total == values["sessions"]
         areas = sbtm_read.area_report(conn, project, ALL).rows
         assert {a["area"] for a in areas} == set(brute["areas"])
         for a in areas:

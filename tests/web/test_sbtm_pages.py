@@ -28,7 +28,7 @@ def _prepare(url: str) -> int:
         ).one()
         session_service.start(conn, sid, assignee)
         data = SheetData(
-            areas=["Checkout | <Payment>", "Search"],
+            areas=["Zeta | <Payment>", "Search"],
             tester_ids=[assignee],
             duration_class="long",
             pct_test=70,
@@ -51,12 +51,12 @@ def test_dashboard_and_its_links(
     page = viewer.get("/projects/1/sbtm")
     assert page.status_code == 200, page.text[:500]
     html = page.text
-    assert 'href="/projects/1/sbtm/sessions?area=Checkout+%7C+%3CPayment%3E"' in html
+    assert 'href="/projects/1/sbtm/sessions?area=Zeta+%7C+%3CPayment%3E"' in html
     assert "&lt;Payment&gt;" in html and "<Payment>" not in html  # escaped
     assert "not yet explored" in html
     assert "/projects/1/sbtm/sessions?tester_id=" in html
     assert "/projects/1/sbtm/sessions?day=" in html
-    listed = viewer.get("/projects/1/sbtm/sessions", params={"area": "checkout"})
+    listed = viewer.get("/projects/1/sbtm/sessions", params={"area": "zeta"})
     assert listed.status_code == 200
     assert f'href="/sessions/{sid}"' in listed.text
     assert "1 session(s)" in listed.text

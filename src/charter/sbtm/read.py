@@ -16,7 +16,7 @@ from charter.core.clock import iso
 from charter.core.errors import NotFound
 from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
-from charter.db.listing import Filter, PageRequest
+from charter.db.listing import Filter, PageRequest, Plan
 from charter.db.tables import SBTM_N_COLUMNS, areas, session_areas, session_testers, sessions
 from charter.sbtm import metrics
 from charter.sbtm import queries as sbtm_queries
@@ -149,13 +149,48 @@ def _link_filters(conn: Connection, project_id: int, filters: tuple[Filter, ...]
     return out
 
 
+FEW = 1000  # at most this many matches: drive the page from the link table
+
+
+def _stored_total(conn: Connection, project_id: int, filters: list[Filter]) -> int | None:
+    """The report's total from a stored count, when one answers it exactly: no filter
+    (the project's session count), one tester, or one area without areas below it
+    (their rollups' session counts). None: count the rows."""
+    if not filters:
+        return sbtm_queries.project_session_count(conn, project_id)
+    if len(filters) != 1 or filters[0].op != "link":
+        return None
+    values = list(filters[0].value)  # type: ignore[call-overload]
+    if not values:
+        return 0
+    if len(values) > 1 and filters[0].link_table is session_testers:
+        return None
+    if filters[0].link_table is session_testers:
+        return sbtm_queries.tester_session_count(conn, project_id, values[0])
+    if len(values) > 1:  # an area and those below it: sessions counted once
+        return sbtm_queries.sessions_with_areas(conn, values)
+    return sbtm_queries.area_session_count(conn, values[0])
+
+
 def session_report(conn: Connection, project_id: int, query: ListQuery) -> Page:
     """GET /projects/{id}/sbtm/sessions: one row per session, from stored metrics."""
     filters = _link_filters(conn, project_id, query.filters)
     req = query.request()
-    req = PageRequest(filters, req.sort, req.descending, req.limit, req.offset)
-    ids = db_listing.page_ids(conn, sessions, sessions.c.project_id == project_id, req)
-    total = db_listing.count(conn, sessions, sessions.c.project_id == project_id, filters)
+    total = _stored_total(conn, project_id, filters)
+    if total is None:
+        total = db_listing.count(conn, sessions, sessions.c.project_id == project_id, filters)
+    # Few matches of one link filter (a rare area or tester): read them through the
+    # link table's index and sort them, rather than walk the sort index probing
+    # each session (SQLite has no statistics to know).
+    few = len(filters) == 1 and filters[0].op == "link" and total <= FEW
+    req = PageRequest(
+        filters, req.sort, req.descending, req.limit, req.offset, Plan(from_links=few)
+    )
+    ids = (
+        db_listing.page_ids(conn, sessions, sessions.c.project_id == project_id, req)
+        if total
+        else []
+    )
     rows = {r["id"]: r for r in sbtm_queries.session_report_rows(conn, ids)}
     boxes = sbtm_queries.timeboxes(conn, project_id)
     denom = metrics.denominator(boxes["normal"])

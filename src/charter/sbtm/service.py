@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from charter.auth import permissions
 from charter.auth import service as auth
+from charter.catalog import read as catalog_read
 from charter.core import inputs
 from charter.core.clock import utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
@@ -533,35 +534,51 @@ def metrics_values(conn: Connection, session_id: int) -> dict[str, Any]:
 
 
 def rebuild(conn: Connection, project_id: int | None = None) -> int:
-    """Recompute every session's metrics (of one project, or all) and the rollups
-    from the data (`charter recount`, a timebox change). Returns how many sessions
-    had drifted (stored bug/issue counts or metrics rows)."""
+    """Recompute every session's bug and issue counts, metrics and the rollups (of one
+    project, or all) from the data, set-based (`charter recount`, a timebox change,
+    bulk loaders). Returns how many sessions' metrics rows had drifted."""
     # every session of the project first (id order, as each writer locks its own),
     # so that no reroll runs beside the rebuild
     sbtm_queries.lock_sessions(conn, project_id)
-    sbtm_queries.clear_rollups(conn, project_id)
-    ids = (
-        sbtm_queries.session_ids_of_project(conn, project_id)
-        if project_id is not None
-        else sbtm_queries.all_session_ids(conn)
-    )
-    drifted = 0
-    for session_id in ids:
-        row = sbtm_queries.session_row(conn, session_id)
-        assert row is not None
-        counts = sbtm_queries.category_counts(conn, session_id)
-        bugs, issues = counts.get("bug", 0), counts.get("issue", 0)
-        if (bugs, issues) != (row["bug_count"], row["issue_count"]):
-            sbtm_queries.update_session(conn, session_id, bug_count=bugs, issue_count=issues)
-        new = metrics_values(conn, session_id)
-        old = sbtm_queries.metrics_row(conn, session_id)
-        if (
-            (bugs, issues) != (row["bug_count"], row["issue_count"])
-            or old is None
-            or any(old[k] != v for k, v in new.items())
-        ):
-            drifted += 1
-        sbtm_queries.put_metrics_row(conn, new)
-        empty: Contribution = {"areas": {}, "testers": {}, "days": {}}
-        _write_net(conn, new["project_id"], empty, _contribution(conn, session_id, new))
-    return drifted
+    before = sbtm_queries.metrics_rows(conn, project_id)
+    sbtm_queries.rebuild_all(conn, project_id, metrics.SHARE_SCALE)
+    after = sbtm_queries.metrics_rows(conn, project_id)
+    return sum(1 for k, v in after.items() if before.get(k) != v)
+
+
+DEMO_AREAS = (
+    "Checkout | Payment",
+    "Checkout | Cart",
+    "Search | Filters",
+    "Search | Ranking",
+    "Account | Sign-in",
+    "Account | Profile",
+    "OS | Linux",
+    "OS | Windows",
+    "OS | macOS",
+    "Build | 4.1",
+    "Build | 4.2",
+    "Strategy | Claims Testing",
+    "Strategy | Risk",
+    "Mobile | Android",
+    "Mobile | iOS",
+    "API | Orders",
+    "API | Users",
+    "Reports",
+    "Admin | Settings",
+    "Admin | Users",
+)
+DEMO_UNEXPLORED = ("Accessibility | Screen readers", "Localisation | German")
+
+
+def fill_demo(conn: Connection, project_ids: Sequence[int], second_tester: int, actor: int) -> None:
+    """SBTM data for the demo's bulk-loaded sessions (every session a sheet, areas,
+    testers, some bug and issue notes), then the metrics rebuilt."""
+    for project_id in project_ids:
+        area_ids = area_ids_for(conn, project_id, DEMO_AREAS, actor)
+        area_ids_for(conn, project_id, DEMO_UNEXPLORED, actor)
+        kinds: dict[str, int] = {}
+        for kind in catalog_read.kind_rows(conn, project_id):
+            kinds.setdefault(kind["category"], kind["id"])
+        sbtm_queries.fill_demo(conn, project_id, area_ids, second_tester, kinds)
+    rebuild(conn)
