@@ -31,6 +31,19 @@ def sheet_session(web_demo_url: str) -> int:
     return int(done.sessions[0]["id"])
 
 
+@pytest.fixture(scope="module")
+def plain_session(web_demo_url: str) -> int:
+    """A session of project 1 created without any SBTM data."""
+    from charter.sessions import service as session_service
+
+    db = Database(web_demo_url)
+    with db.write() as conn:
+        actor = sheet_import.command_actor(conn, None)
+        session_id = session_service.create_session(conn, 1, actor.id, "No sheet data")
+    db.close()
+    return session_id
+
+
 def test_sheet_page_shows_the_sheet(web_client: Client, sheet_session: int) -> None:
     resp = web_client("viewer").get(f"/sessions/{sheet_session}/sheet")
     assert resp.status_code == 200
@@ -62,9 +75,11 @@ def test_sheet_download(web_client: Client, sheet_session: int) -> None:
     assert resp.text.startswith("CHARTER\n")
 
 
-def test_sheet_page_of_any_session_and_refusals(web_client: Client, sheet_session: int) -> None:
-    # a demo session with no sheet data: defaults, a notice, a generated name
-    resp = web_client("manager").get("/sessions/1/sheet")
+def test_sheet_page_of_any_session_and_refusals(
+    web_client: Client, sheet_session: int, plain_session: int
+) -> None:
+    # a session with no sheet data: defaults, a notice, a generated name
+    resp = web_client("manager").get(f"/sessions/{plain_session}/sheet")
     assert resp.status_code == 200
     assert "has no duration or task breakdown yet" in resp.text
     assert re.search(r"et-[a-z]+-\d{6}-a\.ses", resp.text)
