@@ -126,6 +126,8 @@ def _png() -> bytes:
 UPLOAD = Upload((("files[]", ("shot.png", _png(), "image/png")),))
 UPLOAD_ONE = Upload((("file", ("log.txt", b"log", "text/plain")),))
 NAME = {"name": "x"}
+SHEET = (Path(__file__).parent / "data" / "sbtm" / "et-mk-261103-b.ses").read_bytes()
+SHEETS = Upload((("files[]", ("et-mk-261103-b.ses", SHEET, "text/plain")),))
 CATALOG = "site-wide reference data: every authenticated user reads it"
 SCOPED = "lists only what the caller's projects use"
 USED_BY_P = "used by P: P's members read it, anyone else 404"
@@ -159,6 +161,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/attachments/{attachment_id:str}/download"): project("read"),
     ("GET", "/api/v1/attachments/{attachment_id:str}/thumbnail"): project("read"),
     ("GET", "/api/v1/attachments/{attachment_id:str}/preview"): project("read"),
+    # session sheets (charter/sbtm/sheet_routes.py)
+    ("POST", f"{P_}/sbtm/sheets"): project("run", SHEETS),
+    ("GET", f"{S_}/sheet"): project("read"),
     # projects and the current user (charter/projects/routes.py)
     ("GET", "/api/v1/projects"): anyone("lists only the projects the caller may see"),
     ("POST", "/api/v1/projects"): admin(NAME),

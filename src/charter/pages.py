@@ -19,6 +19,7 @@ from charter.projects import member_pages as members
 from charter.projects import pages as projects
 from charter.projects import settings_pages as project_settings
 from charter.sbtm import pages as sbtm
+from charter.sbtm import sheet_pages
 from charter.sessions import edit_pages as sessions_form
 from charter.sessions import pages as sessions
 from charter.sessions import run_pages as session_run
@@ -53,6 +54,7 @@ PAGES: list[Any] = [
     *attachment_files.ROUTES,
     *trackers.ROUTES,
     *sbtm.ROUTES,
+    *sheet_pages.ROUTES,
 ]
 
 

@@ -12,6 +12,7 @@ from charter.milestones import routes as milestones
 from charter.projects import routes as projects
 from charter.results import routes as results
 from charter.sbtm import routes as sbtm
+from charter.sbtm import sheet_routes
 from charter.sessions import routes as sessions
 from charter.users import routes as users
 
@@ -28,4 +29,5 @@ ROUTES: list[Any] = [
     *users.ACCOUNT_ROUTES,
     *automation.ROUTES,
     *sbtm.ROUTES,
+    *sheet_routes.ROUTES,
 ]

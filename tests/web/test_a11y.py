@@ -197,6 +197,7 @@ def test_no_serious_axe_violations_on_the_main_pages(
     expect(page.get_by_role("button", name="Reopen session")).to_be_visible()
     check("closed session")
     check("closed session's edit form", f"/sessions/{session_id}/edit")
+    check("session sheet (printable)", f"/sessions/{session_id}/sheet")
 
     check("dashboard", "/projects/1/dashboard")
     page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")

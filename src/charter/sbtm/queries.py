@@ -78,6 +78,42 @@ def area_names(conn: Connection, area_ids: Sequence[int]) -> dict[int, str]:
     return {int(i): str(n) for i, n in conn.execute(stmt)}
 
 
+# --- session sheets (sbtm/sheet_import.py, sbtm/sheet_read.py) ----------------------
+
+
+def sheet_names(conn: Connection, project_id: int) -> dict[str, int]:
+    """{sheet name: session id} of the project's sessions that have one."""
+    stmt = sa.select(sessions.c.sheet_name, sessions.c.id).where(
+        sessions.c.project_id == project_id, sessions.c.sheet_name.is_not(None)
+    )
+    return {str(name): int(i) for name, i in conn.execute(stmt)}
+
+
+def sheet_results(conn: Connection, session_id: int) -> list[RowMapping]:
+    """A session's notes in the order they were written, with their kind's category
+    ('note' for the default kind)."""
+    stmt = (
+        sa.select(
+            session_results.c.id,
+            session_results.c.note,
+            sa.func.coalesce(result_kinds.c.category, "note").label("category"),
+        )
+        .select_from(
+            session_results.outerjoin(result_kinds, result_kinds.c.id == session_results.c.kind_id)
+        )
+        .where(session_results.c.session_id == session_id)
+        .order_by(session_results.c.created_at, session_results.c.id)
+    )
+    return list(conn.execute(stmt).mappings())
+
+
+def user_names(conn: Connection, user_ids: Sequence[int]) -> dict[int, str]:
+    if not user_ids:
+        return {}
+    stmt = sa.select(users.c.id, users.c.name).where(users.c.id.in_(list(user_ids)))
+    return {int(i): str(n) for i, n in conn.execute(stmt)}
+
+
 # --- a session's SBTM data ----------------------------------------------------------
 
 SBTM_SESSION_COLUMNS = (

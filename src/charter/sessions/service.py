@@ -4,6 +4,7 @@ close/reopen, delete. Project session counters change in the same transaction.""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
@@ -368,6 +369,17 @@ def reopen(conn: Connection, session_id: int, user_id: int) -> None:
     project_service.bump_counters(
         conn, row["project_id"], {"session_active_count": 1, "session_closed_count": -1}
     )
+
+
+def set_times(
+    conn: Connection, session_id: int, started_at: datetime, closed_at: datetime, elapsed: int
+) -> None:
+    """The real start, end and elapsed time of a closed session made from a sheet
+    (sbtm/sheet_import.py): the timer never ran here, the sheet says when it did."""
+    session_queries.update_session(
+        conn, session_id, started_at=started_at, closed_at=closed_at, elapsed=elapsed
+    )
+    sbtm_service.session_changed(conn, session_id)  # its start day
 
 
 # The timer and lifecycle moves, by the name of their route (the API's and the page's).

@@ -346,3 +346,11 @@ def new_user(
     # created names their creator.
     user_queries.claim_seeded_roles(conn, creator or user_id)
     return user_id
+
+
+def new_inactive_user(conn: Connection, name: str, email: str, created_by: int) -> int:
+    """A user the sheet importer found named on a sheet but not known here: kept for
+    the record, inactive (no password, no sign-in) until an admin activates them."""
+    user_id = new_user(conn, name, email, created_by=created_by)
+    user_queries.update_user(conn, user_id, is_active=False)
+    return user_id
