@@ -1,14 +1,13 @@
 """SBTM debriefs: a debrief per session, and follow-up charters
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-04 20:15:07
 
 - debriefs: one row per session once submitted or debriefed (PROOF text, the
   submitted / returned / approved status, who did what when, a version for If-Match).
 - sessions.follow_up_of: the session whose debrief outlook a planned charter came from
   (cleared by the session delete).
-The sbtm-core branch adds 0008; the integrator re-points this one after it.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
