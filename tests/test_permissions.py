@@ -41,12 +41,14 @@ from charter.attachments import storage
 from charter.auth import service as auth
 from charter.auth.service import User
 from charter.automation import service as automation_service
+from charter.catalog import read as catalog_read
 from charter.catalog import service as catalog_service
 from charter.db.engine import Database
 from charter.db.tables import automation_runs, metadata, tags
 from charter.milestones import service as milestone_service
 from charter.projects import service as project_service
 from charter.results import service as result_service
+from charter.sbtm import service as sbtm_service
 from charter.sessions import service as session_service
 from charter.settings import Settings
 from charter.users import service as user_service
@@ -260,6 +262,29 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", f"{A_}/runs/{{automation_run_id:str}}"): project("manage"),
     ("GET", f"{P_}/automation/sources"): project("read"),
     ("GET", f"{A_}/sources/{{automation_source_id:str}}"): project("read"),
+    # SBTM (charter/sbtm/routes.py, kinds in charter/catalog/routes.py): managers
+    # manage areas, kinds and timeboxes; testers write a session's SBTM data
+    ("GET", f"{P_}/areas"): project("read"),
+    ("POST", f"{P_}/areas"): project("manage", NAME),
+    ("POST", f"{P_}/areas/import"): project("manage", {"areas": ["y | z"]}),
+    ("GET", "/api/v1/areas/{area_id:str}"): project("read"),
+    ("PATCH", "/api/v1/areas/{area_id:str}"): project("manage", {"name": "P | area"}),
+    ("DELETE", "/api/v1/areas/{area_id:str}"): project("manage"),
+    ("GET", f"{P_}/kinds"): project("read"),
+    ("POST", f"{P_}/kinds"): project("manage", {"name": "x", "category": "bug"}),
+    ("GET", "/api/v1/kinds/{kind_id:str}"): project("read"),
+    ("PATCH", "/api/v1/kinds/{kind_id:str}"): project("manage", NAME),
+    ("DELETE", "/api/v1/kinds/{kind_id:str}"): project("manage"),
+    ("GET", f"{P_}/timeboxes"): project("read"),
+    ("PATCH", f"{P_}/timeboxes"): project("manage", {"long": 150}),
+    ("GET", f"{S_}/sbtm"): project("read"),
+    ("PATCH", f"{S_}/sbtm"): project(
+        "run", {"pct_test": 70, "pct_bug": 20, "pct_setup": 10, "areas": ["P area"]}
+    ),
+    ("GET", f"{P_}/sbtm/sessions"): project("read"),
+    ("GET", f"{P_}/sbtm/areas"): project("read"),
+    ("GET", f"{P_}/sbtm/testers"): project("read"),
+    ("GET", f"{P_}/sbtm/days"): project("read"),
     # the benchmark floor, served only with CHARTER_BENCH_ROUTES=1
     # (charter/sessions/bench_routes.py)
     ("GET", "/api/v1/bench/floor/{project_id:str}"): project("read"),
@@ -287,6 +312,8 @@ PARAM_OBJECTS = {
     "automation_run_thread_id": "automation_thread",
     "automation_source_id": "automation_source",
     "attachment_id": "attachment",
+    "area_id": "area",
+    "kind_id": "kind",
 }
 PARAM = re.compile(r"\{(\w+):\w+\}")
 
@@ -375,6 +402,8 @@ def build_dataset(db: Database) -> dict[str, int]:
             sa.select(automation_runs.c.source_id).where(automation_runs.c.id == run)
         ).scalar_one()
         ids["attachment"] = _attach(conn, ids["session"], ids["tester"])
+        (ids["area"],) = sbtm_service.area_ids_for(conn, p, ["P area"], admin_id)
+        ids["kind"] = catalog_read.kind_rows(conn, p)[-1]["id"]
     return ids
 
 
@@ -688,6 +717,8 @@ DELETE_ORDER = (
     "issue_id",
     "tag_id",
     "token_id",
+    "area_id",
+    "kind_id",
 )
 
 

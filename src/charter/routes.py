@@ -12,6 +12,7 @@ from charter.debriefs import routes as debriefs
 from charter.milestones import routes as milestones
 from charter.projects import routes as projects
 from charter.results import routes as results
+from charter.sbtm import routes as sbtm
 from charter.sessions import routes as sessions
 from charter.users import routes as users
 
@@ -28,4 +29,5 @@ ROUTES: list[Any] = [
     *users.READ_ROUTES,
     *users.ACCOUNT_ROUTES,
     *automation.ROUTES,
+    *sbtm.ROUTES,
 ]

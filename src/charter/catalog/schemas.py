@@ -160,3 +160,22 @@ class TagPage(Envelope):
 class TagSingle(msgspec.Struct):
     result: Tag
     expands: dict[str, object]
+
+
+class Kind(msgspec.Struct):
+    id: int
+    project_id: int
+    name: str
+    color: str
+    position: int
+    category: str  # note, bug or issue (what the kind counts as in SBTM)
+
+
+class KindPage(Envelope):
+    result: list[Kind]
+    expands: dict[str, object]
+
+
+class KindSingle(msgspec.Struct):
+    result: Kind
+    expands: dict[str, object]

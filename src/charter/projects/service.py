@@ -272,7 +272,8 @@ def delete_config(conn: Connection, config_id: int) -> None:
 def new_project(
     conn: Connection, name: str, created_by: int | None, note: str | None = None
 ) -> int:
-    return project_queries.insert_project(
+    """A new project with the default note kinds (SBTM)."""
+    project_id = project_queries.insert_project(
         conn,
         name=inputs.text("name", name),
         note=note,
@@ -286,6 +287,8 @@ def new_project(
         created_at=utcnow(),
         created_by=created_by,
     )
+    catalog_service.add_default_kinds(conn, project_id)
+    return project_id
 
 
 def add_member(conn: Connection, project_id: int, email: str, role: str) -> None:

@@ -24,7 +24,7 @@ from charter.results.queries import results_per_day as results_per_day
 from charter.sessions import read as session_read
 from charter.users import read as user_read
 
-RESULT_EXPANDS = ("attachments", "issues", "statuses", "users")
+RESULT_EXPANDS = ("attachments", "issues", "kinds", "statuses", "users")
 
 
 def session_of_result(conn: Connection, user: User, result_id: int, action: Action) -> RowMapping:
@@ -76,6 +76,7 @@ def shape(
             "session_id": r["session_id"],
             "project_id": r["project_id"],
             "status_id": r["status_id"],
+            "kind_id": r["kind_id"],
             "note": r["note"],
             "elapsed": r["elapsed"],
             "issues": issues.get(r["id"], []),
@@ -99,6 +100,8 @@ def shape(
         )
     if "statuses" in expands:
         extra["statuses"] = catalog_read.active_statuses(conn)
+    if "kinds" in expands and rows:
+        extra["kinds"] = catalog_read.kind_expands(conn, rows[0]["project_id"])
     if "issues" in expands:
         extra["issues"] = catalog_read.issue_expands(
             conn, {i for ids_ in issues.values() for i in ids_}

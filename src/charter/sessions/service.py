@@ -23,6 +23,7 @@ from charter.debriefs import gate as debrief_gate
 from charter.projects import read as project_read
 from charter.projects import service as project_service
 from charter.results import service as result_service
+from charter.sbtm import service as sbtm_service
 from charter.sessions import queries as session_queries
 
 # Lookups other packages use (they never import this package's queries).
@@ -129,6 +130,7 @@ def create_session(
     session_queries.set_issues(conn, session_id, issue_list)
     session_queries.set_field_values(conn, session_id, encoded)
     project_service.bump_counters(conn, project_id, {"session_count": 1, "session_active_count": 1})
+    sbtm_service.session_created(conn, session_id, assignee_id)
     return session_id
 
 
@@ -206,6 +208,8 @@ def update_session(
     if issue_list is not None:
         session_queries.set_issues(conn, session_id, issue_list)
     session_queries.set_field_values(conn, session_id, encoded)
+    if "assignee_id" in values and values["assignee_id"] != row["assignee_id"]:
+        sbtm_service.assignee_changed(conn, session_id, values["assignee_id"])
 
 
 ASSIGNEE_ROLES = ("tester", "manager")
@@ -295,6 +299,7 @@ def start(conn: Connection, session_id: int, user_id: int) -> None:
         updated_by=user_id,
         **_lifecycle_state(conn, row, "active"),
     )
+    sbtm_service.session_changed(conn, session_id)  # its start day
 
 
 def pause(conn: Connection, session_id: int, user_id: int) -> None:
@@ -385,6 +390,7 @@ def delete(conn: Connection, session_id: int) -> None:
     if row is None:
         raise NotFound(f"Session {session_id} not found.")
     result_service.bump_session_day_counts(conn, session_id, row["project_id"], -1)
+    sbtm_service.session_deleting(conn, session_id)
     session_queries.delete_session(conn, session_id)
     state = "session_closed_count" if row["is_closed"] else "session_active_count"
     project_service.bump_counters(conn, row["project_id"], {"session_count": -1, state: -1})
