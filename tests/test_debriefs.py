@@ -16,10 +16,12 @@ import sqlalchemy as sa
 from charter.auth import service as auth
 from charter.core.errors import Conflict
 from charter.db.engine import Database
-from charter.db.tables import areas, session_areas, sessions, states, users
+from charter.db.tables import sessions, states, users
 from charter.debriefs import service as debrief_service
 from charter.debriefs.sheet_checks import is_sentence, warnings
 from charter.projects import service as project_service
+from charter.sbtm import service as sbtm_service
+from charter.sbtm.schemas import SheetData
 from charter.users import service as user_service
 from helpers_db import Api, migrate, open_api
 
@@ -85,39 +87,22 @@ def new_session(api: Api, name: str = "Explore checkout") -> int:
 
 
 def fill_sheet(api: Api, session_id: int, opportunity: int = 10) -> None:
-    """A complete sheet: duration, T/B/S, C/O, an area, a tester, a test note, a bug."""
-    with api.db.write() as conn:
+    """A complete sheet: duration, T/B/S, C/O, an area, a tester, a test note."""
+    with api.db.read() as conn:
         tess = conn.execute(sa.select(users.c.id).where(users.c.email == TESTER)).scalar_one()
-        conn.execute(
-            sa.update(sessions)
-            .where(sessions.c.id == session_id)
-            .values(
-                duration_class="normal",
-                pct_test=60,
-                pct_bug=30,
-                pct_setup=10,
-                pct_charter=100 - opportunity,
-                pct_opportunity=opportunity,
-                assignee_id=tess,
-            )
-        )
-        pid = project_id(api)
-        area = conn.execute(
-            sa.select(areas.c.id).where(areas.c.project_id == pid, areas.c.name_key == "checkout")
-        ).scalar()
-        if area is None:
-            area = conn.execute(
-                sa.insert(areas)
-                .values(
-                    project_id=pid, name="Checkout", name_key="checkout", created_at=sa.func.now()
-                )
-                .returning(areas.c.id)
-            ).scalar_one()
-        conn.execute(sa.insert(session_areas).values(session_id=session_id, area_id=area))
-    ok(
-        call(api, "POST", f"/sessions/{session_id}/results", {"note": "Tried three expired cards"}),
-        201,
-    )
+    body = {
+        "duration_class": "normal",
+        "pct_test": 60,
+        "pct_bug": 30,
+        "pct_setup": 10,
+        "pct_charter": 100 - opportunity,
+        "pct_opportunity": opportunity,
+        "areas": ["Checkout | Cards"],
+        "tester_ids": [tess],
+    }
+    ok(call(api, "PATCH", f"/sessions/{session_id}/sbtm", body))
+    note = {"note": "Tried three expired cards"}
+    ok(call(api, "POST", f"/sessions/{session_id}/results", note), 201)
 
 
 def closed_session(api: Api, complete: bool = True, opportunity: int = 10) -> int:
@@ -274,6 +259,11 @@ def test_approve_locks_every_write_path(api: Api) -> None:
         headers={"Authorization": f"Bearer {api.tokens[TESTER]}"},
     )
     assert upload.status_code == 409, upload.text
+    # the SBTM data: through the API and through the sheet importer's service call
+    sbtm = call(api, "PATCH", f"/sessions/{sid}/sbtm", {"pct_test": 60})
+    assert sbtm.status_code == 409, sbtm.text
+    with pytest.raises(Conflict), api.db.write() as conn:
+        sbtm_service.set_session_sheet(conn, sid, SheetData(), 1)
     # a manager may still delete it (deleting is not editing the sheet)
     ok(call(api, "DELETE", f"/sessions/{sid}", as_user=LEAD), 204)
 
@@ -331,6 +321,8 @@ def test_outlook_items_become_follow_up_charters(api: Api) -> None:
         )
     assert linked == [sid, sid]
     assert ok(call(api, "GET", f"/sessions/{sid}/debrief"))["result"]["follow_ups"] == created
+    areas = ok(call(api, "GET", f"/sessions/{created[0]}/sbtm"))["result"]["areas"]
+    assert areas == ["Checkout | Cards"], areas
     # deleting the origin keeps the follow-ups, unlinked
     ok(call(api, "DELETE", f"/sessions/{sid}", as_user=LEAD), 204)
     with api.db.read() as conn:

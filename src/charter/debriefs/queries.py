@@ -92,16 +92,6 @@ def sheet_facts(conn: Connection, session_id: int) -> dict[str, Any]:
     }
 
 
-def area_ids_of(conn: Connection, session_id: int) -> list[int]:
-    return list(
-        conn.execute(
-            sa.select(session_areas.c.area_id)
-            .where(session_areas.c.session_id == session_id)
-            .order_by(session_areas.c.area_id)
-        ).scalars()
-    )
-
-
 def area_names_of(conn: Connection, session_ids: Sequence[int]) -> dict[int, list[str]]:
     """Area names per session, for the backlog and lists."""
     if not session_ids:

@@ -26,6 +26,7 @@ from charter.debriefs import queries as debrief_queries
 from charter.debriefs import sheet_checks
 from charter.debriefs.gate import APPROVED
 from charter.debriefs.sheet_checks import Problem
+from charter.sbtm import service as sbtm_service
 from charter.sessions import service as session_service
 
 SUBMITTED = "submitted"
@@ -187,7 +188,7 @@ def create_follow_ups(conn: Connection, user: User, session_id: int, items: Any)
             )
         if index not in chosen:
             chosen.append(index)
-    area_ids = debrief_queries.area_ids_of(conn, session_id)
+    area_names = debrief_queries.area_names_of(conn, [session_id]).get(session_id, [])
     created = []
     for index in chosen:
         new_id = session_service.create_session(
@@ -198,14 +199,13 @@ def create_follow_ups(conn: Connection, user: User, session_id: int, items: Any)
             charter=outlook[index],
         )
         debrief_queries.link_follow_up(conn, new_id, session_id)
-        _copy_areas(conn, new_id, row["project_id"], area_ids, user)
+        _copy_areas(conn, new_id, area_names, user)
         created.append(new_id)
     return created
 
 
-def _copy_areas(
-    conn: Connection, session_id: int, project_id: int, area_ids: list[int], user: User
-) -> None:
+def _copy_areas(conn: Connection, session_id: int, names: list[str], user: User) -> None:
     """The follow-up covers the areas its origin did (through the SBTM service, which
     keeps the area rollups)."""
-    del conn, session_id, project_id, area_ids, user  # the SBTM service is not merged yet
+    if names:
+        sbtm_service.update_session_sbtm(conn, session_id, user.id, {"areas": names})
