@@ -15,6 +15,7 @@ from charter.attachments import pages as attachment_files
 from charter.automation import pages as automation
 from charter.catalog import pages as styles
 from charter.dashboard import pages as dashboard
+from charter.debriefs import pages as debriefs
 from charter.projects import member_pages as members
 from charter.projects import pages as projects
 from charter.sessions import edit_pages as sessions_form
@@ -45,6 +46,7 @@ PAGES: list[Any] = [
     *sessions.ROUTES,
     *sessions_form.ROUTES,
     *session_run.ROUTES,
+    *debriefs.ROUTES,
     *automation.ROUTES,
     *attachment_files.ROUTES,
 ]

@@ -78,6 +78,15 @@ def get_problems(conn: Connection, user: User, session_id: int) -> dict[str, Any
     return problems_object(conn, readable_session(conn, user, session_id))
 
 
+def status_of(conn: Connection, session_id: int) -> dict[str, Any]:
+    """What the session page says of its sheet: the debrief status and the comment of
+    a return (no permission check: the page checked already)."""
+    d = debrief_queries.debrief_of(conn, session_id)
+    if d is None:
+        return {"status": None, "return_comment": None}
+    return {"status": d["status"], "return_comment": d["return_comment"]}
+
+
 def follow_ups(conn: Connection, session_id: int) -> list[RowMapping]:
     return debrief_queries.follow_ups_of(conn, session_id)
 
