@@ -6,9 +6,10 @@ debrief page (save, approve, return, follow-ups), the charter backlog and the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from litestar.testing import TestClient
 
@@ -34,8 +35,15 @@ def new_session(tester: TestClient[Any], name: str, **fields: str) -> int:
     return int(resp.headers["location"].rsplit("/", 1)[1])
 
 
-def row(db: Any, table: Any, **where: Any) -> Any:
-    with Database(db).read() as conn:
+@pytest.fixture(scope="module")
+def db(web_demo_url: str) -> Iterator[Database]:
+    database = Database(web_demo_url)
+    yield database
+    database.close()
+
+
+def row(db: Database, table: Any, **where: Any) -> Any:
+    with db.read() as conn:
         cond = [table.c[k] == v for k, v in where.items()]
         return conn.execute(sa.select(table).where(*cond)).mappings().first()
 
@@ -52,7 +60,7 @@ SHEET = {
 }
 
 
-def test_the_session_form_saves_areas_and_duration(web_client: Client, web_demo_url: str) -> None:
+def test_the_session_form_saves_areas_and_duration(web_client: Client, db: Database) -> None:
     tester = web_client("tester")
     form = tester.get("/projects/1/sessions/new").text
     assert 'list="area-options"' in form and 'name="tester_ids"' in form
@@ -70,9 +78,7 @@ def test_the_session_form_saves_areas_and_duration(web_client: Client, web_demo_
     assert resp.status_code == 422 and "Duration multiplier" in resp.text
 
 
-def test_close_submit_shows_problems_then_submits_anyway(
-    web_client: Client, web_demo_url: str
-) -> None:
+def test_close_submit_shows_problems_then_submits_anyway(web_client: Client, db: Database) -> None:
     tester = web_client("tester")
     sid = new_session(tester, "Close me")
     page = tester.get(f"/sessions/{sid}/close-sheet")
@@ -80,18 +86,18 @@ def test_close_submit_shows_problems_then_submits_anyway(
     shown = post(tester, f"/sessions/{sid}/close-sheet", {**SHEET, "action": "submit"})
     assert shown.status_code == 200 and 'id="sheet-problems"' in shown.text
     assert "No test notes." in shown.text and "Submit anyway" in shown.text
-    assert not row(web_demo_url, sessions, id=sid)["is_closed"]  # saved, not closed
+    assert not row(db, sessions, id=sid)["is_closed"]  # saved, not closed
     bad = post(tester, f"/sessions/{sid}/close-sheet", {**SHEET, "pct_bug": "50"})
     assert bad.status_code == 422 and 'id="form-errors"' in bad.text
     done = post(tester, f"/sessions/{sid}/close-sheet", {**SHEET, "action": "force"})
     assert done.status_code == 303, done.text[:1000]
-    assert row(web_demo_url, sessions, id=sid)["is_closed"]
-    assert row(web_demo_url, debriefs, session_id=sid)["status"] == "submitted"
+    assert row(db, sessions, id=sid)["is_closed"]
+    assert row(db, debriefs, session_id=sid)["status"] == "submitted"
     waiting = web_client("manager").get("/projects/1/debriefs").text
     assert f'href="/sessions/{sid}/debrief"' in waiting
 
 
-def test_a_manager_debriefs_returns_and_approves(web_client: Client, web_demo_url: str) -> None:
+def test_a_manager_debriefs_returns_and_approves(web_client: Client, db: Database) -> None:
     tester, manager, viewer = web_client("tester"), web_client("manager"), web_client("viewer")
     sid = new_session(tester, "Debrief me", areas="Checkout")
     post(tester, f"/sessions/{sid}/close-sheet", {**SHEET, "action": "force"})
@@ -114,7 +120,7 @@ def test_a_manager_debriefs_returns_and_approves(web_client: Client, web_demo_ur
     assert re.search(r'id="debrief-status">approved<', approved)
     made = post(manager, f"/sessions/{sid}/debrief/follow-ups", [("items", "1")])
     assert made.status_code == 303
-    follow = row(web_demo_url, sessions, follow_up_of=sid)
+    follow = row(db, sessions, follow_up_of=sid)
     assert follow["name"] == "Explore coupons" and not follow["is_started"]
     backlog = tester.get("/projects/1/backlog").text
     assert f'href="/sessions/{follow["id"]}"' in backlog and "Checkout" in backlog
