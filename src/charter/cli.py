@@ -461,16 +461,20 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
 @main.command()
 @click.pass_context
 def recount(ctx: click.Context) -> None:
-    """Rebuild stored session, automation and project counters from the data."""
+    """Rebuild stored session, automation and project counters and the SBTM metrics
+    from the data."""
     from charter.automation import service as automation_service
+    from charter.sbtm import service as sbtm_service
     from charter.sessions import counters
 
     db = _db(ctx)
     with db.write() as conn:
         drifted = counters.recount(conn)
         automation = automation_service.recount(conn)
+        sbtm = sbtm_service.rebuild(conn)  # SBTM metrics and their rollups
     click.echo(
-        f"Recounted; {drifted} session(s) had drifted, {automation} automation row(s).",
+        f"Recounted; {drifted} session(s) had drifted, {automation} automation row(s), "
+        f"{sbtm} session(s) of SBTM metrics.",
         err=True,
     )
 

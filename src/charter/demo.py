@@ -42,6 +42,7 @@ from charter.milestones import service as milestone_service
 from charter.projects import queries as project_queries
 from charter.projects import service as project_service
 from charter.results import queries as result_queries
+from charter.sbtm import service as sbtm_service
 from charter.sessions import counters
 from charter.sessions import queries as session_queries
 from charter.users import service as user_service
@@ -203,6 +204,11 @@ def load_demo(
         result_queries.rebuild_day_counts(conn)  # results per day, from the rows just loaded
         _sync_sequences(conn)
         _automation(conn, refs, random.Random(seed + 13))
+        # SBTM sheets, chosen from each session's id (no draw from the generators
+        # above, so the rest of the demo stays what it was), and their metrics.
+        sbtm_service.fill_demo(
+            conn, [p for p, _s, _m in refs.projects], refs.user_ids[0], refs.admin_id
+        )
     seconds = time.monotonic() - started
     return (
         f"Loaded demo data: {len(refs.user_ids)} users, {len(refs.projects)} projects, "

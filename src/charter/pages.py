@@ -18,6 +18,7 @@ from charter.dashboard import pages as dashboard
 from charter.debriefs import pages as debriefs
 from charter.projects import member_pages as members
 from charter.projects import pages as projects
+from charter.sbtm import pages as sbtm
 from charter.sessions import edit_pages as sessions_form
 from charter.sessions import pages as sessions
 from charter.sessions import run_pages as session_run
@@ -49,6 +50,7 @@ PAGES: list[Any] = [
     *debriefs.ROUTES,
     *automation.ROUTES,
     *attachment_files.ROUTES,
+    *sbtm.ROUTES,
 ]
 
 

@@ -4,7 +4,7 @@ row and the rollups per area, tester and day."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -250,7 +250,7 @@ def _upsert_add(
         return
     rows = sorted(rows, key=lambda r: tuple(r[k] for k in keys))
     insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-    values = [c for c in rows[0] if c not in keys]
+    values = [c for c in rows[0] if c not in keys and c != "project_id"]
     stmt = insert.on_conflict_do_update(
         index_elements=list(keys),
         set_={c: table.c[c] + insert.excluded[c] for c in values},
@@ -258,37 +258,38 @@ def _upsert_add(
     conn.execute(stmt, rows)
 
 
-def add_to_areas(
-    conn: Connection, project_id: int, area_ids: Sequence[int], delta: dict[str, int]
-) -> None:
-    rows = [{"area_id": a, "project_id": project_id, **delta} for a in area_ids]
-    # project_id is part of the row, not of the sum: set it on insert only
-    if not rows:
-        return
-    rows.sort(key=lambda r: r["area_id"])
-    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
-        sbtm_area_totals
+def add_to_area_rows(conn: Connection, project_id: int, rows: Mapping[Any, dict[str, int]]) -> None:
+    _upsert_add(
+        conn,
+        sbtm_area_totals,
+        ("area_id",),
+        [{"area_id": a, "project_id": project_id, **v} for a, v in rows.items()],
     )
-    t = sbtm_area_totals
-    stmt = insert.on_conflict_do_update(
-        index_elements=["area_id"], set_={c: t.c[c] + insert.excluded[c] for c in delta}
-    )
-    conn.execute(stmt, rows)
 
 
-def add_to_testers(
-    conn: Connection, project_id: int, user_ids: Sequence[int], delta: dict[str, int]
+def add_to_tester_rows(
+    conn: Connection, project_id: int, rows: Mapping[Any, dict[str, int]]
 ) -> None:
-    rows = [{"project_id": project_id, "user_id": u, **delta} for u in user_ids]
-    _upsert_add(conn, sbtm_tester_totals, ("project_id", "user_id"), rows)
+    _upsert_add(
+        conn,
+        sbtm_tester_totals,
+        ("project_id", "user_id"),
+        [{"project_id": project_id, "user_id": u, **v} for u, v in rows.items()],
+    )
 
 
-def add_to_day(conn: Connection, project_id: int, day: date, delta: dict[str, int]) -> None:
+def add_to_day_rows(conn: Connection, project_id: int, rows: Mapping[Any, dict[str, int]]) -> None:
     _upsert_add(
         conn,
         sbtm_day_totals,
         ("project_id", "day"),
-        [{"project_id": project_id, "day": day, **delta}],
+        [{"project_id": project_id, "day": d, **v} for d, v in rows.items()],
+    )
+
+
+def lock_sessions(conn: Connection, project_id: int | None) -> None:
+    lock_rows(
+        conn, sessions, sa.true() if project_id is None else sessions.c.project_id == project_id
     )
 
 
@@ -423,3 +424,252 @@ def area_ids_under(conn: Connection, project_id: int, key: str) -> list[int]:
         (areas.c.name_key == key) | areas.c.name_key.startswith(key + " | ", autoescape=True),
     )
     return [int(i) for i in conn.execute(stmt).scalars()]
+
+
+def day_totals_sum(conn: Connection, project_id: int) -> RowMapping:
+    """The sums over the project's days (its started sessions)."""
+    t = sbtm_day_totals
+    columns = [c for c in t.c if c.name not in ("project_id", "day")]
+    stmt = sa.select(*(sa.func.coalesce(sa.func.sum(c), 0).label(c.name) for c in columns)).where(
+        t.c.project_id == project_id
+    )
+    return conn.execute(stmt).mappings().one()
+
+
+# --- rebuilding everything at once (recount, bulk loaders) --------------------------
+# The same numbers as sbtm/metrics.py, computed set-based in SQL: one statement per
+# table, so a million sessions rebuild in seconds rather than a query per session.
+
+
+def _weight(tester_count: Any) -> Any:
+    """timebox(class) x multiplier in thousandths x testers (0 without a class)."""
+    s, p = sessions.c, projects.c
+    box = sa.case(
+        (s.duration_class == "short", p.timebox_short),
+        (s.duration_class == "normal", p.timebox_normal),
+        (s.duration_class == "long", p.timebox_long),
+        else_=0,
+    )
+    mult = sa.cast(sa.func.round(sa.func.coalesce(s.duration_multiplier, 1) * 1000), sa.BigInteger)
+    return sa.cast(box, sa.BigInteger) * mult * tester_count
+
+
+def rebuild_all(conn: Connection, project_id: int | None, share: int) -> None:
+    """Recount bug/issue counts and rebuild every metrics row and rollup from the data
+    (`share`: the scale of a tester's share of bugs and issues, metrics.SHARE_SCALE)."""
+    s, r, k = sessions.c, session_results.c, result_kinds.c
+    where = sa.true() if project_id is None else s.project_id == project_id
+
+    def counted(category: str) -> Any:
+        return (
+            sa.select(sa.func.count())
+            .select_from(session_results.join(result_kinds, result_kinds.c.id == r.kind_id))
+            .where(r.session_id == s.id, k.category == category)
+            .scalar_subquery()
+        )
+
+    conn.execute(
+        sa.update(sessions)
+        .where(where)
+        .values(bug_count=counted("bug"), issue_count=counted("issue"))
+    )
+    m = sbtm_session_metrics
+    conn.execute(
+        sa.delete(m).where(sa.true() if project_id is None else m.c.project_id == project_id)
+    )
+    testers = (
+        sa.select(sa.func.count()).where(session_testers.c.session_id == s.id).scalar_subquery()
+    )
+    base = sa.select(
+        s.id.label("sid"),
+        s.project_id,
+        s.started_at,
+        s.pct_test,
+        s.pct_bug,
+        s.pct_setup,
+        s.pct_charter,
+        s.pct_opportunity,
+        s.bug_count,
+        s.issue_count,
+        testers.label("testers"),
+        _weight(testers).label("weight"),
+    )
+    base = base.select_from(sessions.join(projects, projects.c.id == s.project_id)).where(where)
+    b = base.subquery()
+    c = sa.case((b.c.pct_charter.is_(None), 100), else_=b.c.pct_charter)
+    o = sa.case((b.c.pct_charter.is_(None), 0), else_=sa.func.coalesce(b.c.pct_opportunity, 0))
+    day = (
+        sa.cast(b.c.started_at, sa.Date)
+        if conn.dialect.name == "postgresql"
+        else sa.func.date(b.c.started_at)
+    )
+    conn.execute(
+        sa.insert(m).from_select(
+            ["session_id", "project_id", "start_day", "testers", *SBTM_N_COLUMNS, "bugs", "issues"],
+            sa.select(
+                b.c.sid,
+                b.c.project_id,
+                day,
+                b.c.testers,
+                b.c.weight * 10000,
+                b.c.weight * c * 100,
+                b.c.weight * o * 100,
+                b.c.weight * sa.func.coalesce(b.c.pct_test, 0) * c,
+                b.c.weight * sa.func.coalesce(b.c.pct_bug, 0) * c,
+                b.c.weight * sa.func.coalesce(b.c.pct_setup, 0) * c,
+                b.c.bug_count,
+                b.c.issue_count,
+            ),
+        )
+    )
+    clear_rollups(conn, project_id)  # area rows back, all zero
+    mine = sa.true() if project_id is None else m.c.project_id == project_id
+    sums = [sa.func.sum(m.c[c]) for c in SBTM_N_COLUMNS]
+    t = sbtm_area_totals
+    per_area = (
+        sa.select(
+            session_areas.c.area_id,
+            sa.func.count().label("sessions"),
+            *(sa.func.sum(m.c[c]).label(c) for c in SBTM_N_COLUMNS),
+            sa.func.sum(m.c.bugs).label("bugs"),
+            sa.func.sum(m.c.issues).label("issues"),
+        )
+        .select_from(m.join(session_areas, session_areas.c.session_id == m.c.session_id))
+        .where(mine)
+        .group_by(session_areas.c.area_id)
+        .subquery()
+    )
+    values = ["sessions", *SBTM_N_COLUMNS, "bugs", "issues"]
+    conn.execute(
+        sa.update(t)
+        .where(t.c.area_id == per_area.c.area_id)
+        .values({c: per_area.c[c] for c in values})
+    )
+    per_tester = (
+        sa.select(
+            m.c.project_id,
+            session_testers.c.user_id,
+            sa.func.count(),
+            *(sa.func.sum(m.c[c] // m.c.testers) for c in SBTM_N_COLUMNS),
+            sa.func.sum(m.c.bugs * share // m.c.testers),
+            sa.func.sum(m.c.issues * share // m.c.testers),
+        )
+        .select_from(m.join(session_testers, session_testers.c.session_id == m.c.session_id))
+        .where(mine)
+        .group_by(m.c.project_id, session_testers.c.user_id)
+    )
+    conn.execute(
+        sa.insert(sbtm_tester_totals).from_select(
+            ["project_id", "user_id", "sessions", *SBTM_N_COLUMNS, "bugs_share", "issues_share"],
+            per_tester,
+        )
+    )
+    per_day = (
+        sa.select(
+            m.c.project_id,
+            m.c.start_day,
+            sa.func.count(),
+            *sums,
+            sa.func.sum(m.c.bugs),
+            sa.func.sum(m.c.issues),
+        )
+        .where(mine, m.c.start_day.is_not(None))
+        .group_by(m.c.project_id, m.c.start_day)
+    )
+    conn.execute(
+        sa.insert(sbtm_day_totals).from_select(
+            ["project_id", "day", "sessions", *SBTM_N_COLUMNS, "bugs", "issues"], per_day
+        )
+    )
+
+
+def metrics_rows(conn: Connection, project_id: int | None) -> dict[int, tuple[Any, ...]]:
+    """Every stored metrics row (of a project), by session (for drift counts)."""
+    m = sbtm_session_metrics
+    stmt = sa.select(m)
+    if project_id is not None:
+        stmt = stmt.where(m.c.project_id == project_id)
+    return {int(r[0]): tuple(r) for r in conn.execute(stmt)}
+
+
+def fill_demo(
+    conn: Connection,
+    project_id: int,
+    area_ids: Sequence[int],
+    second_tester: int,
+    kinds: Mapping[str, int],
+) -> None:
+    """Demo data for bulk-loaded sessions (charter demo): sheets, testers, areas and
+    note kinds chosen from each id, set-based. The caller rebuilds the metrics."""
+    s = sessions.c
+    mine = s.project_id == project_id
+    n = len(area_ids)
+    test = 40 + s.id % 41
+    setup = (100 - test) // 3
+    charter = 100 - ((s.id // 3) % 5) * 10
+    conn.execute(
+        sa.update(sessions)
+        .where(mine)
+        .values(
+            duration_class=sa.case(
+                (s.id % 4 == 0, "short"), (s.id % 4 == 1, "normal"), (s.id % 4 == 2, "long")
+            ),
+            duration_multiplier=sa.case((s.id % 10 == 0, 2.0), else_=None),
+            pct_test=test,
+            pct_bug=100 - test - setup,
+            pct_setup=setup,
+            pct_charter=charter,
+            pct_opportunity=100 - charter,
+        )
+    )
+    assigned = sa.select(s.id, s.assignee_id, sa.literal(0)).where(mine, s.assignee_id.is_not(None))
+    conn.execute(
+        sa.insert(session_testers).from_select(["session_id", "user_id", "position"], assigned)
+    )
+    paired = sa.select(s.id, sa.literal(second_tester), sa.literal(1)).where(
+        mine, s.assignee_id.is_not(None), s.assignee_id != second_tester, s.id % 5 == 0
+    )
+    conn.execute(
+        sa.insert(session_testers).from_select(["session_id", "user_id", "position"], paired)
+    )
+    first = sa.case({i: a for i, a in enumerate(area_ids)}, value=s.id % n)
+    other = sa.case(
+        {i: a for i, a in enumerate(area_ids)}, value=(s.id % n + 1 + (s.id // 7) % (n - 1)) % n
+    )
+    for area, extra in ((first, sa.true()), (other, s.id % 3 == 0)):
+        chosen = sa.select(s.id, area).where(mine, extra)
+        conn.execute(sa.insert(session_areas).from_select(["session_id", "area_id"], chosen))
+    r = session_results.c
+    for category, condition in (
+        ("bug", r.id % 9 == 0),
+        ("issue", (r.id % 13 == 0) & (r.id % 9 != 0)),
+    ):
+        conn.execute(
+            sa.update(session_results)
+            .where(r.project_id == project_id, condition)
+            .values(kind_id=kinds[category])
+        )
+
+
+def project_session_count(conn: Connection, project_id: int) -> int:
+    stmt = sa.select(projects.c.session_count).where(projects.c.id == project_id)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def tester_session_count(conn: Connection, project_id: int, user_id: int) -> int:
+    t = sbtm_tester_totals
+    stmt = sa.select(t.c.sessions).where(t.c.project_id == project_id, t.c.user_id == user_id)
+    return int(conn.execute(stmt).scalar() or 0)
+
+
+def area_session_count(conn: Connection, area_id: int) -> int:
+    stmt = sa.select(sbtm_area_totals.c.sessions).where(sbtm_area_totals.c.area_id == area_id)
+    return int(conn.execute(stmt).scalar() or 0)
+
+
+def sessions_with_areas(conn: Connection, area_ids: Sequence[int]) -> int:
+    """How many sessions have any of these areas (of one project), each counted once."""
+    stmt = sa.select(sa.func.count(sa.distinct(session_areas.c.session_id))).where(
+        session_areas.c.area_id.in_(list(area_ids))
+    )
+    return int(conn.execute(stmt).scalar_one())

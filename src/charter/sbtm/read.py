@@ -4,16 +4,19 @@ the stored metrics and rollups (never by scanning every session)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.auth.permissions import require_project
+from charter.auth.service import User
 from charter.core.clock import iso
 from charter.core.errors import NotFound
 from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
-from charter.db.listing import Filter, PageRequest
+from charter.db.listing import Filter, PageRequest, Plan
 from charter.db.tables import SBTM_N_COLUMNS, areas, session_areas, session_testers, sessions
 from charter.sbtm import metrics
 from charter.sbtm import queries as sbtm_queries
@@ -146,13 +149,48 @@ def _link_filters(conn: Connection, project_id: int, filters: tuple[Filter, ...]
     return out
 
 
+FEW = 1000  # at most this many matches: drive the page from the link table
+
+
+def _stored_total(conn: Connection, project_id: int, filters: list[Filter]) -> int | None:
+    """The report's total from a stored count, when one answers it exactly: no filter
+    (the project's session count), one tester, or one area without areas below it
+    (their rollups' session counts). None: count the rows."""
+    if not filters:
+        return sbtm_queries.project_session_count(conn, project_id)
+    if len(filters) != 1 or filters[0].op != "link":
+        return None
+    values = list(filters[0].value)  # type: ignore[call-overload]
+    if not values:
+        return 0
+    if len(values) > 1 and filters[0].link_table is session_testers:
+        return None
+    if filters[0].link_table is session_testers:
+        return sbtm_queries.tester_session_count(conn, project_id, values[0])
+    if len(values) > 1:  # an area and those below it: sessions counted once
+        return sbtm_queries.sessions_with_areas(conn, values)
+    return sbtm_queries.area_session_count(conn, values[0])
+
+
 def session_report(conn: Connection, project_id: int, query: ListQuery) -> Page:
     """GET /projects/{id}/sbtm/sessions: one row per session, from stored metrics."""
     filters = _link_filters(conn, project_id, query.filters)
     req = query.request()
-    req = PageRequest(filters, req.sort, req.descending, req.limit, req.offset)
-    ids = db_listing.page_ids(conn, sessions, sessions.c.project_id == project_id, req)
-    total = db_listing.count(conn, sessions, sessions.c.project_id == project_id, filters)
+    total = _stored_total(conn, project_id, filters)
+    if total is None:
+        total = db_listing.count(conn, sessions, sessions.c.project_id == project_id, filters)
+    # Few matches of one link filter (a rare area or tester): read them through the
+    # link table's index and sort them, rather than walk the sort index probing
+    # each session (SQLite has no statistics to know).
+    few = len(filters) == 1 and filters[0].op == "link" and total <= FEW
+    req = PageRequest(
+        filters, req.sort, req.descending, req.limit, req.offset, Plan(from_links=few)
+    )
+    ids = (
+        db_listing.page_ids(conn, sessions, sessions.c.project_id == project_id, req)
+        if total
+        else []
+    )
     rows = {r["id"]: r for r in sbtm_queries.session_report_rows(conn, ids)}
     boxes = sbtm_queries.timeboxes(conn, project_id)
     denom = metrics.denominator(boxes["normal"])
@@ -257,3 +295,86 @@ def session_project(conn: Connection, session_id: int) -> int | None:
     """The project of a session (None: no such session)."""
     row = sbtm_queries.session_row(conn, session_id)
     return None if row is None else int(row["project_id"])
+
+
+# --- the SBTM dashboard and its sessions page (web UI) -----------------------------
+
+DASHBOARD_AREAS = 100  # areas charted (by name); the rest are in the API report
+DASHBOARD_DAYS = 60  # the latest days with sessions
+
+
+@dataclass
+class Board:
+    project: dict[str, Any]
+    areas: list[dict[str, Any]]
+    area_total: int
+    testers: list[dict[str, Any]]
+    days: list[dict[str, Any]]
+    totals: dict[str, Any]
+
+
+def dashboard(conn: Connection, user: User, project_id: int) -> Board:
+    project = require_project(conn, user, project_id, "read")
+    areas = area_report(conn, project_id, ListQuery(per_page=DASHBOARD_AREAS, descending=False))
+    testers = tester_report(conn, project_id, ListQuery(per_page=DASHBOARD_AREAS))
+    denom = metrics.denominator(sbtm_queries.timeboxes(conn, project_id)["normal"])
+    _none, day_count = sbtm_queries.day_totals_page(conn, project_id, 0, 0)
+    rows, _ = sbtm_queries.day_totals_page(
+        conn, project_id, DASHBOARD_DAYS, max(day_count - DASHBOARD_DAYS, 0)
+    )
+    days = [
+        {
+            "date": _day_text(r["day"]),
+            **_totals(r, denom),
+            "bugs": int(r["bugs"]),
+            "issues": int(r["issues"]),
+        }
+        for r in rows
+    ]
+    sums = sbtm_queries.day_totals_sum(conn, project_id)
+    totals = {**_totals(sums, denom), "bugs": int(sums["bugs"]), "issues": int(sums["issues"])}
+    return Board(
+        project={"id": project["id"], "name": project["name"]},
+        areas=areas.rows,
+        area_total=areas.total,
+        testers=testers.rows,
+        days=days,
+        totals=totals,
+    )
+
+
+def _day_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+SESSIONS_PAGE_SIZE = 100
+
+
+def sessions_page(
+    conn: Connection,
+    user: User,
+    project_id: int,
+    area: str | None,
+    tester_id: int | None,
+    day: date | None,
+    page: int,
+) -> tuple[dict[str, Any], Page]:
+    """The sessions behind a dashboard mark: those with an area (or below it), a
+    tester, or a start day."""
+    project = require_project(conn, user, project_id, "read")
+    filters: list[Filter] = []
+    if area is not None:
+        filters.append(Filter("contains", "area", area))
+    if tester_id is not None:
+        filters.append(Filter("in", "tester_id", (tester_id,)))
+    if day is not None:
+        start = datetime(day.year, day.month, day.day)
+        filters.append(Filter("ge", "started_at", start))
+        filters.append(Filter("lt", "started_at", start + timedelta(days=1)))
+    query = ListQuery(
+        page=page,
+        per_page=SESSIONS_PAGE_SIZE,
+        sort="started_at",
+        filters=tuple(filters),
+    )
+    return {"id": project["id"], "name": project["name"]}, session_report(conn, project_id, query)

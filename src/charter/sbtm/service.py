@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from charter.auth import permissions
 from charter.auth import service as auth
+from charter.catalog import read as catalog_read
 from charter.core import inputs
 from charter.core.clock import utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
@@ -419,10 +420,85 @@ def session_deleting(conn: Connection, session_id: int) -> None:
 
 @contextmanager
 def rerolled(conn: Connection, session_id: int) -> Iterator[None]:
-    """Take the session out of the rollups, let the caller change it, put it back."""
-    _unroll(conn, session_id)
+    """Let the caller change the session, then move its contribution in the rollups
+    from what it was to what it is now: one net change per rollup row, written
+    table by table (areas, testers, days) each in key order, so concurrent writers
+    lock shared rows in one global order and never deadlock (PostgreSQL)."""
+    before = _contribution(conn, session_id, sbtm_queries.metrics_row(conn, session_id))
     yield
-    _roll(conn, session_id)
+    new = metrics_values(conn, session_id)
+    sbtm_queries.put_metrics_row(conn, new)
+    after = _contribution(conn, session_id, new)
+    _write_net(conn, new["project_id"], before, after)
+
+
+Contribution = dict[str, dict[Any, dict[str, int]]]  # rollup -> key -> values
+
+
+def _contribution(conn: Connection, session_id: int, m: Any) -> Contribution:
+    """What a metrics row adds to each rollup row (nothing for no row)."""
+    out: Contribution = {"areas": {}, "testers": {}, "days": {}}
+    if m is None:
+        return out
+    whole, per_tester = _deltas(m, 1)
+    for area_id in sbtm_queries.area_ids_of_session(conn, session_id):
+        out["areas"][area_id] = whole
+    if per_tester:
+        for user_id in sbtm_queries.tester_ids(conn, session_id):
+            out["testers"][user_id] = per_tester
+    if m["start_day"] is not None:
+        out["days"][m["start_day"]] = whole
+    return out
+
+
+def _write_net(
+    conn: Connection, project_id: int, before: Contribution, after: Contribution
+) -> None:
+    for rollup, add in (
+        ("areas", sbtm_queries.add_to_area_rows),
+        ("testers", sbtm_queries.add_to_tester_rows),
+        ("days", sbtm_queries.add_to_day_rows),
+    ):
+        net: dict[Any, dict[str, int]] = {}
+        for sign, side in ((-1, before[rollup]), (1, after[rollup])):
+            for key, values in side.items():
+                row = net.setdefault(key, {})
+                for column, value in values.items():
+                    row[column] = row.get(column, 0) + sign * value
+        changed = {k: v for k, v in net.items() if any(v.values())}
+        add(conn, project_id, changed)
+
+
+def _deltas(m: Any, sign: int) -> tuple[dict[str, int], dict[str, int]]:
+    """(per area or day, per tester) additions for a metrics row."""
+    whole = {c: sign * int(m[c]) for c in SBTM_N_COLUMNS}
+    whole.update(sessions=sign, bugs=sign * int(m["bugs"]), issues=sign * int(m["issues"]))
+    testers = int(m["testers"])
+    per_tester = {c: sign * (int(m[c]) // testers) for c in SBTM_N_COLUMNS} if testers else {}
+    if testers:
+        per_tester.update(
+            sessions=sign,
+            bugs_share=sign * metrics.share(int(m["bugs"]), testers),
+            issues_share=sign * metrics.share(int(m["issues"]), testers),
+        )
+    return whole, per_tester
+
+
+def _unroll(conn: Connection, session_id: int) -> None:
+    """Take the session out of the rollups (before it is deleted)."""
+    old = sbtm_queries.metrics_row(conn, session_id)
+    if old is not None:
+        before = _contribution(conn, session_id, old)
+        _write_net(conn, old["project_id"], before, {"areas": {}, "testers": {}, "days": {}})
+        sbtm_queries.delete_metrics_row(conn, session_id)
+
+
+def _roll(conn: Connection, session_id: int) -> None:
+    """Put a new session (no metrics row yet) into the rollups."""
+    new = metrics_values(conn, session_id)
+    sbtm_queries.put_metrics_row(conn, new)
+    empty: Contribution = {"areas": {}, "testers": {}, "days": {}}
+    _write_net(conn, new["project_id"], empty, _contribution(conn, session_id, new))
 
 
 def _inputs(conn: Connection, row: RowMapping, testers: int) -> metrics.Inputs:
@@ -459,76 +535,52 @@ def metrics_values(conn: Connection, session_id: int) -> dict[str, Any]:
     }
 
 
-def _deltas(m: Mapping[str, Any] | RowMapping, sign: int) -> tuple[dict[str, int], dict[str, int]]:
-    """(per area or day, per tester) additions for a metrics row."""
-    whole = {c: sign * int(m[c]) for c in SBTM_N_COLUMNS}
-    whole.update(sessions=sign, bugs=sign * int(m["bugs"]), issues=sign * int(m["issues"]))
-    testers = int(m["testers"])
-    per_tester = {c: sign * (int(m[c]) // testers) for c in SBTM_N_COLUMNS} if testers else {}
-    if testers:
-        per_tester.update(
-            sessions=sign,
-            bugs_share=sign * metrics.share(int(m["bugs"]), testers),
-            issues_share=sign * metrics.share(int(m["issues"]), testers),
-        )
-    return whole, per_tester
-
-
-def _apply_row(
-    conn: Connection, session_id: int, m: Mapping[str, Any] | RowMapping, sign: int
-) -> None:
-    whole, per_tester = _deltas(m, sign)
-    project_id = m["project_id"]
-    sbtm_queries.add_to_areas(
-        conn, project_id, sbtm_queries.area_ids_of_session(conn, session_id), whole
-    )
-    if per_tester:
-        sbtm_queries.add_to_testers(
-            conn, project_id, sbtm_queries.tester_ids(conn, session_id), per_tester
-        )
-    if m["start_day"] is not None:
-        sbtm_queries.add_to_day(conn, project_id, m["start_day"], whole)
-
-
-def _unroll(conn: Connection, session_id: int) -> None:
-    old = sbtm_queries.metrics_row(conn, session_id)
-    if old is not None:
-        _apply_row(conn, session_id, old, -1)
-        sbtm_queries.delete_metrics_row(conn, session_id)
-
-
-def _roll(conn: Connection, session_id: int) -> None:
-    new = metrics_values(conn, session_id)
-    sbtm_queries.put_metrics_row(conn, new)
-    _apply_row(conn, session_id, new, 1)
-
-
 def rebuild(conn: Connection, project_id: int | None = None) -> int:
-    """Recompute every session's metrics (of one project, or all) and the rollups
-    from the data (`charter recount`, a timebox change). Returns how many sessions
-    had drifted (stored bug/issue counts or metrics rows)."""
-    sbtm_queries.clear_rollups(conn, project_id)
-    ids = (
-        sbtm_queries.session_ids_of_project(conn, project_id)
-        if project_id is not None
-        else sbtm_queries.all_session_ids(conn)
-    )
-    drifted = 0
-    for session_id in ids:
-        row = sbtm_queries.session_row(conn, session_id)
-        assert row is not None
-        counts = sbtm_queries.category_counts(conn, session_id)
-        bugs, issues = counts.get("bug", 0), counts.get("issue", 0)
-        if (bugs, issues) != (row["bug_count"], row["issue_count"]):
-            sbtm_queries.update_session(conn, session_id, bug_count=bugs, issue_count=issues)
-        new = metrics_values(conn, session_id)
-        old = sbtm_queries.metrics_row(conn, session_id)
-        if (
-            (bugs, issues) != (row["bug_count"], row["issue_count"])
-            or old is None
-            or any(old[k] != v for k, v in new.items())
-        ):
-            drifted += 1
-        sbtm_queries.put_metrics_row(conn, new)
-        _apply_row(conn, session_id, new, 1)
-    return drifted
+    """Recompute every session's bug and issue counts, metrics and the rollups (of one
+    project, or all) from the data, set-based (`charter recount`, a timebox change,
+    bulk loaders). Returns how many sessions' metrics rows had drifted."""
+    # every session of the project first (id order, as each writer locks its own),
+    # so that no reroll runs beside the rebuild
+    sbtm_queries.lock_sessions(conn, project_id)
+    before = sbtm_queries.metrics_rows(conn, project_id)
+    sbtm_queries.rebuild_all(conn, project_id, metrics.SHARE_SCALE)
+    after = sbtm_queries.metrics_rows(conn, project_id)
+    return sum(1 for k, v in after.items() if before.get(k) != v)
+
+
+DEMO_AREAS = (
+    "Checkout | Payment",
+    "Checkout | Cart",
+    "Search | Filters",
+    "Search | Ranking",
+    "Account | Sign-in",
+    "Account | Profile",
+    "OS | Linux",
+    "OS | Windows",
+    "OS | macOS",
+    "Build | 4.1",
+    "Build | 4.2",
+    "Strategy | Claims Testing",
+    "Strategy | Risk",
+    "Mobile | Android",
+    "Mobile | iOS",
+    "API | Orders",
+    "API | Users",
+    "Reports",
+    "Admin | Settings",
+    "Admin | Users",
+)
+DEMO_UNEXPLORED = ("Accessibility | Screen readers", "Localisation | German")
+
+
+def fill_demo(conn: Connection, project_ids: Sequence[int], second_tester: int, actor: int) -> None:
+    """SBTM data for the demo's bulk-loaded sessions (every session a sheet, areas,
+    testers, some bug and issue notes), then the metrics rebuilt."""
+    for project_id in project_ids:
+        area_ids = area_ids_for(conn, project_id, DEMO_AREAS, actor)
+        area_ids_for(conn, project_id, DEMO_UNEXPLORED, actor)
+        kinds: dict[str, int] = {}
+        for kind in catalog_read.kind_rows(conn, project_id):
+            kinds.setdefault(kind["category"], kind["id"])
+        sbtm_queries.fill_demo(conn, project_id, area_ids, second_tester, kinds)
+    rebuild(conn)
