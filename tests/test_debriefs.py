@@ -384,3 +384,15 @@ def test_two_managers_at_once_one_wins(api: Api, second: str) -> None:
     assert sorted(outcomes) == ["conflict", "won"]
     status = ok(call(api, "GET", f"/sessions/{sid}/debrief"))["result"]["status"]
     assert status in ("approved", "returned")
+
+
+def test_a_state_chosen_by_hand_is_left_alone(api: Api) -> None:
+    """Submit and approve move the state only where nobody chose it by hand."""
+    sid = new_session(api)
+    created = call(api, "POST", "/states", {"name": "Blocked"}, as_user=ADMIN)
+    blocked = ok(created, 201)["result"]["id"]
+    ok(call(api, "PATCH", f"/sessions/{sid}", {"state_id": blocked}))
+    ok(call(api, "POST", f"/sessions/{sid}/close"))
+    ok(call(api, "POST", f"/sessions/{sid}/submit", {"force": True}))
+    ok(call(api, "POST", f"/sessions/{sid}/debrief/approve", as_user=LEAD))
+    assert ok(call(api, "GET", f"/sessions/{sid}"))["result"]["state_id"] == blocked
