@@ -147,6 +147,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{S_}/resume"): project("run"),
     ("POST", f"{S_}/close"): project("run"),
     ("POST", f"{S_}/reopen"): project("run"),
+    # SBTM debriefs (charter/debriefs/routes.py): testers submit, managers debrief
+    ("GET", f"{S_}/sheet/problems"): project("read"),
+    ("POST", f"{S_}/submit"): project("run", {"force": True}),
+    ("GET", f"{S_}/debrief"): project("read"),
+    ("PUT", f"{S_}/debrief"): project("manage", {"past": "x", "outlook": ["Explore x"]}),
+    ("POST", f"{S_}/debrief/follow-ups"): project("manage", {"items": [0]}),
+    ("POST", f"{S_}/debrief/return"): project("manage", {"comment": "x"}),
+    ("POST", f"{S_}/debrief/approve"): project("manage"),
     # results (charter/results/routes.py)
     ("GET", f"{S_}/results"): project("read"),
     ("POST", f"{S_}/results"): project("run", {"note": "x"}),
@@ -719,14 +727,33 @@ DELETE_ORDER = (
 )
 
 
+# The debrief writes need a closed session and run in this order, after the deletes
+# of what a locked session keeps (its results, attachments) and before the session's
+# delete; BEFORE holds the calls that bring the session to the state each one needs.
+DEBRIEF_ORDER = (
+    ("POST", f"{S_}/submit"),
+    ("PUT", f"{S_}/debrief"),
+    ("POST", f"{S_}/debrief/follow-ups"),
+    ("POST", f"{S_}/debrief/return"),
+    ("POST", f"{S_}/debrief/approve"),
+)
+BEFORE = {
+    DEBRIEF_ORDER[0]: ("POST", f"{S_}/close", None),
+    DEBRIEF_ORDER[-1]: ("POST", f"{S_}/submit", {"force": True}),
+}
+
+
 def _write_order(route: tuple[str, str]) -> tuple[int, int]:
     """Other writes in RULES order (start before close, close before reopen, ...), then
-    the deletes, the dependants first."""
+    the deletes, the dependants first, with the debrief writes before the session's."""
     method, template = route
+    if route in DEBRIEF_ORDER:
+        return (2, DEBRIEF_ORDER.index(route))
     if method != "DELETE":
         return (0, list(RULES).index(route))
     last = "attachments" if template.endswith("/attachments") else params_of(template)[-1]
-    return (1, DELETE_ORDER.index(last))
+    index = DELETE_ORDER.index(last)
+    return (1 if index < DELETE_ORDER.index("session_id") else 3, index)
 
 
 def test_write_bodies_are_valid(fresh_database_url: str) -> None:
@@ -746,6 +773,9 @@ def test_write_bodies_are_valid(fresh_database_url: str) -> None:
         wrong = []
         for method, template in writes:
             rule = RULES[(method, template)]
+            if (method, template) in BEFORE:
+                step, path, body = BEFORE[(method, template)]
+                assert call(step, fill(path, ids), ADMIN, body).is_success
             resp = call(method, fill(template, ids), ADMIN, rule.body)
             if not resp.is_success:
                 wrong.append(f"{method} {template}: {resp.status_code} {resp.text[:200]}")
@@ -753,7 +783,7 @@ def test_write_bodies_are_valid(fresh_database_url: str) -> None:
 
 
 def _reads_body(method: str, path: str) -> bool:
-    transition = re.search(r"/(start|pause|resume|close|reopen|complete)$", path)
+    transition = re.search(r"/(start|pause|resume|close|reopen|complete|approve)$", path)
     return method in ("PATCH", "PUT") or (method == "POST" and not transition)
 
 

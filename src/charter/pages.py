@@ -15,6 +15,7 @@ from charter.attachments import pages as attachment_files
 from charter.automation import pages as automation
 from charter.catalog import pages as styles
 from charter.dashboard import pages as dashboard
+from charter.debriefs import pages as debriefs
 from charter.projects import member_pages as members
 from charter.projects import pages as projects
 from charter.projects import settings_pages as project_settings
@@ -50,6 +51,7 @@ PAGES: list[Any] = [
     *sessions.ROUTES,
     *sessions_form.ROUTES,
     *session_run.ROUTES,
+    *debriefs.ROUTES,
     *automation.ROUTES,
     *attachment_files.ROUTES,
     *trackers.ROUTES,

@@ -8,6 +8,7 @@ from typing import Any
 from charter.attachments import routes as attachments
 from charter.automation import routes as automation
 from charter.catalog import routes as catalog
+from charter.debriefs import routes as debriefs
 from charter.milestones import routes as milestones
 from charter.projects import routes as projects
 from charter.results import routes as results
@@ -20,6 +21,7 @@ ROUTES: list[Any] = [
     *sessions.ROUTES,
     *results.ROUTES,
     *attachments.ROUTES,
+    *debriefs.ROUTES,
     *projects.READ_ROUTES,
     *projects.ADMIN_ROUTES,
     *milestones.ADMIN_ROUTES,

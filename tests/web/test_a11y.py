@@ -192,12 +192,21 @@ def test_no_serious_axe_violations_on_the_main_pages(
     expect(page.locator("#timeline form.note-form")).to_be_visible()
     check("session run (a note edited in place)")
     check("session edit", f"/sessions/{session_id}/edit")
+    check("close and submit (the sheet's fields)", f"/sessions/{session_id}/close-sheet")
     page.goto(f"{base}/sessions/{session_id}")
     page.get_by_role("button", name="Close session").click()
     expect(page.get_by_role("button", name="Reopen session")).to_be_visible()
     check("closed session")
     check("closed session's edit form", f"/sessions/{session_id}/edit")
     check("session sheet (printable)", f"/sessions/{session_id}/sheet")
+    page.goto(f"{base}/sessions/{session_id}/close-sheet")
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.locator("#sheet-problems")).to_be_visible()
+    check("close and submit (the sheet's problems)")
+    page.get_by_role("button", name="Submit anyway").click()
+    check("debrief (as a tester)", f"/sessions/{session_id}/debrief")
+    check("charter backlog", "/projects/1/backlog")
+    check("waiting for debrief", "/projects/1/debriefs")
 
     check("dashboard", "/projects/1/dashboard")
     page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
@@ -215,6 +224,7 @@ def test_no_serious_axe_violations_on_the_main_pages(
     page.context.clear_cookies()
     sign_in(page, base, "manager")
     check("members (as a manager)", "/projects/1/members")
+    check("debrief (as a manager)", f"/sessions/{session_id}/debrief")
     page.context.clear_cookies()
     sign_in(page, base, "viewer")
     check("session run (as a viewer)", f"/sessions/{session_id}")
@@ -375,6 +385,7 @@ def test_keyboard_reaches_every_control_with_visible_focus(
         "run page": f"/sessions/{session_id}",
         "sessions list": "/projects/1/sessions?is_closed=0&per_page=15",
         "edit form": f"/sessions/{session_id}/edit",
+        "close and submit": f"/sessions/{session_id}/close-sheet",
     }
     failures: list[str] = []
     for name, url in pages.items():

@@ -347,6 +347,10 @@ sessions = sa.Table(
     ),
     # Who started the session (its timer's time is credited to them on the dashboard).
     _by("started_by"),
+    # SBTM debriefs: the session whose debrief's outlook this charter came from
+    # (cleared by sessions/queries.delete_session: SQLite cannot add the column with
+    # an ON DELETE rule that reflection sees).
+    sa.Column("follow_up_of", sa.Integer, sa.ForeignKey("sessions.id"), nullable=True),
     *(sa.Column(c, sa.Integer, nullable=False, default=0) for c in COUNTER_COLUMNS),
     _ts("started_at"),
     _ts("created_at", nullable=False),
@@ -397,6 +401,7 @@ sessions = sa.Table(
         sqlite_where=sa.text("sheet_name IS NOT NULL"),
         postgresql_where=sa.text("sheet_name IS NOT NULL"),
     ),
+    sa.Index(None, "follow_up_of"),
 )
 
 # Results per project, UTC day (of the result's created_at) and status (0: none): the
@@ -937,4 +942,40 @@ sbtm_day_totals = sa.Table(
     *_n_columns(),
     sa.Column("bugs", sa.BigInteger, nullable=False, default=0, server_default="0"),
     sa.Column("issues", sa.BigInteger, nullable=False, default=0, server_default="0"),
+)
+
+
+# SBTM debriefs (charter/debriefs): one row per session once it is submitted or a
+# manager writes its debrief. status: submitted / returned / approved, or null (a
+# draft: never submitted, or withdrawn by reopening). Outlook items are lines of
+# `outlook`. `version` changes with every write, so the GET's ETag does (If-Match).
+debriefs = sa.Table(
+    "debriefs",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.Integer,
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("status", sa.String(20), nullable=True),
+    sa.Column("past", sa.Text, nullable=True),
+    sa.Column("results", sa.Text, nullable=True),
+    sa.Column("obstacles", sa.Text, nullable=True),
+    sa.Column("outlook", sa.Text, nullable=True),
+    sa.Column("feelings", sa.Text, nullable=True),
+    _ts("submitted_at"),
+    _by("submitted_by"),
+    _ts("debriefed_at"),
+    _by("debriefed_by"),
+    _ts("returned_at"),
+    _by("returned_by"),
+    sa.Column("return_comment", sa.Text, nullable=True),
+    _ts("approved_at"),
+    _by("approved_by"),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    # The "waiting for debrief" list: a project's submitted sheets, oldest first.
+    sa.Index(None, "project_id", "status", "submitted_at", "session_id"),
 )

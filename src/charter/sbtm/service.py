@@ -26,6 +26,7 @@ from charter.core.clock import utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
 from charter.db import locks
 from charter.db.tables import DURATION_CLASSES, SBTM_N_COLUMNS
+from charter.debriefs import gate as debrief_gate
 from charter.sbtm import metrics
 from charter.sbtm import queries as sbtm_queries
 from charter.sbtm.schemas import SheetData
@@ -341,6 +342,7 @@ def set_session_sheet(conn: Connection, session_id: int, data: SheetData, actor:
     session = sbtm_queries.session_for_update(conn, session_id)
     if session is None:
         raise NotFound(f"Session {session_id} not found.")
+    debrief_gate.refuse_if_approved(conn, session_id)  # an approved sheet is locked
     body = {
         "areas": list(data.areas),
         "tester_ids": list(data.tester_ids),

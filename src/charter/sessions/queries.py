@@ -452,6 +452,10 @@ def delete_session(conn: Connection, session_id: int) -> None:
     for table in (result_issues, result_field_values, note_history):
         conn.execute(sa.delete(table).where(table.c.result_id.in_(result_ids)))
     conn.execute(sa.delete(session_results).where(session_results.c.session_id == session_id))
+    # Follow-up charters outlive the session they came from (debriefs).
+    conn.execute(
+        sa.update(sessions).where(sessions.c.follow_up_of == session_id).values(follow_up_of=None)
+    )
     conn.execute(sa.delete(sessions).where(sessions.c.id == session_id))
 
 

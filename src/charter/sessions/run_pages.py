@@ -27,6 +27,7 @@ from charter.auth.service import User
 from charter.catalog.custom_fields import key_of
 from charter.core.errors import Conflict, Invalid, NotFound
 from charter.core.inputs import NUL_PROBLEM, is_web_link, parse_id
+from charter.debriefs import read as debrief_read
 from charter.http.deps import path_id
 from charter.results import read as result_read
 from charter.results import service as result_service
@@ -89,6 +90,7 @@ def _session_data(
         "notes": notes,
         "can_run": session_forms.may(conn, user, pid, "run"),
         "project": dict(require_project(conn, user, pid, "read")),
+        "debrief": debrief_read.status_of(conn, sid),
     }
 
 
@@ -287,6 +289,7 @@ def _page_context(data: dict[str, Any]) -> dict[str, Any]:
         "result_fields": data["result_fields"],
         "older_than": data["older_than"],
         "paged": data["paged"],
+        "debrief": data["debrief"],
         **_counters_context(s, statuses),
     }
 

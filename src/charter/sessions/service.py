@@ -20,6 +20,7 @@ from charter.core.errors import Conflict, Invalid, NotFound
 from charter.core.inputs import is_id
 from charter.db import rows as db_rows
 from charter.db.tables import COUNTER_COLUMNS, configs, milestones, states, templates
+from charter.debriefs import gate as debrief_gate
 from charter.projects import read as project_read
 from charter.projects import service as project_service
 from charter.results import service as result_service
@@ -355,6 +356,7 @@ def reopen(conn: Connection, session_id: int, user_id: int) -> None:
         raise NotFound(f"Session {session_id} not found.")
     if not row["is_closed"]:
         raise Conflict(f"The session {_named(row)} is not closed.")
+    debrief_gate.on_reopen(conn, session_id)  # an approved sheet stays locked
     now = utcnow()
     session_queries.update_session(
         conn,
@@ -390,6 +392,19 @@ TRANSITIONS: dict[str, Callable[[Connection, int, int], None]] = {
     "close": close,
     "reopen": reopen,
 }
+
+
+def follow_lifecycle(conn: Connection, session_id: int, user_id: int, meaning: str) -> None:
+    """Move the session to the state meaning `meaning` (the debrief workflow: review,
+    done), unless its state was chosen by hand or no state has that meaning."""
+    row = session_queries.session_for_update(conn, session_id)
+    if row is None:
+        raise NotFound(f"Session {session_id} not found.")
+    values = _lifecycle_state(conn, row, meaning)
+    if values:
+        session_queries.update_session(
+            conn, session_id, **values, updated_at=utcnow(), updated_by=user_id
+        )
 
 
 def delete(conn: Connection, session_id: int) -> None:
