@@ -396,3 +396,23 @@ def test_a_state_chosen_by_hand_is_left_alone(api: Api) -> None:
     ok(call(api, "POST", f"/sessions/{sid}/submit", {"force": True}))
     ok(call(api, "POST", f"/sessions/{sid}/debrief/approve", as_user=LEAD))
     assert ok(call(api, "GET", f"/sessions/{sid}"))["result"]["state_id"] == blocked
+
+
+def test_the_sessions_report_filters_on_approved_debriefs(api: Api) -> None:
+    """`is_debriefed` on /sbtm/sessions: 1 the sessions whose debrief a lead approved,
+    0 every other (submitted, returned or never submitted)."""
+    approved, submitted, plain = closed_session(api), closed_session(api), closed_session(api)
+    for sid in (approved, submitted):
+        ok(call(api, "POST", f"/sessions/{sid}/submit", {}))
+    ok(call(api, "POST", f"/sessions/{approved}/debrief/approve", as_user=LEAD))
+    report = f"/projects/{project_id(api)}/sbtm/sessions"
+
+    def ids(flag: str) -> set[int]:
+        page = ok(call(api, "GET", f"{report}?is_debriefed={flag}&per_page=100"))
+        assert page["total"] == len(page["result"])
+        return {row["session_id"] for row in page["result"]}
+
+    assert ids("1") == {approved}
+    assert {submitted, plain} <= ids("0") and approved not in ids("0")
+    bad = call(api, "GET", f"{report}?is_debriefed=maybe")
+    assert bad.status_code == 422 and "is_debriefed" in bad.json()["errors"]

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from charter.db.rows import rows_by_ids
 
-FilterOp = Literal["in", "eq", "gt", "lt", "ge", "le", "link", "tags", "contains"]
+FilterOp = Literal["in", "eq", "gt", "lt", "ge", "le", "link", "unlink", "tags", "contains"]
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,8 @@ class Filter:
 
     `in`: column IN values; `eq`: column = value; `gt`/`lt`: strictly after/before;
     `link`: the row has a link-table entry (`link_table.link_key` = row id) whose
-    `column` is one of the values; `tags`: tag names, which the domain resolves
-    into a `link` filter before the query runs.
+    `column` is one of the values; `unlink`: the row has no such entry; `tags`: tag
+    names, which the domain resolves into a `link` filter before the query runs.
     """
 
     op: FilterOp
@@ -59,6 +59,11 @@ class PageRequest:
 
 def _condition(table: sa.FromClause, f: Filter, from_links: bool = False) -> sa.ColumnElement[bool]:
     assert f.op != "tags", "tag names are resolved to a link filter by the caller"
+    if f.op == "unlink":
+        assert f.link_table is not None
+        link = f.link_table
+        values = list(f.value)  # type: ignore[call-overload]
+        return ~sa.exists().where(link.c[f.link_key] == table.c.id, link.c[f.column].in_(values))
     if f.op == "link":
         assert f.link_table is not None
         link = f.link_table

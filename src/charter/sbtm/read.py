@@ -16,8 +16,15 @@ from charter.core.clock import iso
 from charter.core.errors import NotFound
 from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
-from charter.db.listing import Filter, PageRequest, Plan
-from charter.db.tables import SBTM_N_COLUMNS, areas, session_areas, session_testers, sessions
+from charter.db.listing import Filter, FilterOp, PageRequest, Plan
+from charter.db.tables import (
+    SBTM_N_COLUMNS,
+    areas,
+    debriefs,
+    session_areas,
+    session_testers,
+    sessions,
+)
 from charter.sbtm import metrics
 from charter.sbtm import queries as sbtm_queries
 from charter.sbtm.schemas import SessionMetrics
@@ -134,12 +141,16 @@ def session_sbtm(conn: Connection, session_id: int) -> dict[str, Any]:
 
 
 def _link_filters(conn: Connection, project_id: int, filters: tuple[Filter, ...]) -> list[Filter]:
-    """The report's filters on the sessions table: tester_id and area become link
-    filters (session_testers, session_areas); `area` matches the area and its children."""
+    """The report's filters on the sessions table: tester_id, area and is_debriefed
+    become link filters (session_testers, session_areas, debriefs); `area` matches the
+    area and its children."""
     out = []
     for f in filters:
         if f.column == "tester_id":
             out.append(Filter("link", "user_id", f.value, session_testers, "session_id"))
+        elif f.column == "is_debriefed":  # a lead approved its debrief (debriefs/)
+            op: FilterOp = "link" if f.value else "unlink"
+            out.append(Filter(op, "status", ("approved",), debriefs, "session_id"))
         elif f.column == "area":
             _display, key = area_name(f.value, "area")
             ids = sbtm_queries.area_ids_under(conn, project_id, key)
@@ -160,6 +171,8 @@ def _stored_total(conn: Connection, project_id: int, filters: list[Filter]) -> i
         return sbtm_queries.project_session_count(conn, project_id)
     if len(filters) != 1 or filters[0].op != "link":
         return None
+    if filters[0].link_table not in (session_testers, session_areas):
+        return None  # is_debriefed: no stored count
     values = list(filters[0].value)  # type: ignore[call-overload]
     if not values:
         return 0

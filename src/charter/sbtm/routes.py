@@ -302,6 +302,9 @@ SESSION_REPORT = ListSpec(
         FilterSpec("start_before", "before", "started_at", "Sessions started before this time."),
         FilterSpec("tester_id", "ids", "tester_id", "Sessions with one of these testers."),
         FilterSpec("area", "contains", "area", "Sessions with this area or one below it."),
+        FilterSpec(
+            "is_debriefed", "bool", "is_debriefed", "Sessions whose debrief a lead approved (1)."
+        ),
     ),
 )
 AREA_REPORT = ListSpec(noun="areas", sorts={"areas:name": "name_key"}, default_sort="areas:name")
