@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from charter.db.rows import rows_by_ids
 
-FilterOp = Literal["in", "eq", "gt", "lt", "ge", "le", "link", "tags", "contains"]
+FilterOp = Literal["in", "eq", "gt", "lt", "ge", "le", "link", "tags", "contains", "search", "set"]
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,9 @@ class Filter:
     `in`: column IN values; `eq`: column = value; `gt`/`lt`: strictly after/before;
     `link`: the row has a link-table entry (`link_table.link_key` = row id) whose
     `column` is one of the values; `tags`: tag names, which the domain resolves
-    into a `link` filter before the query runs.
+    into a `link` filter before the query runs; `contains`: the column holds the text
+    (case-insensitive); `search`: the text is found in any of the comma-separated
+    columns (see `search_text`); `set`: the column is (value true) or is not null.
     """
 
     op: FilterOp
@@ -68,6 +70,9 @@ def _condition(table: sa.FromClause, f: Filter, from_links: bool = False) -> sa.
             return table.c.id.in_(chosen)
         # Rows come from another index: probe the link table's key per row.
         return sa.exists().where(link.c[f.link_key] == table.c.id, link.c[f.column].in_(values))
+    if f.op == "search":
+        text = search_text(table, f.column.split(","))
+        return text.contains(str(f.value).lower(), autoescape=True)
     col = table.c[f.column]
     if f.op == "in":
         values = list(f.value)  # type: ignore[call-overload]
@@ -76,12 +81,29 @@ def _condition(table: sa.FromClause, f: Filter, from_links: bool = False) -> sa.
         return col == f.value
     if f.op == "contains":  # lower() on both sides: LIKE's case rules differ per database
         return sa.func.lower(col).contains(str(f.value).lower(), autoescape=True)
+    if f.op == "set":
+        return col.is_not(None) if f.value else col.is_(None)
     assert isinstance(f.value, datetime)
     if f.op == "ge":
         return col >= f.value
     if f.op == "le":
         return col <= f.value
     return col > f.value if f.op == "gt" else col < f.value
+
+
+def search_text(table: sa.FromClause, columns: Sequence[str]) -> sa.ColumnElement[str]:
+    """lower(coalesce(a, '') || ' ' || coalesce(b, '') ...): the text a `search` filter
+    looks in. Literals, not bound parameters, so that PostgreSQL matches it to an
+    expression index built from the same SQL (migration 0008's trigram index)."""
+    parts: list[Any] = []
+    for name in columns:
+        if parts:
+            parts.append(sa.literal_column("' '", sa.Text))
+        parts.append(sa.func.coalesce(table.c[name], sa.literal_column("''", sa.Text)))
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.op("||")(part)
+    return sa.func.lower(joined, type_=sa.Text)
 
 
 def where_clause(

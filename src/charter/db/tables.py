@@ -355,6 +355,11 @@ sessions = sa.Table(
     sa.Index(None, "project_id", "milestone_id", "created_at", "id"),
     sa.Index(None, "project_id", "state_id", "created_at", "id"),
     sa.Index(None, "project_id", "template_id", "created_at", "id"),
+    # "Running now": few rows match, so their sort by created_at costs nothing.
+    sa.Index(None, "project_id", "running_since"),
+    # Search (name and charter): on PostgreSQL a pg_trgm GIN index on
+    # db.listing.search_text, built by migration 0008 only there (SQLite has no
+    # equivalent; it walks the project's sort index, see docs/operations.md).
 )
 
 # Results per project, UTC day (of the result's created_at) and status (0: none): the
