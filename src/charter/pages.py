@@ -15,6 +15,7 @@ from charter.attachments import pages as attachment_files
 from charter.automation import pages as automation
 from charter.catalog import pages as styles
 from charter.dashboard import pages as dashboard
+from charter.live import pages as live
 from charter.projects import member_pages as members
 from charter.projects import pages as projects
 from charter.sessions import edit_pages as sessions_form
@@ -47,6 +48,7 @@ PAGES: list[Any] = [
     *session_run.ROUTES,
     *automation.ROUTES,
     *attachment_files.ROUTES,
+    *live.ROUTES,
 ]
 
 

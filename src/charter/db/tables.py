@@ -362,6 +362,19 @@ sessions = sa.Table(
     # equivalent; it walks the project's sort index, see docs/operations.md).
 )
 
+# Live updates on SQLite (charter/live): every write to a session or its notes adds a
+# row in the same transaction; each worker polls for rows after the last it saw (one
+# writer at a time, so ids commit in order). Old rows are purged as new ones come.
+# PostgreSQL uses NOTIFY instead and leaves this table empty.
+live_events = sa.Table(
+    "live_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.Integer, nullable=False),
+    sa.Column("session_id", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+)
+
 # Results per project, UTC day (of the result's created_at) and status (0: none): the
 # dashboard's per-day picture. Kept in the same transaction as every result write
 # (results/service.py, session delete) and rebuilt by `charter recount`.

@@ -16,6 +16,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from charter.core.listing import ListQuery
 from charter.db import listing as db_listing
+from charter.db import live as db_live
 from charter.db import rows as db_rows
 from charter.db.expressions import LIVE_ELAPSED_SQL, NOW_US, iso_utc
 from charter.db.tables import (
@@ -56,7 +57,9 @@ def insert_session(conn: Connection, **values: Any) -> int:
 
 def _bump_version(conn: Connection, session_id: int) -> None:
     """Every change to which sessions a list filter matches bumps the project's
-    session_version in the same transaction (cached totals are keyed by it)."""
+    session_version in the same transaction (cached totals are keyed by it), and is
+    announced to open pages (db/live.py)."""
+    db_live.announce(conn, session_id, "session")
     project = sa.select(sessions.c.project_id).where(sessions.c.id == session_id)
     stmt = (
         sa.update(projects)
@@ -482,6 +485,9 @@ def field_values_of(conn: Connection, ids: Sequence[int]) -> dict[int, dict[int,
 
 
 def bump_counters(conn: Connection, session_id: int, deltas: dict[str, int]) -> None:
+    """Every note write comes here (even one that moves no counter: an edited text),
+    so it is announced to open pages here too."""
+    db_live.announce(conn, session_id, "notes")
     values = {name: sessions.c[name] + delta for name, delta in deltas.items() if delta}
     if values:
         conn.execute(sa.update(sessions).where(sessions.c.id == session_id).values(**values))

@@ -1,4 +1,4 @@
-"""session search and "running now": an index for each
+"""session search, "running now", and live_events for live updates on SQLite
 
 Revision ID: 0008
 Revises: 0007
@@ -12,10 +12,14 @@ from the index at any size. pg_trgm is a trusted extension (PostgreSQL 13+): the
 database owner may create it; where it cannot be created the index is skipped with a
 notice and search falls back to a scan (docs/operations.md). SQLite has no such
 index: search walks the project's sort index there.
+
+live_events carries change announcements between workers on SQLite (db/live.py);
+PostgreSQL uses NOTIFY and leaves it empty.
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
@@ -30,6 +34,14 @@ SEARCH_EXPRESSION = "lower((coalesce(name, '') || ' ') || coalesce(charter, ''))
 
 
 def upgrade() -> None:
+    op.create_table(
+        "live_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_live_events")),
+    )
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_sessions_project_id_running_since"),
@@ -62,3 +74,4 @@ def downgrade() -> None:
         op.execute(f"DROP INDEX IF EXISTS {SEARCH_INDEX}")
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sessions_project_id_running_since"))
+    op.drop_table("live_events")
