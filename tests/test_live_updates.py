@@ -225,7 +225,7 @@ def test_a_viewer_who_loses_access_stops_receiving(fresh_database_url: str) -> N
     with (
         in_process_server(fresh_database_url, live_poll_ms=100, live_heartbeat_seconds=1) as (
             base,
-            app,
+            _app,
         ),
         httpx.Client(base_url=base, headers=instance.headers, timeout=DEADLINE_S) as api,
         closing(signed_in(base)) as web,
