@@ -178,7 +178,8 @@ def test_notes_and_changes_reach_the_open_streams(fresh_database_url: str) -> No
         session = Reader(web, f"/sessions/{first}/events")
         project = Reader(web, f"/projects/{instance.project_id}/events")
         try:
-            session.ready(), project.ready()
+            session.ready()
+            project.ready()
             assert session.status == 200 and session.headers is not None
             assert session.headers["content-type"].startswith("text/event-stream")
             assert session.headers["x-accel-buffering"] == "no"
@@ -194,7 +195,8 @@ def test_notes_and_changes_reach_the_open_streams(fresh_database_url: str) -> No
             assert session.change_of(first).data["kind"] == "session"
             assert app.state.live.open_streams == 2
         finally:
-            session.close(), project.close()
+            session.close()
+            project.close()
         # Closed clients leave nothing behind: no stream, no poller.
         deadline = time.monotonic() + DEADLINE_S
         while app.state.live.open_streams or app.state.live._task is not None:
