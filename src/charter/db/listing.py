@@ -31,7 +31,7 @@ class Filter:
     op: FilterOp
     column: str
     value: object
-    link_table: sa.Table | None = None
+    link_table: sa.TableClause | None = None
     link_key: str = ""
 
 
@@ -72,7 +72,17 @@ def _condition(table: sa.FromClause, f: Filter, from_links: bool = False) -> sa.
         return sa.exists().where(link.c[f.link_key] == table.c.id, link.c[f.column].in_(values))
     if f.op == "search":
         text = search_text(table, f.column.split(","))
-        return text.contains(str(f.value).lower(), autoescape=True)
+        found = text.contains(str(f.value).lower(), autoescape=True)
+        if f.link_table is None:
+            return found
+        # An FTS5 trigram table (SQLite): its matches narrow the rows, the LIKE
+        # keeps the exact rule (a phrase of trigrams, matched per column).
+        phrase = '"' + str(f.value).replace('"', '""') + '"'
+        index = f.link_table
+        matches = sa.select(index.c.rowid).where(
+            sa.literal_column(index.name).op("MATCH")(sa.literal(phrase))
+        )
+        return sa.and_(table.c.id.in_(matches), found)
     col = table.c[f.column]
     if f.op == "in":
         values = list(f.value)  # type: ignore[call-overload]

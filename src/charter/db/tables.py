@@ -355,12 +355,23 @@ sessions = sa.Table(
     sa.Index(None, "project_id", "milestone_id", "created_at", "id"),
     sa.Index(None, "project_id", "state_id", "created_at", "id"),
     sa.Index(None, "project_id", "template_id", "created_at", "id"),
-    # "Running now": few rows match, so their sort by created_at costs nothing.
-    sa.Index(None, "project_id", "running_since"),
+    # "Running now": few rows match (so their sort costs nothing) and only those are
+    # indexed, so the planner never prefers it to the indexes above.
+    sa.Index(
+        "ix_sessions_running",
+        "project_id",
+        "running_since",
+        sqlite_where=sa.text("running_since IS NOT NULL"),
+        postgresql_where=sa.text("running_since IS NOT NULL"),
+    ),
     # Search (name and charter): on PostgreSQL a pg_trgm GIN index on
-    # db.listing.search_text, built by migration 0008 only there (SQLite has no
-    # equivalent; it walks the project's sort index, see docs/operations.md).
+    # db.listing.search_text, on SQLite the FTS5 table below; both built by
+    # migration 0008 only (neither can be declared here for both databases).
 )
+
+# SQLite only: an FTS5 trigram index of sessions' name and charter (external
+# content, kept by triggers; migration 0008). Not in `metadata`: a virtual table.
+SESSION_SEARCH = sa.table("session_search", sa.column("rowid", sa.Integer))
 
 # Live updates on SQLite (charter/live): every write to a session or its notes adds a
 # row in the same transaction; each worker polls for rows after the last it saw (one

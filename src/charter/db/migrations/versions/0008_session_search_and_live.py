@@ -5,13 +5,15 @@ Revises: 0007
 Create Date: 2026-12-04 20:40:00
 
 The sessions list filters by `search` (text in the name or the charter) and
-`is_running` (the timer runs now). "Running now" gets a plain index on
-(project_id, running_since). Search gets, on PostgreSQL only, a pg_trgm GIN index on
-the exact expression db.listing.search_text renders, so `LIKE '%text%'` is answered
-from the index at any size. pg_trgm is a trusted extension (PostgreSQL 13+): the
+`is_running` (the timer runs now). "Running now" gets a partial index on
+(project_id, running_since) of the running sessions only. Search gets, on
+PostgreSQL, a pg_trgm GIN index on the exact expression db.listing.search_text
+renders, so `LIKE '%text%'` is answered from the index at any size. pg_trgm is a trusted extension (PostgreSQL 13+): the
 database owner may create it; where it cannot be created the index is skipped with a
-notice and search falls back to a scan (docs/operations.md). SQLite has no such
-index: search walks the project's sort index there.
+notice and search falls back to a scan (docs/operations.md). SQLite gets an FTS5
+table with the trigram tokenizer over the same two columns (external content: it
+stores only the index), kept by triggers on sessions; a search of three or more
+characters reads the matching ids from it.
 
 live_events carries change announcements between workers on SQLite (db/live.py);
 PostgreSQL uses NOTIFY and leaves it empty.
@@ -29,6 +31,25 @@ depends_on = None
 
 SEARCH_INDEX = "ix_sessions_search_trgm"
 
+# SQLite: db.tables.SESSION_SEARCH. A migration that rebuilds the sessions table
+# (batch "move and copy") drops these triggers: it must create them again.
+SQLITE_SEARCH = (
+    "CREATE VIRTUAL TABLE session_search USING fts5(name, charter,"
+    " content='sessions', content_rowid='id', tokenize='trigram')",
+    "INSERT INTO session_search(session_search) VALUES ('rebuild')",
+    "CREATE TRIGGER session_search_insert AFTER INSERT ON sessions BEGIN"
+    " INSERT INTO session_search(rowid, name, charter) VALUES (new.id, new.name, new.charter);"
+    " END",
+    "CREATE TRIGGER session_search_delete AFTER DELETE ON sessions BEGIN"
+    " INSERT INTO session_search(session_search, rowid, name, charter)"
+    " VALUES ('delete', old.id, old.name, old.charter); END",
+    "CREATE TRIGGER session_search_update AFTER UPDATE OF name, charter ON sessions BEGIN"
+    " INSERT INTO session_search(session_search, rowid, name, charter)"
+    " VALUES ('delete', old.id, old.name, old.charter);"
+    " INSERT INTO session_search(rowid, name, charter) VALUES (new.id, new.name, new.charter);"
+    " END",
+)
+
 # Must stay the SQL of db.listing.search_text(sessions, ["name", "charter"]).
 SEARCH_EXPRESSION = "lower((coalesce(name, '') || ' ') || coalesce(charter, ''))"
 
@@ -44,11 +65,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_sessions_project_id_running_since"),
+            "ix_sessions_running",
             ["project_id", "running_since"],
             unique=False,
+            sqlite_where=sa.text("running_since IS NOT NULL"),
+            postgresql_where=sa.text("running_since IS NOT NULL"),
         )
-    if op.get_bind().dialect.name != "postgresql":
+    if op.get_bind().dialect.name == "sqlite":
+        for statement in SQLITE_SEARCH:
+            op.execute(statement)
         return
     op.execute(
         f"""
@@ -72,6 +97,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP INDEX IF EXISTS {SEARCH_INDEX}")
+    else:
+        for name in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER IF EXISTS session_search_{name}")
+        op.execute("DROP TABLE IF EXISTS session_search")
     with op.batch_alter_table("sessions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sessions_project_id_running_since"))
+        batch_op.drop_index("ix_sessions_running")
     op.drop_table("live_events")
