@@ -194,14 +194,36 @@ def test_notes_and_changes_reach_the_open_streams(fresh_database_url: str) -> No
             assert resp.status_code in (200, 201, 204), resp.text
             assert session.change_of(first).data["kind"] == "session"
             assert app.state.live.open_streams == 2
+            assert listening(fresh_database_url) == (0 if app.state.db.is_sqlite else 1)
         finally:
             session.close()
             project.close()
-        # Closed clients leave nothing behind: no stream, no poller.
+        # Closed clients leave nothing behind: no stream, no poller, no LISTEN.
         deadline = time.monotonic() + DEADLINE_S
-        while app.state.live.open_streams or app.state.live._task is not None:
+        while (
+            app.state.live.open_streams
+            or app.state.live._task is not None
+            or listening(fresh_database_url)
+        ):
             assert time.monotonic() < deadline, "a closed stream stayed subscribed"
             time.sleep(0.05)
+
+
+def listening(url: str) -> int:
+    """PostgreSQL backends of this database that LISTEN (0 on SQLite)."""
+    if not url.startswith("postgresql"):
+        return 0
+    db = Database(url)
+    try:
+        with db.read() as conn:
+            return int(
+                conn.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND query LIKE 'LISTEN %%'"
+                ).scalar_one()
+            )
+    finally:
+        db.close()
 
 
 def test_outsiders_and_signed_out_visitors_are_refused(fresh_database_url: str) -> None:
