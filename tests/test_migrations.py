@@ -17,7 +17,7 @@ from charter.db.tables import metadata
 PG_NULLS_FIRST_INDEX = "ix_sessions_project_id_closed_at_id_created_at"
 
 # PostgreSQL only (pg_trgm GIN on an expression, which tables.py cannot declare for
-# both databases): built by migration 0008, checked on its own below.
+# both databases): built by migration 0012, checked on its own below.
 PG_SEARCH_INDEX = "ix_sessions_search_trgm"
 
 
@@ -31,7 +31,7 @@ def test_upgrade_matches_tables_and_is_idempotent(fresh_database_url: str) -> No
 
     def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
         if type_ == "table" and (name or "").startswith("session_search"):
-            return False  # SQLite's FTS5 table and its shadow tables (migration 0008)
+            return False  # SQLite's FTS5 table and its shadow tables (migration 0012)
         return not (
             postgres and type_ == "index" and name in (PG_NULLS_FIRST_INDEX, PG_SEARCH_INDEX)
         )

@@ -58,11 +58,11 @@ def _fail(message: str) -> None:
 def _run(fn: Any) -> Any:
     """Run a domain call, turning domain errors into a clear CLI error."""
     from charter.core.errors import DomainError
-    from charter.db.conflicts import UniqueViolation
+    from charter.db.conflicts import WriteRace
 
     try:
         return fn()
-    except (DomainError, UniqueViolation) as exc:  # a unique violation is a conflict too
+    except (DomainError, WriteRace) as exc:  # a write race is a conflict too
         detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in (exc.errors or {}).items())
         _fail(exc.message + (f" ({detail})" if detail else ""))
 

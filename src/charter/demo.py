@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from charter.auth import passwords
@@ -36,6 +35,7 @@ from charter.db.tables import (
     session_results,
     session_tags,
     sessions,
+    states,
     templates,
 )
 from charter.milestones import service as milestone_service
@@ -187,7 +187,7 @@ def load_demo(
     with db.read() as conn:
         flags = catalog_queries.status_flags(conn)
         # Sessions get consecutive ids from here on, project after project.
-        first_id = _next_id(conn, sessions)
+        first_id = db_rows.next_id(conn, sessions)
     n_results = 0
     with BulkLoader(db, SESSION_TABLES) as loader:
         for project_id, count in _split(refs, n_sessions):
@@ -311,19 +311,13 @@ def _reference_data(conn: Connection) -> Refs:
             {"id": test_date, "type": "date"},
         ],
     }
-    refs.states = [r[0] for r in conn.execute(sa.text("SELECT id FROM states ORDER BY id"))]
+    refs.states = db_rows.all_ids(conn, states)
     for n in range(1, 21):
         refs.issues.append(catalog_service.new_issue(conn, 4, f"WEB-{100 + n}", 10001, "WEB"))
     for n in range(1, 11):
         refs.issues.append(catalog_service.new_issue(conn, 2, f"#{n * 7}", 5001, "acme/mobile-app"))
     refs.tags = catalog_queries.ensure_tags(conn, [*TAGS, RARE_TAG])
     return refs
-
-
-def _next_id(conn: Connection, table: sa.Table) -> int:
-    return (
-        int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()) + 1
-    )
 
 
 # Written in this order (each one's foreign keys point to tables before it).

@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from litestar.openapi.spec import OpenAPIType, Schema
 
 from charter.auth.service import User
@@ -17,7 +16,7 @@ from charter.catalog import service as catalog_service
 from charter.core.listing import ListQuery, Page
 from charter.db import tables
 from charter.db.locks import row_lock
-from charter.db.tables import FIELD_TYPES
+from charter.db.tables import FIELD_TYPES, Table
 from charter.http.conventions import FilterSpec, ListSpec
 from charter.http.read_routes import (
     PathIds,
@@ -54,7 +53,7 @@ class Resource:
     allowed: Sequence[str]
     listing: Callable[[Conn, int | None, ListQuery], Page]
     view: Callable[[Conn, int], dict[str, Any]]
-    table: sa.Table  # the items' table: updates and deletes lock the row (db/locks.py)
+    table: Table  # the items' table: updates and deletes lock the row (db/locks.py)
     # For the items that belong to projects' data (tags, issues): the reads as the
     # caller may see them (catalog/service.py), instead of `listing` and `view`.
     listing_for: Callable[[Conn, User, ListQuery], Page] | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-from charter.http.schemas import Envelope
+from charter.http.schemas import Envelope, StatusExpand
 
 
 class FieldValue(msgspec.Struct):
@@ -86,16 +86,9 @@ class StateSingle(msgspec.Struct):
     expands: dict[str, object]
 
 
-class Status(msgspec.Struct):
-    id: int
-    name: str
-    system_name: str
-    color: str
-    is_final: bool
-    is_untested: bool
-    is_passed: bool
-    is_failed: bool
-    aliases: list[str]
+class Status(StatusExpand):
+    """A status as the administration reads it: its expand, and whether it is on."""
+
     is_active: bool
 
 

@@ -8,7 +8,6 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from charter.auth.service import User
@@ -24,6 +23,7 @@ from charter.db import listing as db_listing
 from charter.db import rows as db_rows
 from charter.db.tables import (
     FIELD_TYPES,
+    Table,
     configs,
     field_values,
     issues,
@@ -83,14 +83,14 @@ MAX_TAG = 100
 MAX_ALIASES = 50
 
 
-def _row(conn: Connection, table: sa.Table, row_id: int, what: str) -> RowMapping:
+def _row(conn: Connection, table: Table, row_id: int, what: str) -> RowMapping:
     row = db_rows.row_by_id(conn, table, row_id)
     if row is None:
         raise NotFound(f"{what} {row_id} not found.")
     return row
 
 
-def _set_default(conn: Connection, table: sa.Table, row_id: int, value: Any, was: bool) -> None:
+def _set_default(conn: Connection, table: Table, row_id: int, value: Any, was: bool) -> None:
     """is_default true moves the default here; false on the default is refused
     (there is always one default: make another one the default instead)."""
     if inputs.boolean("is_default", value):

@@ -104,7 +104,7 @@ def _condition(table: sa.FromClause, f: Filter, from_links: bool = False) -> sa.
 def search_text(table: sa.FromClause, columns: Sequence[str]) -> sa.ColumnElement[str]:
     """lower(coalesce(a, '') || ' ' || coalesce(b, '') ...): the text a `search` filter
     looks in. Literals, not bound parameters, so that PostgreSQL matches it to an
-    expression index built from the same SQL (migration 0008's trigram index)."""
+    expression index built from the same SQL (migration 0012's trigram index)."""
     parts: list[Any] = []
     for name in columns:
         if parts:
@@ -219,8 +219,11 @@ def page_rows(
 
 
 def index_leading_with(table: sa.Table, column: str) -> str:
-    """The index whose key starts with (project_id, column) or (column)."""
+    """The index whose key starts with (project_id, column) or (column); never a
+    partial index (it holds some rows only)."""
     for index in table.indexes:
+        if index.dialect_options["sqlite"]["where"] is not None:
+            continue
         names = [c.name for c in index.columns]
         if names[:2] == ["project_id", column] or names[:1] == [column]:
             assert index.name is not None

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+# For type hints outside db/ and the queries modules, which build no SQL themselves.
+Table = sa.Table
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -355,22 +358,22 @@ sessions = sa.Table(
     sa.Index(None, "project_id", "milestone_id", "created_at", "id"),
     sa.Index(None, "project_id", "state_id", "created_at", "id"),
     sa.Index(None, "project_id", "template_id", "created_at", "id"),
-    # "Running now": few rows match (so their sort costs nothing) and only those are
-    # indexed, so the planner never prefers it to the indexes above.
+    # The running sessions of a window (the dashboard adds their live time), and the
+    # list's "running now" filter (is_running=1): only running sessions are indexed.
     sa.Index(
         "ix_sessions_running",
         "project_id",
-        "running_since",
+        "created_at",
         sqlite_where=sa.text("running_since IS NOT NULL"),
         postgresql_where=sa.text("running_since IS NOT NULL"),
     ),
     # Search (name and charter): on PostgreSQL a pg_trgm GIN index on
     # db.listing.search_text, on SQLite the FTS5 table below; both built by
-    # migration 0008 only (neither can be declared here for both databases).
+    # migration 0012 only (neither can be declared here for both databases).
 )
 
 # SQLite only: an FTS5 trigram index of sessions' name and charter (external
-# content, kept by triggers; migration 0008). Not in `metadata`: a virtual table.
+# content, kept by triggers; migration 0012). Not in `metadata`: a virtual table.
 SESSION_SEARCH = sa.table("session_search", sa.column("rowid", sa.Integer))
 
 # Live updates on SQLite (charter/live): every write to a session or its notes adds a
@@ -401,6 +404,29 @@ result_day_counts = sa.Table(
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("status_id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("count", sa.Integer, nullable=False),
+)
+
+# Sessions per project, UTC day of creation, runner (who started the session, else its
+# assignee; 0 for nobody) and workflow state, with their stored elapsed: the dashboard's
+# window reads this instead of the sessions, so 90 days cost what 7 do. Kept by
+# triggers on `sessions` (migration 0008) in the same transaction as every write, by
+# whatever path (API, pages, CLI, importers, loaders); rebuilt by `charter recount`.
+session_day_counts = sa.Table(
+    "session_day_counts",
+    metadata,
+    sa.Column(
+        "project_id",
+        sa.Integer,
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("runner_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("state_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("sessions", sa.Integer, nullable=False),
+    sa.Column("elapsed", sa.BigInteger, nullable=False),
+    # On SQLite the rows live in the key's b-tree: a window is one range read.
+    sqlite_with_rowid=False,
 )
 
 session_tags = sa.Table(
@@ -732,4 +758,43 @@ attachments = sa.Table(
     sa.Index(None, "session_id", "created_by", "id"),
     sa.Index(None, "result_id", "id"),
     sa.Index(None, "sha256"),
+)
+
+# Note edit history: every edit of a result's text or status keeps what it replaced,
+# written in the same transaction as the edit (results/service.py). `edited_at` and
+# `edited_by` say when and by whom the old version was replaced.
+note_history = sa.Table(
+    "note_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "result_id",
+        sa.Integer,
+        sa.ForeignKey("session_results.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("status_id", sa.Integer, sa.ForeignKey("statuses.id"), nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    _ts("edited_at", nullable=False),
+    _by("edited_by"),
+    sa.Index(None, "result_id", "id"),
+)
+
+# A project's issue tracker for the web UI (Charter extension): where "File a bug"
+# opens a new issue ({title} and {body} filled in) and what an issue's page is
+# ({key}); the latter also turns a pasted issue URL back into its key.
+issue_trackers = sa.Table(
+    "issue_trackers",
+    metadata,
+    sa.Column(
+        "project_id",
+        sa.Integer,
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("new_issue_url", sa.Text, nullable=True),
+    sa.Column("issue_url", sa.Text, nullable=True),
+    _ts("updated_at", nullable=False),
+    _by("updated_by"),
 )

@@ -23,6 +23,7 @@ from charter.core.listing import Page
 from charter.http import docs
 from charter.http.conventions import (
     ListSpec,
+    Params,
     expand_parameters,
     json_response,
     list_envelope,
@@ -74,34 +75,30 @@ def list_endpoint(
     `codes`: the documented error statuses when they differ from the usual ones;
     `handler_name`: the function's name (operationId), `name` by default."""
 
-    async def handler(request: Request[Any, Any, Any]) -> Response[bytes]:
-        params = query_params(request)
-        raw = _ids(request, ids)
+    def answer(params: Params, raw: list[str], conn: Any, user: User) -> dict[str, Any]:
+        if params_first:
+            query = parse_list(params, spec)
+            values = _values(raw, ids)
+        else:
+            values = _values(raw, ids)
+            query = parse_list(params, spec)
+        return list_envelope(view(conn, user, *values, query), query)
 
-        def work(conn: Any, user: User) -> dict[str, Any]:
-            if admin_only:
-                require_admin(user)
-            if params_first:
-                query = parse_list(params, spec)
-                values = _values(raw, ids)
-            else:
-                values = _values(raw, ids)
-                query = parse_list(params, spec)
-            return list_envelope(view(conn, user, *values, query), query)
-
-        return json_response(await read_as_user(request, work))
-
-    handler.__name__ = handler_name or name
     if codes is None:
         codes = (403, 404, 422) if ids or admin_only else (422,)
-    return get(
+    return _get_route(
         path,
-        operation_class=in_path_order(operation_with(list_parameters(spec)), path),
-        responses=docs.responses(schema, *codes),
-        summary=summary,
-        tags=[tag],
+        answer,
+        ids=ids,
+        admin_only=admin_only,
+        parameters=list_parameters(spec),
+        schema=schema,
+        codes=codes,
         name=name,
-    )(handler)
+        handler_name=handler_name,
+        summary=summary,
+        tag=tag,
+    )
 
 
 def single_endpoint(
@@ -123,6 +120,45 @@ def single_endpoint(
     and `view(conn, user, *ids)` answers the bare object. `codes` and `handler_name`
     as for list_endpoint."""
 
+    def answer(params: Params, raw: list[str], conn: Any, user: User) -> dict[str, Any]:
+        values = _values(raw, ids)
+        if expands is None:
+            return one(view(conn, user, *values))
+        wanted = parse_expands(params.get("expands"), expands)
+        return single_envelope(view(conn, user, *values, wanted))
+
+    return _get_route(
+        path,
+        answer,
+        ids=ids,
+        admin_only=admin_only,
+        parameters=expand_parameters(expands or ()),
+        schema=schema,
+        codes=codes,
+        name=name,
+        handler_name=handler_name,
+        summary=summary,
+        tag=tag,
+    )
+
+
+def _get_route(
+    path: str,
+    answer: Callable[[Params, list[str], Any, User], dict[str, Any]],
+    *,
+    ids: PathIds,
+    admin_only: bool,
+    parameters: Any,
+    schema: Any,
+    codes: Sequence[int],
+    name: str,
+    handler_name: str | None,
+    summary: str,
+    tag: str,
+) -> HTTPRouteHandler:
+    """The GET both factories build: the query and path read on the event loop, then
+    (401, 403 for `admin_only`) `answer` in a read transaction as the caller."""
+
     async def handler(request: Request[Any, Any, Any]) -> Response[bytes]:
         params = query_params(request)
         raw = _ids(request, ids)
@@ -130,18 +166,14 @@ def single_endpoint(
         def work(conn: Any, user: User) -> dict[str, Any]:
             if admin_only:
                 require_admin(user)
-            values = _values(raw, ids)
-            if expands is None:
-                return one(view(conn, user, *values))
-            wanted = parse_expands(params.get("expands"), expands)
-            return single_envelope(view(conn, user, *values, wanted))
+            return answer(params, raw, conn, user)
 
         return json_response(await read_as_user(request, work))
 
     handler.__name__ = handler_name or name
     return get(
         path,
-        operation_class=in_path_order(operation_with(expand_parameters(expands or ())), path),
+        operation_class=in_path_order(operation_with(parameters), path),
         responses=docs.responses(schema, *codes),
         summary=summary,
         tags=[tag],

@@ -297,6 +297,7 @@ def new_project(
 
 
 def add_member(conn: Connection, project_id: int, email: str, role: str) -> None:
+    """The operator's `member add`: the API's rules, demoting the last manager included."""
     if role not in ROLE_NAMES:
         raise Invalid.field("role", f"Must be one of: {', '.join(ROLE_NAMES)}.")
     if project_queries.project_by_id(conn, project_id) is None:
@@ -304,6 +305,9 @@ def add_member(conn: Connection, project_id: int, email: str, role: str) -> None
     user = auth.user_by_email(conn, email)
     if user is None:
         raise NotFound(f"No user with email {email!r}.")
+    lock_members(conn, project_id)
+    if role != "manager":
+        _check_last_manager(conn, project_id, user["id"])
     role_id = user_read.role_id_by_name(conn, role)
     assert role_id is not None, "roles are seeded by the first migration"
     project_queries.upsert_member(conn, project_id, user["id"], role_id)

@@ -106,6 +106,11 @@ def shape(
     return Page(out, total, extra)
 
 
+def history_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[RowMapping]]:
+    """The earlier versions of results (text, status, edited_at/by), newest first."""
+    return result_queries.history_of(conn, ids)
+
+
 def timeline(
     conn: Connection,
     user: User,

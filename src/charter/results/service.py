@@ -19,6 +19,7 @@ from charter.results import queries as result_queries
 
 # Writes other packages make in their own transactions (they never import queries).
 from charter.results.queries import bump_session_day_counts as bump_session_day_counts
+from charter.results.queries import day_counts_drifted as day_counts_drifted
 
 # The lock result writes take (the result's session), for the routes' If-Match.
 from charter.results.queries import lock_session_of as lock_session_of
@@ -150,7 +151,8 @@ def _new_row(
 
 
 def edit_result(conn: Connection, result_id: int, user_id: int, changes: Mapping[str, Any]) -> None:
-    """Change status_id, note, elapsed, issues or custom_* values of one result."""
+    """Change status_id, note, elapsed, issues or custom_* values of one result. A
+    change of the text or the status keeps the replaced version (the note's history)."""
     result = result_queries.result_by_id(conn, result_id)
     if result is None:
         raise NotFound(f"Result {result_id} not found.")
@@ -171,6 +173,9 @@ def edit_result(conn: Connection, result_id: int, user_id: int, changes: Mapping
     encoded = _encode_custom(conn, fields, changes)
     custom_fields.check_required(fields.values(), changes, only_given=True)
 
+    changed = any(k in values and values[k] != result[k] for k in ("status_id", "note"))
+    if changed:  # the replaced version is kept, in this same transaction
+        result_queries.keep_history(conn, result, values["updated_at"], user_id)
     result_queries.update_result(conn, result_id, **values)
     if issue_ids is not None:
         result_queries.set_result_issues(conn, result_id, issue_ids)

@@ -8,7 +8,6 @@ is rendered from the posted values in a second, read-only hop.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -37,8 +36,10 @@ from charter.sessions.page_parts import (
     text_of,
     texts_of,
 )
+from charter.web import versions
 from charter.web.guard import web_read, web_write
 from charter.web.render import redirect, render
+from charter.web.versions import BASE_FIELD, Stale, decode_base, encode_base
 
 REFERENCES = ("template_id", "state_id", "config_id", "milestone_id", "assignee_id")
 
@@ -61,35 +62,10 @@ Values = dict[str, Any]  # what the form shows: text, a list of texts, or a bool
 
 
 Errors = dict[str, list[str]]
-BASE_FIELD = "base_values"  # the values the edit form was rendered from (hidden, JSON)
-
-
-class Stale(Exception):
-    """The session changed since the form was rendered: nothing is written. `current`
-    are its values now (the next form's base); `changed` the keys that differ."""
-
-    def __init__(self, current: Values, changed: list[str]) -> None:
-        super().__init__("The session changed since you opened this form.")
-        self.current = current
-        self.changed = changed
-
-
-def encode_base(values: Values) -> str:
-    return json.dumps(values, sort_keys=True, separators=(",", ":"))
-
-
-def decode_base(raw: str) -> Values | None:
-    """The posted base values, or None (missing or mangled: no check)."""
-    try:
-        base = json.loads(raw) if raw else None
-    except (ValueError, RecursionError):  # a forged field nesting deeply: no 500
-        return None
-    return base if isinstance(base, dict) else None
 
 
 def changed_keys(base: Values, current: Values) -> list[str]:
-    keys = list(dict.fromkeys([*LABELS, *sorted(set(base) | set(current))]))
-    return [k for k in keys if base.get(k) != current.get(k)]
+    return versions.changed_keys(base, current, list(LABELS))
 
 
 def values_of_session(session: Mapping[str, Any], fields: Sequence[Mapping[str, Any]]) -> Values:

@@ -156,13 +156,7 @@ def _transition(action: str, change: Callable[[Any, int, int], None]) -> Any:
     )
 
 
-TRANSITIONS = [
-    _transition("start", session_service.start),
-    _transition("pause", session_service.pause),
-    _transition("resume", session_service.resume),
-    _transition("close", session_service.close),
-    _transition("reopen", session_service.reopen),
-]
+TRANSITIONS = [_transition(action, move) for action, move in session_service.TRANSITIONS.items()]
 
 
 ROUTES += [create_session, update_session, delete_session, *TRANSITIONS]

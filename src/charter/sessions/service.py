@@ -3,7 +3,7 @@ close/reopen, delete. Project session counters change in the same transaction.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
@@ -363,6 +363,16 @@ def reopen(conn: Connection, session_id: int, user_id: int) -> None:
     project_service.bump_counters(
         conn, row["project_id"], {"session_active_count": 1, "session_closed_count": -1}
     )
+
+
+# The timer and lifecycle moves, by the name of their route (the API's and the page's).
+TRANSITIONS: dict[str, Callable[[Connection, int, int], None]] = {
+    "start": start,
+    "pause": pause,
+    "resume": resume,
+    "close": close,
+    "reopen": reopen,
+}
 
 
 def delete(conn: Connection, session_id: int) -> None:

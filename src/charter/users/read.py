@@ -3,7 +3,7 @@ in the Testmo shapes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
@@ -43,6 +43,30 @@ def list_project_users(conn: Connection, user: User, project_id: int, query: Lis
         conn, users, base, query.request(), user_queries.users_by_ids
     )
     return Page([{"id": r["id"], "name": r["name"]} for r in rows], total, {})
+
+
+PageOf = Callable[[Connection, Sequence[RowMapping], int, frozenset[str]], Page]
+ByIds = Callable[[Connection, Sequence[int]], list[RowMapping]]
+
+
+def _admin_reads(
+    table: Any, by_ids: ByIds, page_of: PageOf, what: str
+) -> tuple[Callable[[Connection, User, ListQuery], Page], Callable[..., Page]]:
+    """The list and the single read of users, roles or groups: site admins only."""
+
+    def listing(conn: Connection, user: User, query: ListQuery) -> Page:
+        require_admin(user)
+        rows, total = db_listing.rows_page(conn, table, None, query.request(), by_ids)
+        return page_of(conn, rows, total, query.expands)
+
+    def single(conn: Connection, user: User, item_id: int, expands: frozenset[str]) -> Page:
+        require_admin(user)
+        rows = by_ids(conn, [item_id])
+        if not rows:
+            raise NotFound(f"{what} {item_id} not found.")
+        return page_of(conn, rows, 1, expands)
+
+    return listing, single
 
 
 def user_dict(r: RowMapping, group_ids: list[int]) -> dict[str, Any]:
@@ -86,20 +110,7 @@ def _users_page(
     return Page(items, total, expands)
 
 
-def list_users(conn: Connection, user: User, query: ListQuery) -> Page:
-    require_admin(user)
-    rows, total = db_listing.rows_page(
-        conn, users, None, query.request(), user_queries.users_by_ids
-    )
-    return _users_page(conn, rows, total, query.expands)
-
-
-def get_user(conn: Connection, user: User, user_id: int, expands: frozenset[str]) -> Page:
-    require_admin(user)
-    rows = user_queries.users_by_ids(conn, [user_id])
-    if not rows:
-        raise NotFound(f"User {user_id} not found.")
-    return _users_page(conn, rows, 1, expands)
+list_users, get_user = _admin_reads(users, user_queries.users_by_ids, _users_page, "User")
 
 
 def role_dict(r: RowMapping) -> dict[str, Any]:
@@ -125,20 +136,7 @@ def _roles_page(
     return Page(items, total, expands)
 
 
-def list_roles(conn: Connection, user: User, query: ListQuery) -> Page:
-    require_admin(user)
-    rows, total = db_listing.rows_page(
-        conn, roles, None, query.request(), user_queries.roles_by_ids
-    )
-    return _roles_page(conn, rows, total, query.expands)
-
-
-def get_role(conn: Connection, user: User, role_id: int, expands: frozenset[str]) -> Page:
-    require_admin(user)
-    rows = user_queries.roles_by_ids(conn, [role_id])
-    if not rows:
-        raise NotFound(f"Role {role_id} not found.")
-    return _roles_page(conn, rows, 1, expands)
+list_roles, get_role = _admin_reads(roles, user_queries.roles_by_ids, _roles_page, "Role")
 
 
 def group_dict(r: RowMapping, members: list[int]) -> dict[str, Any]:
@@ -166,17 +164,4 @@ def _groups_page(
     return Page(items, total, expands)
 
 
-def list_groups(conn: Connection, user: User, query: ListQuery) -> Page:
-    require_admin(user)
-    rows, total = db_listing.rows_page(
-        conn, groups, None, query.request(), user_queries.groups_by_ids
-    )
-    return _groups_page(conn, rows, total, query.expands)
-
-
-def get_group(conn: Connection, user: User, group_id: int, expands: frozenset[str]) -> Page:
-    require_admin(user)
-    rows = user_queries.groups_by_ids(conn, [group_id])
-    if not rows:
-        raise NotFound(f"Group {group_id} not found.")
-    return _groups_page(conn, rows, 1, expands)
+list_groups, get_group = _admin_reads(groups, user_queries.groups_by_ids, _groups_page, "Group")

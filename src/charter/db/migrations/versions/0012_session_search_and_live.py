@@ -1,13 +1,12 @@
-"""session search, "running now", and live_events for live updates on SQLite
+"""session search, and live_events for live updates on SQLite
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-04 20:40:00
 
 The sessions list filters by `search` (text in the name or the charter) and
-`is_running` (the timer runs now). "Running now" gets a partial index on
-(project_id, running_since) of the running sessions only. Search gets, on
-PostgreSQL, a pg_trgm GIN index on the exact expression db.listing.search_text
+`is_running` (the timer runs now; served by 0008's partial index
+ix_sessions_running). Search gets, on PostgreSQL, a pg_trgm GIN index on the exact expression db.listing.search_text
 renders, so `LIKE '%text%'` is answered from the index at any size. pg_trgm is a trusted extension (PostgreSQL 13+): the
 database owner may create it; where it cannot be created the index is skipped with a
 notice and search falls back to a scan (docs/operations.md). SQLite gets an FTS5
@@ -24,8 +23,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
@@ -63,14 +62,6 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_live_events")),
     )
-    with op.batch_alter_table("sessions", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_sessions_running",
-            ["project_id", "running_since"],
-            unique=False,
-            sqlite_where=sa.text("running_since IS NOT NULL"),
-            postgresql_where=sa.text("running_since IS NOT NULL"),
-        )
     if op.get_bind().dialect.name == "sqlite":
         for statement in SQLITE_SEARCH:
             op.execute(statement)
@@ -101,6 +92,4 @@ def downgrade() -> None:
         for name in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER IF EXISTS session_search_{name}")
         op.execute("DROP TABLE IF EXISTS session_search")
-    with op.batch_alter_table("sessions", schema=None) as batch_op:
-        batch_op.drop_index("ix_sessions_running")
     op.drop_table("live_events")
