@@ -55,6 +55,8 @@ FILTER_NAMES = (
     "created_before",
     "closed_after",
     "closed_before",
+    "search",
+    "is_running",
 )
 
 # The column each filter bounds (tags are checked through session_tags instead).
@@ -70,6 +72,8 @@ FILTER_COLUMNS = {
     "created_before": "created_at",
     "closed_after": "closed_at",
     "closed_before": "closed_at",
+    "is_running": "running_since",
+    # search: no column to bound (a trigram index on PostgreSQL, see below)
 }
 
 
@@ -85,6 +89,14 @@ class PlanDb:
 def plan_db(module_database_url: str) -> Iterator[PlanDb]:
     db = migrate(module_database_url)
     load_demo(db, n_sessions=N_SESSIONS, seed=1, progress=False)
+    with db.write() as conn:  # a few running sessions (the demo leaves all paused)
+        conn.execute(
+            sa.text(
+                "UPDATE sessions SET running_since = created_at "
+                "WHERE id % 97 = 0 AND is_closed = :f"
+            ),
+            {"f": False},
+        )
     optimize(db)
     with db.read() as conn:
         admin = conn.execute(
@@ -122,7 +134,15 @@ def plan_db(module_database_url: str) -> Iterator[PlanDb]:
             "JOIN sessions ON sessions.id = session_tags.session_id "
             "WHERE sessions.project_id = :p GROUP BY tags.name ORDER BY count(*), tags.name"
         )
+        word = conn.execute(
+            sa.text("SELECT name FROM sessions WHERE project_id = :p ORDER BY id LIMIT 1"),
+            {"p": project_id},
+        ).scalar_one()
     values["is_closed"] = ("1", "0")
+    # is_running=0 is nearly every row: served like the unfiltered list, not checked.
+    values["is_running"] = ("1", "true")
+    # A word of a real name, and a rarer text (a whole name).
+    values["search"] = (max(word.split(), key=len), word)
     for name in ("created_after", "created_before", "closed_after", "closed_before"):
         values[name] = ("2026-01-01T00:00:00Z", "2025-06-01")
     user = User(admin.id, admin.name, admin.email, True, None, None, None)
@@ -202,7 +222,10 @@ def uses_tag_index(dialect: str, statement: str, plan: list[str]) -> bool:
 
 def constrains(dialect: str, statement: str, plan: list[str], column: str) -> bool:
     """Whether an index search on sessions is bounded by `column`."""
-    if dialect == "sqlite":
+    if column == "running_since":  # a partial index: its predicate is the bound
+        names = names_of(statement, "sessions")
+        pattern = rf"(SEARCH ({names}) USING (COVERING )?INDEX|using) ix_sessions_running\b"
+    elif dialect == "sqlite":
         names = names_of(statement, "sessions")
         pattern = rf"SEARCH ({names}) USING (COVERING )?INDEX \w+ \(.*\b{column}[=<>]"
     else:
@@ -281,3 +304,45 @@ def test_postgresql_filter_uses_an_index(
 ) -> None:
     _skip_unless(plan_db, "postgresql")
     check_plans(plan_db, {name: plan_db.values[name][variant], "sort": sort})
+
+
+def test_postgresql_search_can_use_the_trigram_index(plan_db: PlanDb) -> None:
+    """Search on PostgreSQL can be answered by migration 0014's pg_trgm index (the page
+    and the count): the filter's SQL is the index's expression. At 3,000 rows the
+    planner rightly prefers the project's index, so the others are dropped inside a
+    transaction that is rolled back, leaving the trigram index or a scan."""
+    _skip_unless(plan_db, "postgresql")
+    with plan_db.db.read() as conn:
+        statements = served_statements(conn, plan_db, {"search": plan_db.values["search"][1]})
+    searching = [(s, p) for s, p in statements if "lower(" in s]
+    assert searching
+    with plan_db.db.engine.connect() as conn, conn.begin() as transaction:
+        others = conn.execute(
+            sa.text(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'sessions' "
+                "AND indexname LIKE 'ix_%' AND indexname <> 'ix_sessions_search_trgm'"
+            )
+        ).scalars()
+        for name in list(others):
+            conn.exec_driver_sql(f"DROP INDEX {name}")
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plans = [(s, explain(conn, s, p)) for s, p in searching]
+        transaction.rollback()
+    for statement, plan in plans:
+        assert any("ix_sessions_search_trgm" in line for line in plan), (
+            statement + "\n" + "\n".join(plan)
+        )
+
+
+def test_sqlite_search_reads_the_fts_index(plan_db: PlanDb) -> None:
+    """Search on SQLite takes its matches from migration 0014's FTS5 trigram table
+    (the page and the count), not from reading the project's rows."""
+    _skip_unless(plan_db, "sqlite")
+    with plan_db.db.read() as conn:
+        statements = served_statements(conn, plan_db, {"search": plan_db.values["search"][1]})
+        plans = [(s, explain(conn, s, p)) for s, p in statements if "MATCH" in s]
+    assert len(plans) >= 2  # the count and the page
+    for statement, plan in plans:
+        assert any("session_search VIRTUAL TABLE" in line for line in plan), (
+            statement + "\n" + "\n".join(plan)
+        )

@@ -20,6 +20,7 @@ from charter.http.errors import EXCEPTION_HANDLERS
 from charter.http.etag import etag_middleware
 from charter.http.request_id import request_id_middleware
 from charter.http.throttle import Limits
+from charter.live import service as live
 from charter.ops import routes as ops
 from charter.pages import web_routes
 from charter.routes import ROUTES
@@ -46,13 +47,16 @@ def _csrf_key(db: Database) -> bytes:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
 
-    def startup(app: Litestar) -> None:
+    async def startup(app: Litestar) -> None:
         app.state.db = Database(settings.database_url, settings.effective_db_threads)
         app.state.csrf_key = _csrf_key(app.state.db)
         app.state.limits = Limits.from_settings(settings)
         app.state.settings = settings
+        app.state.live = live.Hub(app.state.db, settings.live_poll_ms, settings.live_max_streams)
+        live.install_stop_on_signals(app.state.live)
 
-    def shutdown(app: Litestar) -> None:
+    async def shutdown(app: Litestar) -> None:
+        await app.state.live.close()
         app.state.db.close()
 
     openapi = OpenAPIConfig(

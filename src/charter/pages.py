@@ -16,6 +16,7 @@ from charter.automation import pages as automation
 from charter.catalog import pages as styles
 from charter.dashboard import pages as dashboard
 from charter.debriefs import pages as debriefs
+from charter.live import pages as live
 from charter.projects import member_pages as members
 from charter.projects import pages as projects
 from charter.projects import settings_pages as project_settings
@@ -57,6 +58,7 @@ PAGES: list[Any] = [
     *trackers.ROUTES,
     *sbtm.ROUTES,
     *sheet_pages.ROUTES,
+    *live.ROUTES,
 ]
 
 

@@ -92,6 +92,21 @@ class Settings:
         100 * 1024 * 1024,
         "Largest attachment upload request (all its files), in bytes; larger ones get 413.",
     )
+    live_heartbeat_seconds: int = _setting(
+        15,
+        "Live updates (server-sent events): seconds between keep-alive comments on an "
+        "idle stream, and between re-checks that its viewer may still read it.",
+    )
+    live_poll_ms: int = _setting(
+        1000,
+        "Live updates on SQLite: how often, in milliseconds, each worker checks for "
+        "changes made by other workers (PostgreSQL is told at once, by NOTIFY).",
+    )
+    live_max_streams: int = _setting(
+        500,
+        "Live-update streams one worker keeps open at most (one per open page); more get "
+        "503 and those pages simply do not update live.",
+    )
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

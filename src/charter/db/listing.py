@@ -13,7 +13,9 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from charter.db.rows import rows_by_ids
 
-FilterOp = Literal["in", "eq", "gt", "lt", "ge", "le", "link", "unlink", "tags", "contains"]
+FilterOp = Literal[
+    "in", "eq", "gt", "lt", "ge", "le", "link", "unlink", "tags", "contains", "search", "set"
+]
 
 
 @dataclass(frozen=True)
@@ -23,13 +25,16 @@ class Filter:
     `in`: column IN values; `eq`: column = value; `gt`/`lt`: strictly after/before;
     `link`: the row has a link-table entry (`link_table.link_key` = row id) whose
     `column` is one of the values; `unlink`: the row has no such entry; `tags`: tag
-    names, which the domain resolves into a `link` filter before the query runs.
+    names, which the domain resolves into a `link` filter before the query runs;
+    `contains`: the column holds the text (case-insensitive); `search`: the text is
+    found in any of the comma-separated columns (see `search_text`); `set`: the column
+    is (value true) or is not null.
     """
 
     op: FilterOp
     column: str
     value: object
-    link_table: sa.Table | None = None
+    link_table: sa.TableClause | None = None
     link_key: str = ""
 
 
@@ -73,6 +78,19 @@ def _condition(table: sa.FromClause, f: Filter, from_links: bool = False) -> sa.
             return table.c.id.in_(chosen)
         # Rows come from another index: probe the link table's key per row.
         return sa.exists().where(link.c[f.link_key] == table.c.id, link.c[f.column].in_(values))
+    if f.op == "search":
+        text = search_text(table, f.column.split(","))
+        found = text.contains(str(f.value).lower(), autoescape=True)
+        if f.link_table is None:
+            return found
+        # An FTS5 trigram table (SQLite): its matches narrow the rows, the LIKE
+        # keeps the exact rule (a phrase of trigrams, matched per column).
+        phrase = '"' + str(f.value).replace('"', '""') + '"'
+        index = f.link_table
+        matches = sa.select(index.c.rowid).where(
+            sa.literal_column(index.name).op("MATCH")(sa.literal(phrase))
+        )
+        return sa.and_(table.c.id.in_(matches), found)
     col = table.c[f.column]
     if f.op == "in":
         values = list(f.value)  # type: ignore[call-overload]
@@ -81,12 +99,29 @@ def _condition(table: sa.FromClause, f: Filter, from_links: bool = False) -> sa.
         return col == f.value
     if f.op == "contains":  # lower() on both sides: LIKE's case rules differ per database
         return sa.func.lower(col).contains(str(f.value).lower(), autoescape=True)
+    if f.op == "set":
+        return col.is_not(None) if f.value else col.is_(None)
     assert isinstance(f.value, datetime)
     if f.op == "ge":
         return col >= f.value
     if f.op == "le":
         return col <= f.value
     return col > f.value if f.op == "gt" else col < f.value
+
+
+def search_text(table: sa.FromClause, columns: Sequence[str]) -> sa.ColumnElement[str]:
+    """lower(coalesce(a, '') || ' ' || coalesce(b, '') ...): the text a `search` filter
+    looks in. Literals, not bound parameters, so that PostgreSQL matches it to an
+    expression index built from the same SQL (migration 0014's trigram index)."""
+    parts: list[Any] = []
+    for name in columns:
+        if parts:
+            parts.append(sa.literal_column("' '", sa.Text))
+        parts.append(sa.func.coalesce(table.c[name], sa.literal_column("''", sa.Text)))
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.op("||")(part)
+    return sa.func.lower(joined, type_=sa.Text)
 
 
 def where_clause(

@@ -382,7 +382,8 @@ sessions = sa.Table(
     sa.Index(None, "project_id", "milestone_id", "created_at", "id"),
     sa.Index(None, "project_id", "state_id", "created_at", "id"),
     sa.Index(None, "project_id", "template_id", "created_at", "id"),
-    # The running sessions of a window (the dashboard adds their live time).
+    # The running sessions of a window (the dashboard adds their live time), and the
+    # list's "running now" filter (is_running=1): only running sessions are indexed.
     sa.Index(
         "ix_sessions_running",
         "project_id",
@@ -402,6 +403,26 @@ sessions = sa.Table(
         postgresql_where=sa.text("sheet_name IS NOT NULL"),
     ),
     sa.Index(None, "follow_up_of"),
+    # Search (name and charter): on PostgreSQL a pg_trgm GIN index on
+    # db.listing.search_text, on SQLite the FTS5 table below; both built by
+    # migration 0014 only (neither can be declared here for both databases).
+)
+
+# SQLite only: an FTS5 trigram index of sessions' name and charter (external
+# content, kept by triggers; migration 0014). Not in `metadata`: a virtual table.
+SESSION_SEARCH = sa.table("session_search", sa.column("rowid", sa.Integer))
+
+# Live updates on SQLite (charter/live): every write to a session or its notes adds a
+# row in the same transaction; each worker polls for rows after the last it saw (one
+# writer at a time, so ids commit in order). Old rows are purged as new ones come.
+# PostgreSQL uses NOTIFY instead and leaves this table empty.
+live_events = sa.Table(
+    "live_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.Integer, nullable=False),
+    sa.Column("session_id", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
 )
 
 # Results per project, UTC day (of the result's created_at) and status (0: none): the

@@ -41,7 +41,10 @@ MAX_PAGE = 2**31 - 1
 MAX_LIST_ITEMS = 1000
 
 
-FilterKind = Literal["ids", "tags", "bool", "after", "before", "contains"]
+FilterKind = Literal["ids", "tags", "bool", "after", "before", "contains", "search", "set"]
+
+
+MAX_SEARCH_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,13 @@ def _filter(spec: FilterSpec, raw: str) -> Filter:
         return Filter("eq", spec.column, parse_bool(spec.param, raw))
     if spec.kind == "contains":
         return Filter("contains", spec.column, raw)
+    if spec.kind == "search":  # `column` names the searched columns, comma-separated
+        text = " ".join(raw.split())
+        if len(text) > MAX_SEARCH_CHARS:
+            raise Invalid.field(spec.param, f"At most {MAX_SEARCH_CHARS} characters.")
+        return Filter("search", spec.column, text)
+    if spec.kind == "set":
+        return Filter("set", spec.column, parse_bool(spec.param, raw))
     op: Literal["gt", "lt"] = "gt" if spec.kind == "after" else "lt"
     return Filter(op, spec.column, parse_datetime(spec.param, raw))
 
@@ -275,6 +285,8 @@ def list_parameters(spec: ListSpec) -> list[Parameter]:
         "tags": ("Comma-separated list of tag names (any of).", _STRING),
         "bool": ("Boolean: 1, 0, true or false.", _STRING),
         "contains": ("Text found in it (case-insensitive).", _STRING),
+        "search": ("Text found in any of its texts (case-insensitive).", _STRING),
+        "set": ("Boolean: 1, 0, true or false.", _STRING),
         "after": (
             "Strictly after this ISO 8601 date-time (UTC).",
             Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME),

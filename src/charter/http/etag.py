@@ -84,7 +84,12 @@ def etag_middleware(app: ASGIApp) -> ASGIApp:
                 # A response that names its own ETag (an attachment download, streamed
                 # and tagged with its sha256) passes through unbuffered.
                 own_etag = any(k.lower() == b"etag" for k, _v in message.get("headers", []))
-                if message["status"] != 200 or own_etag:
+                # An event stream never ends: it cannot be buffered, or tagged.
+                streaming = any(
+                    k.lower() == b"content-type" and v.startswith(b"text/event-stream")
+                    for k, v in message.get("headers", [])
+                )
+                if message["status"] != 200 or own_etag or streaming:
                     start["passthrough"] = True
                     await send(message)
                 return

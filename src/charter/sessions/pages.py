@@ -17,7 +17,7 @@ from charter.auth.permissions import require_project
 from charter.auth.service import User
 from charter.core.errors import Invalid
 from charter.core.listing import ListQuery, Page
-from charter.http.conventions import PER_PAGE_CHOICES, Params, parse_list
+from charter.http.conventions import PER_PAGE_CHOICES, Params, parse_bool, parse_list
 from charter.http.deps import path_id
 from charter.sessions import forms as session_forms
 from charter.sessions import read as session_read
@@ -37,7 +37,9 @@ LIST_EXPANDS = frozenset({"users", "states", "statuses"})
 _ID_PARAMS = tuple(f.param for f in SESSIONS.filters if f.kind == "ids")
 
 
-KNOWN_PARAMS = ("page", "per_page", "sort", "order", *(f.param for f in SESSIONS.filters))
+# `mine=1` (web only, so a bookmark works for whoever opens it): assigned to the
+# signed-in user, i.e. the API's assignee_id with their id.
+KNOWN_PARAMS = ("page", "per_page", "sort", "order", "mine", *(f.param for f in SESSIONS.filters))
 
 
 def list_params(request: Request[Any, Any, Any]) -> dict[str, str]:
@@ -68,13 +70,34 @@ PARAM_LABELS = {
     "created_before": "Created before",
     "closed_after": "Closed after",
     "closed_before": "Closed before",
+    "search": "Search",
+    "is_running": "Running now",
+    "mine": "Assigned to me",
 }
+
+
+def with_user(params: dict[str, str], user_id: int) -> dict[str, str]:
+    """The API's parameters for these web ones: `mine` becomes assignee_id."""
+    out = {k: v for k, v in params.items() if k != "mine"}
+    if "mine" in params:
+        try:
+            mine = parse_bool("mine", params["mine"])
+        except Invalid:
+            mine = False
+        if mine:
+            out["assignee_id"] = str(user_id)
+    return out
 
 
 def every_error(params: dict[str, str]) -> dict[str, list[str]]:
     """The problems of every bad parameter (parse_list stops at the first one)."""
     errors: dict[str, list[str]] = {}
-    for name, value in params.items():
+    if "mine" in params:
+        try:
+            parse_bool("mine", params["mine"])
+        except Invalid as exc:
+            errors.update(exc.errors or {})
+    for name, value in with_user(params, 0).items():
         try:
             list_query({name: value})
         except Invalid as exc:
@@ -114,6 +137,7 @@ def _rows(page: Page) -> list[dict[str, Any]]:
                 "summary": counts_summary(counts, s["total_count"]),
                 "total": s["total_count"],
                 "created": s["created_at"][:10],
+                "closed": (s["closed_at"] or "")[:10],
             }
         )
     return rows
@@ -138,10 +162,13 @@ async def sessions_page(
             "choices": session_forms.form_choices(conn, user, pid, with_issues=False),
             "can_run": session_forms.may(conn, user, pid, "run"),
         }
+        errors = every_error(params)
         try:
-            query = list_query(params)
+            if errors:
+                raise Invalid("Some filters are not valid.", errors)
+            query = list_query(with_user(params, user.id))
         except Invalid as exc:
-            found["errors"] = every_error(params) or exc.errors or {}
+            found["errors"] = errors or exc.errors or {}
             return found
         found["query"] = query
         found["page"] = session_read.list_sessions(conn, user, pid, query)
@@ -174,8 +201,24 @@ async def sessions_page(
         labels=PARAM_LABELS,
         per_page_choices=PER_PAGE_CHOICES,
         sorts=SESSIONS.sorts,
+        columns=sort_links(query, params, lambda **c: page_url(pid, params, **c)),
         page_url=lambda **changes: page_url(pid, params, **changes),
     )
+
+
+def sort_links(
+    query: ListQuery | None, params: dict[str, str], url: Any
+) -> dict[str, dict[str, str]]:
+    """Each sortable column's link and aria-sort: a click sorts by it, newest first,
+    or flips the order when it is the current sort (back to page 1 either way)."""
+    out = {}
+    for value, column in SESSIONS.sorts.items():
+        current = query is not None and query.sort == column
+        descending = query.descending if query is not None else True
+        order = ("asc" if descending else "desc") if current else "desc"
+        aria = ("descending" if descending else "ascending") if current else "none"
+        out[column] = {"href": url(sort=value, order=order, page=1), "aria": aria}
+    return out
 
 
 ROUTES: list[Any] = [sessions_page]

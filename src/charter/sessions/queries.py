@@ -17,10 +17,12 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from charter.core.listing import ListQuery
 from charter.db import listing as db_listing
+from charter.db import live as db_live
 from charter.db import rows as db_rows
 from charter.db.expressions import LIVE_ELAPSED_SQL, NOW_US, iso_utc, utc_date
 from charter.db.tables import (
     COUNTER_COLUMNS,
+    SESSION_SEARCH,
     note_history,
     projects,
     result_field_values,
@@ -59,7 +61,9 @@ def insert_session(conn: Connection, **values: Any) -> int:
 
 def _bump_version(conn: Connection, session_id: int) -> None:
     """Every change to which sessions a list filter matches bumps the project's
-    session_version in the same transaction (cached totals are keyed by it)."""
+    session_version in the same transaction (cached totals are keyed by it), and is
+    announced to open pages (db/live.py)."""
+    db_live.announce(conn, session_id, "session")
     project = sa.select(sessions.c.project_id).where(sessions.c.id == session_id)
     stmt = (
         sa.update(projects)
@@ -353,11 +357,18 @@ def _plan(
     is_closed), where SQLite cannot tell how many rows match (it keeps no histograms)
     but the total does. Anything else is left to the planner."""
     sort = query.sort
-    hard = [f for f in filters if f.op == "link" or (f.op in ("gt", "lt") and f.column != sort)]
+    # An indexed search selects ids like a link filter does.
+    hard = [
+        f
+        for f in filters
+        if f.op == "link"
+        or (f.op == "search" and f.link_table is not None)
+        or (f.op in ("gt", "lt") and f.column != sort)
+    ]
     rest = [f for f in filters if f not in hard and f.column != "is_closed"]
     if len(hard) != 1 or rest or total == 0:
         return db_listing.Plan()
-    if hard[0].op == "link":
+    if hard[0].op in ("link", "search"):
         walk = (query.offset + query.per_page) * rows / total
         return (
             db_listing.Plan(index_column=sort)
@@ -390,6 +401,18 @@ def _start_at_first_match(
     return (*filters, db_listing.Filter("le" if query.descending else "ge", query.sort, first))
 
 
+# The FTS5 trigram index finds substrings of three characters or more.
+_MIN_INDEXED_SEARCH = 3
+
+
+def _with_search_index(f: db_listing.Filter) -> db_listing.Filter:
+    """On SQLite, a search long enough for the trigram index reads its matches from
+    the FTS5 table (migration 0014); shorter ones scan the project."""
+    if f.op != "search" or len(str(f.value)) < _MIN_INDEXED_SEARCH:
+        return f
+    return db_listing.Filter("search", f.column, f.value, SESSION_SEARCH)
+
+
 def page_of_sessions(
     conn: Connection,
     project: RowMapping,
@@ -401,6 +424,8 @@ def page_of_sessions(
     counter, plan and starting point for SQLite and PostgreSQL is made here."""
     project_id = project["id"]
     base = sessions.c.project_id == project_id
+    if conn.dialect.name == "sqlite":
+        filters = tuple(_with_search_index(f) for f in filters)
     total = _total(conn, project, base, filters, memo)
     plan = _plan(filters, query, total, int(project["session_count"]))
     # A range on the other timestamp: PostgreSQL, which cannot know the matches
@@ -409,7 +434,7 @@ def page_of_sessions(
     if (
         (plan.index_column == query.sort or other_range)
         and query.sort == "created_at"
-        and not any(f.op == "link" for f in filters)
+        and not any(f.op in ("link", "search") for f in filters)
     ):
         filters = _start_at_first_match(conn, base, filters, query, memo)
     offset, after = query.offset, None
@@ -489,6 +514,9 @@ def field_values_of(conn: Connection, ids: Sequence[int]) -> dict[int, dict[int,
 
 
 def bump_counters(conn: Connection, session_id: int, deltas: dict[str, int]) -> None:
+    """Every note write comes here (even one that moves no counter: an edited text),
+    so it is announced to open pages here too."""
+    db_live.announce(conn, session_id, "notes")
     values = {name: sessions.c[name] + delta for name, delta in deltas.items() if delta}
     if values:
         conn.execute(sa.update(sessions).where(sessions.c.id == session_id).values(**values))

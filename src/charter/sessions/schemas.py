@@ -89,6 +89,19 @@ SESSIONS = ListSpec(
         FilterSpec("created_before", "before", "created_at"),
         FilterSpec("closed_after", "after", "closed_at"),
         FilterSpec("closed_before", "before", "closed_at"),
+        # Charter extensions (Testmo has neither).
+        FilterSpec(
+            "search",
+            "search",
+            "name,charter",
+            "Charter extension: text found in the name or the charter (case-insensitive).",
+        ),
+        FilterSpec(
+            "is_running",
+            "set",
+            "running_since",
+            "Charter extension: sessions whose timer runs now (1) or does not (0).",
+        ),
     ),
     expands=SESSION_EXPANDS,
 )
