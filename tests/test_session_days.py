@@ -226,8 +226,28 @@ def test_the_dashboard_reads_along_indexes(fresh_database_url: str) -> None:
     """The window walks the rollup's key and the running sessions' partial index, never
     a scan of the sessions (asserted on the plans of both databases)."""
     db = migrate(fresh_database_url)
-    pid, _, _ = _setup(db)
+    pid, uids, _ = _setup(db)
     since, until = datetime(2026, 1, 1), datetime(2026, 4, 1)
+    # Enough sessions, few of them running, and fresh statistics: the plans of a
+    # real instance, not of an empty table.
+    day0 = datetime(2026, 1, 1)
+    with db.write() as conn:
+        conn.execute(
+            sa.insert(sessions),
+            [
+                {
+                    "project_id": pid,
+                    "template_id": 1,
+                    "name": f"S{i}",
+                    "state_id": 1,
+                    "created_at": day0 + timedelta(minutes=37 * i),
+                    "created_by": uids[0],
+                    "running_since": day0 if i % 500 == 0 else None,
+                }
+                for i in range(4000)
+            ],
+        )
+        conn.execute(sa.text("ANALYZE"))
     with db.read() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if not sqlite:
