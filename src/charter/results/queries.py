@@ -27,19 +27,6 @@ from charter.db.tables import (
     template_fields,
 )
 
-_INSERT_RESULTS = sa.insert(session_results).returning(
-    session_results.c.id, sort_by_parameter_order=True
-)
-
-
-def insert_results(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert rows (all with the same keys) and return their ids in the same order,
-    as multi-row INSERT ... RETURNING statements."""
-    if not rows:
-        return []
-    return [int(r[0]) for r in conn.execute(_INSERT_RESULTS, list(rows)).all()]
-
-
 # --- adding results in the fewest statements (issue 16) --------------------------------
 # Adding one result used to take 14 statements. Now: the session (locked), with what
 # validating the results needs, in one statement (session_to_add_to); the results, the
@@ -116,12 +103,15 @@ def add_and_count(
     SQLite (no writable CTEs; in-process, so no round trips either)."""
     if not rows:
         return []
+    # One multi-row INSERT: its rows take their ids in VALUES order (the sequence on
+    # PostgreSQL, the next rowid on SQLite), so the ids sorted are in the order of
+    # `rows`. (An executemany with ordered RETURNING is one statement per row on SQLite.)
+    added = sa.insert(session_results).values(list(rows)).returning(session_results.c.id)
     if conn.dialect.name != "postgresql":
-        ids = insert_results(conn, rows)
+        ids = sorted(int(i) for i in conn.execute(added).scalars())
         bump_day_counts(conn, project_id, day_deltas)
         bump_session_counters(conn, session_id, counter_deltas)
         return ids
-    added = sa.insert(session_results).values(list(rows)).returning(session_results.c.id)
     stmt = sa.select(added.cte("added").c.id)
     counted = _counters_update(session_id, counter_deltas)
     if counted is not None:
@@ -129,7 +119,6 @@ def add_and_count(
     days = _day_counts_upsert(conn, project_id, day_deltas)
     if days is not None:
         stmt = stmt.add_cte(days.cte("days"))
-    # One INSERT's rows take their ids from the sequence in VALUES order.
     return sorted(int(i) for i in conn.execute(stmt).scalars())
 
 
