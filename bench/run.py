@@ -790,13 +790,13 @@ REASONS = {
     "list page 1": (
         "the database builds each session's JSON (charter/sessions/queries.py: session_json), so "
         "the page is one statement and about as costly as the raw floor's four; what is "
-        "left is the server's share: authentication, the project check, the transaction, "
+        "left is the server's share: authentication, the project check, "
         "the HTTP layer and the ETag over the ~150 KB page."
     ),
     "all 8 expands": "eight more small statements on top of page 1.",
     "one session by id": (
-        "three statements (auth, the project check, the session's JSON) against one for "
-        "/user (auth)."
+        "two statements (authentication with the user's roles, the session's JSON) "
+        "against one for /user; neither in a transaction."
     ),
     "slowest filter": (
         "on PostgreSQL a selective filter on another column than the sort (a rare tag, or "
