@@ -27,11 +27,25 @@ from charter.db.tables import (
     template_fields,
 )
 
+_INSERT_RESULTS = sa.insert(session_results).returning(
+    session_results.c.id, sort_by_parameter_order=True
+)
+
+
+def insert_results(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert rows (all with the same keys) and return their ids in the same order,
+    as multi-row INSERT ... RETURNING statements."""
+    if not rows:
+        return []
+    return [int(r[0]) for r in conn.execute(_INSERT_RESULTS, list(rows)).all()]
+
+
 # --- adding results in the fewest statements (issue 16) --------------------------------
 # Adding one result used to take 14 statements. Now: the session (locked), with what
 # validating the results needs, in one statement (session_to_add_to); the results, the
 # session's counters and the dashboard's day counts in one more on PostgreSQL
-# (add_and_count), three on SQLite, which has no writable CTEs; the answer is built
+# (add_and_count; three on SQLite, which has no writable CTEs, and for a bulk); the
+# answer is built
 # from what was written, without reading it back (results/read.added).
 
 # Every status's flags as "<id>:<is_active><is_passed><is_failed><is_final>,...": the
@@ -99,27 +113,26 @@ def add_and_count(
 ) -> list[int]:
     """Insert result rows (all with the same keys), add `counter_deltas` to the
     session's counters and `day_deltas` to the project's day counts; the new ids in
-    the order of `rows`. One statement on PostgreSQL (data-modifying CTEs), three on
-    SQLite (no writable CTEs; in-process, so no round trips either)."""
+    the order of `rows`. One result on PostgreSQL: one statement (data-modifying CTEs).
+    Otherwise three: SQLite has no writable CTEs (in-process: no round trips), and a
+    bulk's rows go as one executemany of a cached statement (a multi-row VALUES of
+    them would be built and compiled anew each time: measured twice as slow for 100)."""
     if not rows:
         return []
-    # One multi-row INSERT: its rows take their ids in VALUES order (the sequence on
-    # PostgreSQL, the next rowid on SQLite), so the ids sorted are in the order of
-    # `rows`. (An executemany with ordered RETURNING is one statement per row on SQLite.)
-    added = sa.insert(session_results).values(list(rows)).returning(session_results.c.id)
-    if conn.dialect.name != "postgresql":
-        ids = sorted(int(i) for i in conn.execute(added).scalars())
+    if len(rows) > 1 or conn.dialect.name != "postgresql":
+        ids = insert_results(conn, rows)
         bump_day_counts(conn, project_id, day_deltas)
         bump_session_counters(conn, session_id, counter_deltas)
         return ids
+    added = sa.insert(session_results).values(rows[0]).returning(session_results.c.id)
     stmt = sa.select(added.cte("added").c.id)
     counted = _counters_update(session_id, counter_deltas)
     if counted is not None:
         stmt = stmt.add_cte(counted.cte("counted"))
     days = _day_counts_upsert(conn, project_id, day_deltas)
     if days is not None:
-        stmt = stmt.add_cte(days.cte("days"))
-    return sorted(int(i) for i in conn.execute(stmt).scalars())
+        stmt = stmt.add_cte(days[0].values(days[1]).cte("days"))
+    return [int(i) for i in conn.execute(stmt).scalars()]
 
 
 def _counters_update(session_id: int, deltas: Mapping[str, int]) -> sa.Update | None:
@@ -265,14 +278,15 @@ def bump_day_counts(conn: Connection, project_id: int, deltas: Mapping[DayKey, i
     """Add `deltas` ((day, status) -> n, n may be negative) to the project's counts.
     Rows are upserted in key order: concurrent writers of one project then lock the
     rows they share in the same order (in any order, PostgreSQL found deadlocks)."""
-    stmt = _day_counts_upsert(conn, project_id, deltas)
-    if stmt is not None:
-        conn.execute(stmt)
+    upsert = _day_counts_upsert(conn, project_id, deltas)
+    if upsert is not None:
+        conn.execute(*upsert)
 
 
 def _day_counts_upsert(
     conn: Connection, project_id: int, deltas: Mapping[DayKey, int]
-) -> sa.Insert | None:
+) -> tuple[sa.Insert, list[dict[str, Any]]] | None:
+    """(the upsert statement, its rows), or None when there is nothing to add."""
     rows = [
         {"project_id": project_id, "day": day, "status_id": status, "count": n}
         for (day, status), n in sorted(deltas.items())
@@ -283,10 +297,11 @@ def _day_counts_upsert(
     insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(
         result_day_counts
     )
-    return insert.values(rows).on_conflict_do_update(
+    stmt = insert.on_conflict_do_update(
         index_elements=["project_id", "day", "status_id"],
         set_={"count": result_day_counts.c["count"] + insert.excluded["count"]},
     )
+    return stmt, rows
 
 
 def bump_session_day_counts(conn: Connection, session_id: int, project_id: int, sign: int) -> None:
