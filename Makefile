@@ -67,6 +67,7 @@ bench: install ## Benchmark at 1,000,000 sessions on SQLite and PostgreSQL; writ
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(VENV)/bin/python bench/run.py
 	$(VENV)/bin/python bench/automation.py
+	$(VENV)/bin/python bench/attachments.py
 
 screenshots: install ## Regenerate docs/screenshots with the browser tests (needs /usr/bin/chromium)
 	CHARTER_SCREENSHOTS=$(CURDIR)/docs/screenshots CHARTER_TEST_DATABASE_URL= \

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -43,9 +44,16 @@ def serving(database_url: str, token: str, log: Path, workers: int = 1) -> Itera
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    # Attachments beside the log: on PostgreSQL the default folder is the working
+    # directory's `charter-attachments` (the checkout).
+    env = {**os.environ}
+    env.setdefault("CHARTER_ATTACHMENTS_DIR", str(log.parent / "attachments"))
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(CHARTER), "--database", database_url, *args], stdout=out, stderr=subprocess.STDOUT
+            [str(CHARTER), "--database", database_url, *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
         try:
             _wait_until_up(proc, base_url, token, log)

@@ -195,6 +195,32 @@ def test_member_remove(url: str) -> None:
     assert rows(url, "SELECT * FROM project_members") == before
 
 
+def test_member_commands_keep_the_last_manager(url: str) -> None:
+    """The operator's commands follow the API's rule: a project keeps a manager."""
+    pid = run(url, "project", "create", "--name", "P")[0].strip()
+    run(url, "member", "add", "--project", pid, "--email", BOB, "--role", "manager")
+    before = rows(url, "SELECT project_id, user_id, role_id FROM project_members")
+    _, err = run(url, "member", "remove", "--project", pid, "--email", BOB, ok=False)
+    assert "last manager" in err
+    _, err = run(
+        url, "member", "add", "--project", pid, "--email", BOB, "--role", "tester", ok=False
+    )
+    assert "last manager" in err
+    assert rows(url, "SELECT project_id, user_id, role_id FROM project_members") == before
+
+    run(url, "member", "add", "--project", pid, "--email", ADA, "--role", "manager")
+    run(url, "member", "add", "--project", pid, "--email", BOB, "--role", "tester")
+    run(url, "member", "remove", "--project", pid, "--email", BOB)
+
+
+def test_deactivate_keeps_an_active_admin(url: str) -> None:
+    _, err = run(url, "user", "deactivate", "--email", ADA, ok=False)
+    assert "no active site admin" in err
+    assert rows(url, "SELECT is_active FROM users WHERE email = 'ada@example.com'") == [(True,)]
+    run(url, "user", "create", "--name", "Cy", "--email", "cy@example.com", "--admin")
+    run(url, "user", "deactivate", "--email", ADA)
+
+
 def test_existing_commands_unchanged(url: str) -> None:
     """The original interface still works as before (token create prints the secret alone)."""
     out, _ = run(url, "token", "create", "--email", ADA)

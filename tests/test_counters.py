@@ -128,6 +128,7 @@ def rolled_back(db: Database) -> Iterator[Connection]:
 def assert_recount_clean(db: Database, session_ids: list[int] | None = None) -> None:
     with db.read() as conn:
         assert counters.verify(conn) == []
+        assert counters.rollups_drifted(conn) == []
     with rolled_back(db) as conn:
         assert counters.recount(conn, session_ids) == 0
 

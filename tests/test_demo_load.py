@@ -85,6 +85,7 @@ def test_load_counts_and_repeats(new_db: Any, monkeypatch: pytest.MonkeyPatch) -
 
     with first.read() as conn:
         assert counters.verify(conn) == []
+        assert counters.rollups_drifted(conn) == []
         n_sessions = conn.execute(sa.select(sa.func.count()).select_from(sessions)).scalar()
         assert n_sessions == N_SESSIONS
         stored = conn.execute(

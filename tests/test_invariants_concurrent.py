@@ -197,6 +197,34 @@ def test_delete_with_if_match_has_exactly_one_winner(live: Live, kind: str) -> N
     assert set(codes) <= {204, 404, 412}, codes
 
 
+def test_deleting_a_milestone_while_sessions_are_created_with_it(live: Live) -> None:
+    """One client deletes a milestone while 15 create sessions naming it: never a 500
+    (a foreign key refused after the checks passed is retried, then answered as the
+    domain answers: 422 for a milestone that is gone, 409 for one in use)."""
+    for _ in range(4):
+        milestone = live.post(f"/api/v1/projects/{live.project_id}/milestones", {"name": "M"})
+
+        def call(i: int, client: httpx.Client, mid: int = milestone["id"]) -> httpx.Response:
+            if i == 0:
+                return client.delete(f"/api/v1/milestones/{mid}")
+            body = {"name": "S", "milestone_id": mid}
+            return client.post(f"/api/v1/projects/{live.project_id}/sessions", json=body)
+
+        statuses = live.race(call)
+        assert statuses[0] in (204, 409), statuses
+        assert set(statuses[1:]) <= {201, 422}, statuses
+        with live.db.read() as conn:
+            used = conn.execute(
+                sa.text("SELECT count(*) FROM sessions WHERE milestone_id = :m"),
+                {"m": milestone["id"]},
+            ).scalar_one()
+            exists = conn.execute(
+                sa.text("SELECT count(*) FROM milestones WHERE id = :m"), {"m": milestone["id"]}
+            ).scalar_one()
+        assert (statuses[0] == 204) == (exists == 0)
+        assert used == statuses[1:].count(201)
+
+
 # --- managers, admins, milestone trees -------------------------------------------------
 
 

@@ -9,6 +9,9 @@
 - Web pages never import API route modules, and API routes never import pages.
 - Only the entry modules (app, cli, demo, routes, pages) import across freely: they
   wire everything together.
+- SQL is built only in db/ and the `queries` modules: nowhere else imports
+  sqlalchemy, but for its connection and row types (`sqlalchemy.engine`) and its
+  errors (`sqlalchemy.exc`).
 """
 
 from __future__ import annotations
@@ -139,3 +142,52 @@ def test_allowed_imports_pass() -> None:
         ("charter.cli", "charter.sessions.queries"),
     ]:
         assert violation(importer, imported) is None, (importer, imported)
+
+
+# What modules outside db/ and `queries` may take from sqlalchemy: types and errors.
+SQLALCHEMY_OUTSIDE = ("sqlalchemy.engine", "sqlalchemy.exc")
+
+
+def sqlalchemy_rule(importer: str, imported: str) -> str | None:
+    """The rule `importer` breaks by importing the sqlalchemy module `imported`."""
+    parts = importer.split(".")
+    if parts[1] == "db" or role_of(importer) == "queries":
+        return None
+    if imported.startswith(SQLALCHEMY_OUTSIDE):
+        return None
+    return "SQL is built only in db/ and queries modules (sqlalchemy.engine/exc types only)"
+
+
+def sqlalchemy_imports(path: Path) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(ast.parse(path.read_text())):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("sqlalchemy")
+        ):
+            yield node.lineno, node.module
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("sqlalchemy"):
+                    yield node.lineno, alias.name
+
+
+def test_sql_is_built_only_in_db_and_queries() -> None:
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        importer = ".".join(("charter", *path.relative_to(SRC).with_suffix("").parts))
+        for line, imported in sqlalchemy_imports(path):
+            rule = sqlalchemy_rule(importer, imported)
+            if rule:
+                found.append(f"{path.relative_to(SRC.parent)}:{line} imports {imported}: {rule}")
+    assert not found, "\n".join(found)
+
+
+def test_the_sqlalchemy_rule_names_itself() -> None:
+    assert sqlalchemy_rule("charter.sessions.service", "sqlalchemy") is not None
+    assert sqlalchemy_rule("charter.sessions.read", "sqlalchemy.sql") is not None
+    assert sqlalchemy_rule("charter.sessions.service", "sqlalchemy.engine") is None
+    assert sqlalchemy_rule("charter.sessions.queries", "sqlalchemy") is None
+    assert sqlalchemy_rule("charter.db.listing", "sqlalchemy.sql.functions") is None

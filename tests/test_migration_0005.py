@@ -17,6 +17,24 @@ from charter.results import queries as result_queries
 
 # What 0005 adds to existing tables: rows written before it have none of these.
 NEW_COLUMNS = {"state_is_manual", "started_by"}
+# ... and what later revisions add to the same tables (0012: SBTM).
+NEW_COLUMNS |= {
+    "timebox_short",
+    "timebox_normal",
+    "timebox_long",
+    "duration_class",
+    "duration_multiplier",
+    "pct_test",
+    "pct_bug",
+    "pct_setup",
+    "pct_charter",
+    "pct_opportunity",
+    "data_files",
+    "sheet_name",
+    "bug_count",
+    "issue_count",
+    "kind_id",
+}
 
 
 def _before_0005(table: sa.Table) -> sa.Table:

@@ -41,12 +41,14 @@ from charter.attachments import storage
 from charter.auth import service as auth
 from charter.auth.service import User
 from charter.automation import service as automation_service
+from charter.catalog import read as catalog_read
 from charter.catalog import service as catalog_service
 from charter.db.engine import Database
 from charter.db.tables import automation_runs, metadata, tags
 from charter.milestones import service as milestone_service
 from charter.projects import service as project_service
 from charter.results import service as result_service
+from charter.sbtm import service as sbtm_service
 from charter.sessions import service as session_service
 from charter.settings import Settings
 from charter.users import service as user_service
@@ -124,6 +126,8 @@ def _png() -> bytes:
 UPLOAD = Upload((("files[]", ("shot.png", _png(), "image/png")),))
 UPLOAD_ONE = Upload((("file", ("log.txt", b"log", "text/plain")),))
 NAME = {"name": "x"}
+SHEET = (Path(__file__).parent / "data" / "sbtm" / "et-mk-261103-b.ses").read_bytes()
+SHEETS = Upload((("files[]", ("et-mk-261103-b.ses", SHEET, "text/plain")),))
 CATALOG = "site-wide reference data: every authenticated user reads it"
 SCOPED = "lists only what the caller's projects use"
 USED_BY_P = "used by P: P's members read it, anyone else 404"
@@ -143,6 +147,14 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", f"{S_}/resume"): project("run"),
     ("POST", f"{S_}/close"): project("run"),
     ("POST", f"{S_}/reopen"): project("run"),
+    # SBTM debriefs (charter/debriefs/routes.py): testers submit, managers debrief
+    ("GET", f"{S_}/sheet/problems"): project("read"),
+    ("POST", f"{S_}/submit"): project("run", {"force": True}),
+    ("GET", f"{S_}/debrief"): project("read"),
+    ("PUT", f"{S_}/debrief"): project("manage", {"past": "x", "outlook": ["Explore x"]}),
+    ("POST", f"{S_}/debrief/follow-ups"): project("manage", {"items": [0]}),
+    ("POST", f"{S_}/debrief/return"): project("manage", {"comment": "x"}),
+    ("POST", f"{S_}/debrief/approve"): project("manage"),
     # results (charter/results/routes.py)
     ("GET", f"{S_}/results"): project("read"),
     ("POST", f"{S_}/results"): project("run", {"note": "x"}),
@@ -157,6 +169,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/attachments/{attachment_id:str}/download"): project("read"),
     ("GET", "/api/v1/attachments/{attachment_id:str}/thumbnail"): project("read"),
     ("GET", "/api/v1/attachments/{attachment_id:str}/preview"): project("read"),
+    # session sheets (charter/sbtm/sheet_routes.py)
+    ("POST", f"{P_}/sbtm/sheets"): project("run", SHEETS),
+    ("GET", f"{S_}/sheet"): project("read"),
     # projects and the current user (charter/projects/routes.py)
     ("GET", "/api/v1/projects"): anyone("lists only the projects the caller may see"),
     ("POST", "/api/v1/projects"): admin(NAME),
@@ -252,6 +267,29 @@ RULES: dict[tuple[str, str], Rule] = {
     ("DELETE", f"{A_}/runs/{{automation_run_id:str}}"): project("manage"),
     ("GET", f"{P_}/automation/sources"): project("read"),
     ("GET", f"{A_}/sources/{{automation_source_id:str}}"): project("read"),
+    # SBTM (charter/sbtm/routes.py, kinds in charter/catalog/routes.py): managers
+    # manage areas, kinds and timeboxes; testers write a session's SBTM data
+    ("GET", f"{P_}/areas"): project("read"),
+    ("POST", f"{P_}/areas"): project("manage", NAME),
+    ("POST", f"{P_}/areas/import"): project("manage", {"areas": ["y | z"]}),
+    ("GET", "/api/v1/areas/{area_id:str}"): project("read"),
+    ("PATCH", "/api/v1/areas/{area_id:str}"): project("manage", {"name": "P | area"}),
+    ("DELETE", "/api/v1/areas/{area_id:str}"): project("manage"),
+    ("GET", f"{P_}/kinds"): project("read"),
+    ("POST", f"{P_}/kinds"): project("manage", {"name": "x", "category": "bug"}),
+    ("GET", "/api/v1/kinds/{kind_id:str}"): project("read"),
+    ("PATCH", "/api/v1/kinds/{kind_id:str}"): project("manage", NAME),
+    ("DELETE", "/api/v1/kinds/{kind_id:str}"): project("manage"),
+    ("GET", f"{P_}/timeboxes"): project("read"),
+    ("PATCH", f"{P_}/timeboxes"): project("manage", {"long": 150}),
+    ("GET", f"{S_}/sbtm"): project("read"),
+    ("PATCH", f"{S_}/sbtm"): project(
+        "run", {"pct_test": 70, "pct_bug": 20, "pct_setup": 10, "areas": ["P area"]}
+    ),
+    ("GET", f"{P_}/sbtm/sessions"): project("read"),
+    ("GET", f"{P_}/sbtm/areas"): project("read"),
+    ("GET", f"{P_}/sbtm/testers"): project("read"),
+    ("GET", f"{P_}/sbtm/days"): project("read"),
     # the benchmark floor, served only with CHARTER_BENCH_ROUTES=1
     # (charter/sessions/bench_routes.py)
     ("GET", "/api/v1/bench/floor/{project_id:str}"): project("read"),
@@ -279,6 +317,8 @@ PARAM_OBJECTS = {
     "automation_run_thread_id": "automation_thread",
     "automation_source_id": "automation_source",
     "attachment_id": "attachment",
+    "area_id": "area",
+    "kind_id": "kind",
 }
 PARAM = re.compile(r"\{(\w+):\w+\}")
 
@@ -367,6 +407,8 @@ def build_dataset(db: Database) -> dict[str, int]:
             sa.select(automation_runs.c.source_id).where(automation_runs.c.id == run)
         ).scalar_one()
         ids["attachment"] = _attach(conn, ids["session"], ids["tester"])
+        (ids["area"],) = sbtm_service.area_ids_for(conn, p, ["P area"], admin_id)
+        ids["kind"] = catalog_read.kind_rows(conn, p)[-1]["id"]
     return ids
 
 
@@ -680,17 +722,38 @@ DELETE_ORDER = (
     "issue_id",
     "tag_id",
     "token_id",
+    "area_id",
+    "kind_id",
 )
+
+
+# The debrief writes need a closed session and run in this order, after the deletes
+# of what a locked session keeps (its results, attachments) and before the session's
+# delete; BEFORE holds the calls that bring the session to the state each one needs.
+DEBRIEF_ORDER = (
+    ("POST", f"{S_}/submit"),
+    ("PUT", f"{S_}/debrief"),
+    ("POST", f"{S_}/debrief/follow-ups"),
+    ("POST", f"{S_}/debrief/return"),
+    ("POST", f"{S_}/debrief/approve"),
+)
+BEFORE = {
+    DEBRIEF_ORDER[0]: ("POST", f"{S_}/close", None),
+    DEBRIEF_ORDER[-1]: ("POST", f"{S_}/submit", {"force": True}),
+}
 
 
 def _write_order(route: tuple[str, str]) -> tuple[int, int]:
     """Other writes in RULES order (start before close, close before reopen, ...), then
-    the deletes, the dependants first."""
+    the deletes, the dependants first, with the debrief writes before the session's."""
     method, template = route
+    if route in DEBRIEF_ORDER:
+        return (2, DEBRIEF_ORDER.index(route))
     if method != "DELETE":
         return (0, list(RULES).index(route))
     last = "attachments" if template.endswith("/attachments") else params_of(template)[-1]
-    return (1, DELETE_ORDER.index(last))
+    index = DELETE_ORDER.index(last)
+    return (1 if index < DELETE_ORDER.index("session_id") else 3, index)
 
 
 def test_write_bodies_are_valid(fresh_database_url: str) -> None:
@@ -710,6 +773,9 @@ def test_write_bodies_are_valid(fresh_database_url: str) -> None:
         wrong = []
         for method, template in writes:
             rule = RULES[(method, template)]
+            if (method, template) in BEFORE:
+                step, path, body = BEFORE[(method, template)]
+                assert call(step, fill(path, ids), ADMIN, body).is_success
             resp = call(method, fill(template, ids), ADMIN, rule.body)
             if not resp.is_success:
                 wrong.append(f"{method} {template}: {resp.status_code} {resp.text[:200]}")
@@ -717,7 +783,7 @@ def test_write_bodies_are_valid(fresh_database_url: str) -> None:
 
 
 def _reads_body(method: str, path: str) -> bool:
-    transition = re.search(r"/(start|pause|resume|close|reopen|complete)$", path)
+    transition = re.search(r"/(start|pause|resume|close|reopen|complete|approve)$", path)
     return method in ("PATCH", "PUT") or (method == "POST" and not transition)
 
 

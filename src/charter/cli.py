@@ -58,11 +58,11 @@ def _fail(message: str) -> None:
 def _run(fn: Any) -> Any:
     """Run a domain call, turning domain errors into a clear CLI error."""
     from charter.core.errors import DomainError
-    from charter.db.conflicts import UniqueViolation
+    from charter.db.conflicts import WriteRace
 
     try:
         return fn()
-    except (DomainError, UniqueViolation) as exc:  # a unique violation is a conflict too
+    except (DomainError, WriteRace) as exc:  # a write race is a conflict too
         detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in (exc.errors or {}).items())
         _fail(exc.message + (f" ({detail})" if detail else ""))
 
@@ -461,16 +461,20 @@ def token_revoke(ctx: click.Context, token_id: int) -> None:
 @main.command()
 @click.pass_context
 def recount(ctx: click.Context) -> None:
-    """Rebuild stored session, automation and project counters from the data."""
+    """Rebuild stored session, automation and project counters and the SBTM metrics
+    from the data."""
     from charter.automation import service as automation_service
+    from charter.sbtm import service as sbtm_service
     from charter.sessions import counters
 
     db = _db(ctx)
     with db.write() as conn:
         drifted = counters.recount(conn)
         automation = automation_service.recount(conn)
+        sbtm = sbtm_service.rebuild(conn)  # SBTM metrics and their rollups
     click.echo(
-        f"Recounted; {drifted} session(s) had drifted, {automation} automation row(s).",
+        f"Recounted; {drifted} session(s) had drifted, {automation} automation row(s), "
+        f"{sbtm} session(s) of SBTM metrics.",
         err=True,
     )
 
@@ -622,3 +626,140 @@ def _libpq_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=True)
+
+
+@main.group()
+def sbtm() -> None:
+    """Session-based test management: session sheets and areas (docs/sbtm-sheets.md)."""
+
+
+_AS = click.option(
+    "--as",
+    "as_email",
+    metavar="EMAIL",
+    default=None,
+    help="Act as this user (default: the first active site admin).",
+)
+
+
+def _sheet_files(paths: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(file name, text) of every sheet named: files, folders (their *.ses files, also
+    in sub-folders) and .zip archives (their *.ses members)."""
+    import zipfile
+
+    from charter.sbtm.sheet_format import decode_sheet
+
+    out: list[tuple[str, str]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".ses")
+            out += [(p.name, decode_sheet(p.read_bytes())) for p in found]
+        elif path.suffix.lower() == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                for info in sorted(archive.infolist(), key=lambda i: i.filename):
+                    if not info.is_dir() and info.filename.lower().endswith(".ses"):
+                        name = info.filename.rsplit("/", 1)[-1]
+                        out.append((name, decode_sheet(archive.read(info))))
+        elif path.is_file():
+            out.append((path.name, decode_sheet(path.read_bytes())))
+        else:
+            _fail(f"{raw}: no such file or folder.")
+    return out
+
+
+@sbtm.command("import")
+@click.option("--project", "project_id", type=int, required=True)
+@click.option("--replace", is_flag=True, help="Replace sessions imported from the same names.")
+@click.option(
+    "--no-create-users", is_flag=True, help="Unknown testers are errors, not new inactive users."
+)
+@_AS
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.pass_context
+def sbtm_import(
+    ctx: click.Context,
+    project_id: int,
+    replace: bool,
+    no_create_users: bool,
+    as_email: str | None,
+    paths: tuple[str, ...],
+) -> None:
+    """Import session sheets (files, folders of .ses files, .zip archives), all or
+    nothing; prints one line per session created: id, sheet name."""
+    from charter.core.errors import DomainError
+    from charter.sbtm import sheet_import
+
+    files = _sheet_files(paths)
+    if not files:
+        _fail("No .ses files found.")
+    db = _db(ctx)
+    try:
+        with db.write() as conn:
+            actor = sheet_import.command_actor(conn, as_email)
+            done = sheet_import.import_sheets(
+                conn, actor, project_id, files, replace, not no_create_users
+            )
+    except DomainError as exc:  # nothing was written: one transaction
+        for where, problems in (exc.errors or {}).items():
+            for problem in problems:
+                click.echo(f"{where}: {problem}", err=True)
+        _fail(exc.message)
+        raise AssertionError("unreachable") from None
+    for warning in done.warnings:
+        click.echo(f"Warning: {warning['file']}: {warning['problem']}", err=True)
+    for user in done.users_created:
+        click.echo(f"Created inactive user {user['name']} <{user['email']}>", err=True)
+    for session in done.sessions:
+        click.echo(f"{session['id']}\t{session['sheet_name']}")
+    click.echo(f"Imported {len(done.sessions)} sheet(s).", err=True)
+
+
+@sbtm.command("export")
+@click.option("--project", "project_id", type=int, required=True)
+@_AS
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.pass_context
+def sbtm_export(ctx: click.Context, project_id: int, as_email: str | None, folder: str) -> None:
+    """Write every session of the project as a .ses sheet into FOLDER (named by its
+    sheet name, or et-<initials>-<yymmdd>-<letter>.ses)."""
+    from charter.sbtm import sheet_import, sheet_read
+
+    db = _db(ctx)
+    with db.read() as conn:
+        actor = _run(lambda: sheet_import.command_actor(conn, as_email))
+        sheets = _run(lambda: sheet_read.export_sheets(conn, actor, project_id))
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in sheets:
+        (out / Path(name).name).write_text(text, encoding="utf-8")
+    click.echo(f"Wrote {len(sheets)} sheet(s) to {out}.", err=True)
+
+
+@sbtm.group("areas")
+def sbtm_areas() -> None:
+    """A project's areas (its coverage taxonomy)."""
+
+
+@sbtm_areas.command("import")
+@click.option("--project", "project_id", type=int, required=True)
+@_AS
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def sbtm_areas_import(ctx: click.Context, project_id: int, as_email: str | None, file: str) -> None:
+    """Add the areas of a plain list (one per line, blank lines ignored, an optional
+    #AREAS first line) that the project does not have yet."""
+    from charter.auth import permissions
+    from charter.sbtm import service as sbtm_service
+    from charter.sbtm import sheet_import
+    from charter.sbtm.sheet_format import decode_sheet
+
+    names = sbtm_service.parse_area_list(decode_sheet(Path(file).read_bytes()))
+    db = _db(ctx)
+    with db.write() as conn:
+        actor = _run(lambda: sheet_import.command_actor(conn, as_email))
+        _run(lambda: permissions.require_project(conn, actor, project_id, "manage"))
+        created, existing = _run(
+            lambda: sbtm_service.import_areas(conn, project_id, actor.id, names)
+        )
+    click.echo(f"{len(created)} area(s) created, {len(existing)} known already.", err=True)

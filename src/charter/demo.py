@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from charter.auth import passwords
@@ -36,12 +35,14 @@ from charter.db.tables import (
     session_results,
     session_tags,
     sessions,
+    states,
     templates,
 )
 from charter.milestones import service as milestone_service
 from charter.projects import queries as project_queries
 from charter.projects import service as project_service
 from charter.results import queries as result_queries
+from charter.sbtm import service as sbtm_service
 from charter.sessions import counters
 from charter.sessions import queries as session_queries
 from charter.users import service as user_service
@@ -187,7 +188,7 @@ def load_demo(
     with db.read() as conn:
         flags = catalog_queries.status_flags(conn)
         # Sessions get consecutive ids from here on, project after project.
-        first_id = _next_id(conn, sessions)
+        first_id = db_rows.next_id(conn, sessions)
     n_results = 0
     with BulkLoader(db, SESSION_TABLES) as loader:
         for project_id, count in _split(refs, n_sessions):
@@ -203,6 +204,11 @@ def load_demo(
         result_queries.rebuild_day_counts(conn)  # results per day, from the rows just loaded
         _sync_sequences(conn)
         _automation(conn, refs, random.Random(seed + 13))
+        # SBTM sheets, chosen from each session's id (no draw from the generators
+        # above, so the rest of the demo stays what it was), and their metrics.
+        sbtm_service.fill_demo(
+            conn, [p for p, _s, _m in refs.projects], refs.user_ids[0], refs.admin_id
+        )
     seconds = time.monotonic() - started
     return (
         f"Loaded demo data: {len(refs.user_ids)} users, {len(refs.projects)} projects, "
@@ -311,19 +317,13 @@ def _reference_data(conn: Connection) -> Refs:
             {"id": test_date, "type": "date"},
         ],
     }
-    refs.states = [r[0] for r in conn.execute(sa.text("SELECT id FROM states ORDER BY id"))]
+    refs.states = db_rows.all_ids(conn, states)
     for n in range(1, 21):
         refs.issues.append(catalog_service.new_issue(conn, 4, f"WEB-{100 + n}", 10001, "WEB"))
     for n in range(1, 11):
         refs.issues.append(catalog_service.new_issue(conn, 2, f"#{n * 7}", 5001, "acme/mobile-app"))
     refs.tags = catalog_queries.ensure_tags(conn, [*TAGS, RARE_TAG])
     return refs
-
-
-def _next_id(conn: Connection, table: sa.Table) -> int:
-    return (
-        int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()) + 1
-    )
 
 
 # Written in this order (each one's foreign keys point to tables before it).

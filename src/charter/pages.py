@@ -15,13 +15,18 @@ from charter.attachments import pages as attachment_files
 from charter.automation import pages as automation
 from charter.catalog import pages as styles
 from charter.dashboard import pages as dashboard
+from charter.debriefs import pages as debriefs
 from charter.projects import member_pages as members
 from charter.projects import pages as projects
+from charter.projects import settings_pages as project_settings
+from charter.sbtm import pages as sbtm
+from charter.sbtm import sheet_pages
 from charter.sessions import edit_pages as sessions_form
 from charter.sessions import pages as sessions
 from charter.sessions import run_pages as session_run
 from charter.settings import Settings
 from charter.signin import pages as signin
+from charter.trackers import pages as trackers
 from charter.users import pages as account
 from charter.web.csrf import check_csrf
 from charter.web.errors import EXCEPTION_HANDLERS
@@ -41,12 +46,17 @@ PAGES: list[Any] = [
     *styles.ROUTES,
     *account.ROUTES,
     *members.ROUTES,
+    *project_settings.ROUTES,
     *dashboard.ROUTES,
     *sessions.ROUTES,
     *sessions_form.ROUTES,
     *session_run.ROUTES,
+    *debriefs.ROUTES,
     *automation.ROUTES,
     *attachment_files.ROUTES,
+    *trackers.ROUTES,
+    *sbtm.ROUTES,
+    *sheet_pages.ROUTES,
 ]
 
 

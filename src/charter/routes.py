@@ -8,9 +8,12 @@ from typing import Any
 from charter.attachments import routes as attachments
 from charter.automation import routes as automation
 from charter.catalog import routes as catalog
+from charter.debriefs import routes as debriefs
 from charter.milestones import routes as milestones
 from charter.projects import routes as projects
 from charter.results import routes as results
+from charter.sbtm import routes as sbtm
+from charter.sbtm import sheet_routes
 from charter.sessions import routes as sessions
 from charter.users import routes as users
 
@@ -18,6 +21,7 @@ ROUTES: list[Any] = [
     *sessions.ROUTES,
     *results.ROUTES,
     *attachments.ROUTES,
+    *debriefs.ROUTES,
     *projects.READ_ROUTES,
     *projects.ADMIN_ROUTES,
     *milestones.ADMIN_ROUTES,
@@ -26,4 +30,6 @@ ROUTES: list[Any] = [
     *users.READ_ROUTES,
     *users.ACCOUNT_ROUTES,
     *automation.ROUTES,
+    *sbtm.ROUTES,
+    *sheet_routes.ROUTES,
 ]

@@ -123,6 +123,17 @@ def axe_violations(page: Page, axe_path: Path) -> list[dict[str, Any]]:
     return found
 
 
+def blocking_of(report: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The serious and critical violations in a report of {page: violations}."""
+    return [
+        f"{name}: {v['id']} ({v['impact']}: {v['help']}) at "
+        + "; ".join(n["target"] for n in v["nodes"][:8])
+        for name, violations in report.items()
+        for v in violations
+        if v["impact"] in BLOCKING
+    ]
+
+
 def create_run_session(page: Page, base_url: str, name: str) -> int:
     """A session created, started and given one note per status (and a plain one),
     through the pages; returns its id."""
@@ -181,11 +192,21 @@ def test_no_serious_axe_violations_on_the_main_pages(
     expect(page.locator("#timeline form.note-form")).to_be_visible()
     check("session run (a note edited in place)")
     check("session edit", f"/sessions/{session_id}/edit")
+    check("close and submit (the sheet's fields)", f"/sessions/{session_id}/close-sheet")
     page.goto(f"{base}/sessions/{session_id}")
     page.get_by_role("button", name="Close session").click()
     expect(page.get_by_role("button", name="Reopen session")).to_be_visible()
     check("closed session")
     check("closed session's edit form", f"/sessions/{session_id}/edit")
+    check("session sheet (printable)", f"/sessions/{session_id}/sheet")
+    page.goto(f"{base}/sessions/{session_id}/close-sheet")
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.locator("#sheet-problems")).to_be_visible()
+    check("close and submit (the sheet's problems)")
+    page.get_by_role("button", name="Submit anyway").click()
+    check("debrief (as a tester)", f"/sessions/{session_id}/debrief")
+    check("charter backlog", "/projects/1/backlog")
+    check("waiting for debrief", "/projects/1/debriefs")
 
     check("dashboard", "/projects/1/dashboard")
     page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
@@ -203,19 +224,14 @@ def test_no_serious_axe_violations_on_the_main_pages(
     page.context.clear_cookies()
     sign_in(page, base, "manager")
     check("members (as a manager)", "/projects/1/members")
+    check("debrief (as a manager)", f"/sessions/{session_id}/debrief")
     page.context.clear_cookies()
     sign_in(page, base, "viewer")
     check("session run (as a viewer)", f"/sessions/{session_id}")
 
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(report, indent=2))
-    blocking = [
-        f"{name}: {v['id']} ({v['impact']}: {v['help']}) at "
-        + "; ".join(n["target"] for n in v["nodes"][:8])
-        for name, violations in report.items()
-        for v in violations
-        if v["impact"] in BLOCKING
-    ]
+    blocking = blocking_of(report)
     others = [
         f"{name}: {v['id']} ({v['impact']})"
         for name, violations in report.items()
@@ -223,6 +239,68 @@ def test_no_serious_axe_violations_on_the_main_pages(
         if v["impact"] not in BLOCKING
     ]
     print(f"axe: {len(report)} pages checked; moderate/minor findings: {others or 'none'}")
+    assert blocking == [], "serious/critical axe violations:\n" + "\n".join(blocking)
+
+
+# The setup pages (web/crud.py), as a site admin: each list, its add form with errors,
+# and an item's edit page (the first row's), with a stale edit's conflict shown.
+SETUP_LISTS = (
+    "/admin/projects",
+    "/admin/users",
+    "/admin/templates",
+    "/admin/templates/1/fields",
+    "/admin/states",
+    "/admin/statuses",
+    "/admin/tags",
+    "/projects/1/configs",
+    "/projects/1/milestones",
+)
+
+
+def test_no_serious_axe_violations_on_the_setup_pages(
+    axe_page: Page, axe_js: Path, live_server: str, sign_in: Any
+) -> None:
+    page, base = axe_page, live_server
+    sign_in(page, base, "admin")
+    report: dict[str, list[dict[str, Any]]] = {}
+
+    def check(name: str, url: str | None = None) -> None:
+        if url is not None:
+            response = page.goto(f"{base}{url}")
+            assert response is not None and response.status == 200, (name, url)
+        report[name] = axe_violations(page, axe_js)
+
+    check("administration", "/admin")
+    check("project settings", "/projects/1/settings")
+    page.get_by_role("link", name="Configurations").click()
+    page.get_by_role("button", name="Add configuration").click()  # no name: errors
+    expect(page.locator("#form-errors")).to_be_visible()
+    check("configurations (add errors)")
+    for url in SETUP_LISTS:
+        check(url, url)
+        edit = page.locator("td.links a").first
+        if edit.count():
+            edit.click()
+            check(f"{url}: an item")
+    page.goto(f"{base}/admin/templates/1/fields")
+    page.get_by_role("link", name=re.compile("^Values")).first.click()
+    check("a dropdown field's values")
+    # A stale edit: the same state saved from two tabs.
+    page.goto(f"{base}/admin/states")
+    page.locator("td.links a").first.click()
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.get_by_label("Name").fill("Changed in another tab")
+    other.get_by_role("button", name="Save").click()
+    expect(other.get_by_text("Workflow state saved.")).to_be_visible()
+    other.close()
+    page.get_by_label("Name").fill("Renamed meanwhile")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#form-conflict")).to_be_visible()
+    check("a stale edit")
+
+    blocking = blocking_of(report)
+    assert len(report) > 20
     assert blocking == [], "serious/critical axe violations:\n" + "\n".join(blocking)
 
 
@@ -307,6 +385,7 @@ def test_keyboard_reaches_every_control_with_visible_focus(
         "run page": f"/sessions/{session_id}",
         "sessions list": "/projects/1/sessions?is_closed=0&per_page=15",
         "edit form": f"/sessions/{session_id}/edit",
+        "close and submit": f"/sessions/{session_id}/close-sheet",
     }
     failures: list[str] = []
     for name, url in pages.items():

@@ -236,3 +236,31 @@ def file_blobs_in_backup(path: str) -> list[str]:
     finally:
         conn.close()
     return [str(r[0]) for r in rows]
+
+
+def ids_of_session(conn: Connection, session_id: int, limit: int) -> list[int]:
+    """Ids of the session's attachments, newest first (at most `limit`)."""
+    stmt = (
+        sa.select(attachments.c.id)
+        .where(attachments.c.session_id == session_id)
+        .order_by(attachments.c.id.desc())
+        .limit(limit)
+    )
+    return [int(i) for i in conn.execute(stmt).scalars()]
+
+
+def link_to_result(
+    conn: Connection, session_id: int, user_id: int, ids: Sequence[int], result_id: int
+) -> int:
+    """Attach the user's unattached attachments of the session to a result; how many."""
+    stmt = (
+        sa.update(attachments)
+        .where(
+            attachments.c.id.in_(list(ids)),
+            attachments.c.session_id == session_id,
+            attachments.c.created_by == user_id,
+            attachments.c.result_id.is_(None),
+        )
+        .values(result_id=result_id)
+    )
+    return int(conn.execute(stmt).rowcount)

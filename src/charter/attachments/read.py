@@ -96,3 +96,39 @@ def blob_of(conn: Connection, sha256: str) -> RowMapping | None:
 def attachment_expands(conn: Connection, result_ids: Sequence[int]) -> list[dict[str, Any]]:
     """The attachments of the results, by id (results' `expands=attachments`)."""
     return get_attachments(conn, q.ids_by_result(conn, result_ids))
+
+
+GALLERY_LIMIT = 500  # the session page's gallery shows the newest this many
+
+
+def web_view(a: dict[str, Any]) -> dict[str, Any]:
+    """An attachment as pages show it: the web twins of its paths (cookie auth)."""
+    base = f"/attachments/{a['id']}"
+    return {
+        "id": a["id"],
+        "result_id": a["result_id"],
+        "name": a["name"],
+        "size": a["size"],
+        "mime_type": a["mime_type"],
+        "created_by": a["created_by"],
+        "is_image": a["path_thumbnail"] is not None,
+        "download": f"{base}/download",
+        "thumbnail": f"{base}/thumbnail" if a["path_thumbnail"] else None,
+        "preview": f"{base}/preview" if a["path_preview"] else None,
+    }
+
+
+def session_gallery(conn: Connection, session_id: int) -> list[dict[str, Any]]:
+    """The session's newest attachments (GALLERY_LIMIT), as pages show them."""
+    return [
+        web_view(a)
+        for a in get_attachments(conn, q.ids_of_session(conn, session_id, GALLERY_LIMIT))
+    ]
+
+
+def of_results(conn: Connection, result_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """The attachments of notes, as pages show them, by result id."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    for a in attachment_expands(conn, result_ids):
+        out.setdefault(a["result_id"], []).append(web_view(a))
+    return out

@@ -190,3 +190,29 @@ def delete_attachments(
 def collect_garbage(conn: Connection, folder: Path, grace: bool = True) -> list[str]:
     """Remove blobs no attachment uses (with grace: only those older than GC_GRACE)."""
     return storage.collect_garbage(conn, folder, grace=grace)
+
+
+def attach_to_result(
+    conn: Connection, user: User, session_id: int, ids: Sequence[int], result_id: int
+) -> int:
+    """Attach files the user uploaded while writing a note to that note, in the note's
+    transaction; ids of other users, other sessions or already attached are ignored.
+    Returns how many were attached."""
+    return q.link_to_result(conn, session_id, user.id, ids, result_id) if ids else 0
+
+
+def deletable(
+    conn: Connection, user: User, session_id: int, items: Sequence[dict[str, Any]]
+) -> set[int]:
+    """Which of the session's attachments `user` may delete (pages offer only those):
+    none in a closed session or without the right to run; their own, or any for a
+    manager."""
+    try:
+        session = writable_session(conn, user, session_id)
+    except (Forbidden, Conflict, NotFound):
+        return set()
+    try:
+        require_access(conn, user, session["project_id"], "manage")
+        return {a["id"] for a in items}
+    except Forbidden:
+        return {a["id"] for a in items if a["created_by"] == user.id}

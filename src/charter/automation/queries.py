@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from charter.db import bulk
+from charter.db import listing as db_listing
 from charter.db.tables import (
     COUNTER_COLUMNS,
     automation_run_tags,
@@ -249,14 +250,16 @@ def tests_by_ids(conn: Connection, ids: Sequence[int]) -> list[RowMapping]:
 
 
 def status_histogram(
-    conn: Connection, column: sa.Column[Any], where: Any = None
+    conn: Connection, owner: str, owner_id: int | None = None
 ) -> dict[int, dict[int, int]]:
-    """{run or thread id (`column` of the tests): {status id: tests}}."""
+    """{run or thread id (`owner`, "run_id" or "thread_id" of the tests): {status id:
+    tests}}, of every run or thread, or of `owner_id` alone."""
+    column = automation_tests.c[owner]
     stmt = sa.select(column, automation_tests.c.status_id, sa.func.count().label("n")).group_by(
         column, automation_tests.c.status_id
     )
-    if where is not None:
-        stmt = stmt.where(where)
+    if owner_id is not None:
+        stmt = stmt.where(column == owner_id)
     out: dict[int, dict[int, int]] = {}
     for owner, status_id, n in conn.execute(stmt):
         out.setdefault(int(owner), {})[int(status_id)] = int(n)
@@ -330,3 +333,14 @@ def sources_of_project(conn: Connection, project_id: int) -> list[RowMapping]:
         .order_by(automation_sources.c.name, automation_sources.c.id)
     )
     return list(conn.execute(stmt).mappings())
+
+
+def page_of(
+    conn: Connection, table: sa.Table, owner: str, owner_id: int, req: db_listing.PageRequest
+) -> tuple[list[int], int]:
+    """One page of ids of `table`'s rows whose `owner` column is `owner_id` (a project's
+    runs or sources, a run's tests), and how many match in all."""
+    base = table.c[owner] == owner_id
+    return db_listing.page_ids(conn, table, base, req), db_listing.count(
+        conn, table, base, req.filters
+    )

@@ -6,7 +6,6 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from charter.auth.permissions import require_access, require_project
@@ -20,6 +19,7 @@ from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
 from charter.db.tables import (
     COUNTER_COLUMNS,
+    Table,
     automation_run_tags,
     automation_runs,
     automation_sources,
@@ -167,19 +167,19 @@ def _resolve_tags(filters: Sequence[db_listing.Filter]) -> tuple[db_listing.Filt
     )
 
 
-def _page(conn: Connection, table: sa.Table, base: Any, query: ListQuery) -> tuple[list[int], int]:
+def _page(
+    conn: Connection, table: Table, owner: str, owner_id: int, query: ListQuery
+) -> tuple[list[int], int]:
     filters = _resolve_tags(query.filters)
     request = db_listing.PageRequest(
         filters, query.sort, query.descending, query.per_page, query.offset
     )
-    return db_listing.page_ids(conn, table, base, request), db_listing.count(
-        conn, table, base, filters
-    )
+    return automation_queries.page_of(conn, table, owner, owner_id, request)
 
 
 def runs_page(conn: Connection, project_id: int, query: ListQuery) -> Page:
     """Without permission checks (the caller made them): for the web UI too."""
-    ids, total = _page(conn, automation_runs, automation_runs.c.project_id == project_id, query)
+    ids, total = _page(conn, automation_runs, "project_id", project_id, query)
     rows = automation_queries.runs_by_ids(conn, ids)
     tags = automation_queries.tags_of(conn, ids)
     items = [run_dict(r, tags.get(r["id"], [])) for r in rows]
@@ -207,7 +207,7 @@ def get_run(conn: Connection, user: User, run_id: int, expands: frozenset[str]) 
 
 
 def tests_page(conn: Connection, run_id: int, query: ListQuery) -> Page:
-    ids, total = _page(conn, automation_tests, automation_tests.c.run_id == run_id, query)
+    ids, total = _page(conn, automation_tests, "run_id", run_id, query)
     items = [test_dict(r) for r in automation_queries.tests_by_ids(conn, ids)]
     expands = {"statuses": catalog_read.active_statuses(conn)} if query.expands else {}
     return Page(items, total, expands)
@@ -236,9 +236,7 @@ def _sources(
 
 def list_sources(conn: Connection, user: User, project_id: int, query: ListQuery) -> Page:
     require_project(conn, user, project_id, "read")
-    ids, total = _page(
-        conn, automation_sources, automation_sources.c.project_id == project_id, query
-    )
+    ids, total = _page(conn, automation_sources, "project_id", project_id, query)
     return _sources(conn, automation_queries.sources_by_ids(conn, ids), query.expands, total)
 
 

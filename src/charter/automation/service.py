@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -29,7 +29,6 @@ from charter.db import locks
 from charter.db.tables import (
     COUNTER_COLUMNS,
     automation_runs,
-    automation_tests,
     automation_threads,
 )
 from charter.milestones import read as milestone_read
@@ -307,37 +306,52 @@ def _source_id(conn: Connection, project_id: int, user_id: int, value: Any) -> i
     )
 
 
-def _config_id(conn: Connection, project_id: int, body: Mapping[str, Any]) -> int | None:
-    if body.get("config_id") is not None:
-        config_id = _id_or_numeric("config_id", body["config_id"])
-        assert config_id is not None
-        if not project_read.config_in_project(conn, project_id, config_id):
-            raise Invalid.field("config_id", f"No configuration {config_id} in this project.")
-        return config_id
-    if body.get("config") is not None:
-        name = _string("config", body["config"], 200)
-        found = project_read.config_id_by_name(conn, project_id, name or "")
-        if found is None:
-            raise Invalid.field("config", f"No configuration named {name!r} in this project.")
+def _by_id_or_name(
+    body: Mapping[str, Any],
+    key: str,
+    what: str,
+    in_project: Callable[[int], bool],
+    by_name: Callable[[str], int | None],
+) -> int | None:
+    """`<key>_id` (an id of the project's) or `<key>` (a name in it), as the CLI sends
+    either; neither is None."""
+    if body.get(f"{key}_id") is not None:
+        found = _id_or_numeric(f"{key}_id", body[f"{key}_id"])
+        assert found is not None
+        if not in_project(found):
+            raise Invalid.field(f"{key}_id", f"No {what} {found} in this project.")
         return found
+    if body.get(key) is not None:
+        name = _string(key, body[key], 200) or ""
+        named = by_name(name)
+        if named is None:
+            raise Invalid.field(key, f"No {what} named {name!r} in this project.")
+        return named
     return None
+
+
+def _config_id(conn: Connection, project_id: int, body: Mapping[str, Any]) -> int | None:
+    return _by_id_or_name(
+        body,
+        "config",
+        "configuration",
+        lambda i: project_read.config_in_project(conn, project_id, i),
+        lambda name: project_read.config_id_by_name(conn, project_id, name),
+    )
 
 
 def _milestone_id(conn: Connection, project_id: int, body: Mapping[str, Any]) -> int | None:
-    if body.get("milestone_id") is not None:
-        milestone_id = _id_or_numeric("milestone_id", body["milestone_id"])
-        assert milestone_id is not None
+    def in_project(milestone_id: int) -> bool:
         rows = milestone_read.milestones_by_ids(conn, [milestone_id])
-        if not rows or rows[0]["project_id"] != project_id:
-            raise Invalid.field("milestone_id", f"No milestone {milestone_id} in this project.")
-        return milestone_id
-    if body.get("milestone") is not None:
-        name = _string("milestone", body["milestone"], 200)
-        found = milestone_read.milestone_id_by_name(conn, project_id, name or "")
-        if found is None:
-            raise Invalid.field("milestone", f"No milestone named {name!r} in this project.")
-        return found
-    return None
+        return bool(rows) and rows[0]["project_id"] == project_id
+
+    return _by_id_or_name(
+        body,
+        "milestone",
+        "milestone",
+        in_project,
+        lambda name: milestone_read.milestone_id_by_name(conn, project_id, name),
+    )
 
 
 def create_run(conn: Connection, user: User, project_id: int, body: Mapping[str, Any]) -> int:
@@ -571,11 +585,8 @@ def drifted(conn: Connection) -> list[tuple[str, int]]:
     flags = catalog_read.status_flags(conn)
     out: list[tuple[str, int]] = []
     thread_counts = automation_queries.thread_histogram(conn)
-    for table, column in (
-        (automation_runs, automation_tests.c.run_id),
-        (automation_threads, automation_tests.c.thread_id),
-    ):
-        histograms = automation_queries.status_histogram(conn, column)
+    for table, owner in ((automation_runs, "run_id"), (automation_threads, "thread_id")):
+        histograms = automation_queries.status_histogram(conn, owner)
         for row_id, stored in automation_queries.stored_counters(conn, table).items():
             wanted = _wanted(histograms.get(row_id, {}), flags)
             if table is automation_runs:
@@ -610,9 +621,7 @@ def recount(conn: Connection) -> int:
         if name == "projects":
             project_service.set_plain_counters(conn, row_id, project_counters(conn, row_id))
         elif name == automation_runs.name:
-            hist = automation_queries.status_histogram(
-                conn, automation_tests.c.run_id, automation_tests.c.run_id == row_id
-            )
+            hist = automation_queries.status_histogram(conn, "run_id", row_id)
             n, done = thread_counts.get(row_id, (0, 0))
             automation_queries.update_run(
                 conn,
@@ -623,8 +632,6 @@ def recount(conn: Connection) -> int:
                 thread_completed_count=done,
             )
         else:
-            hist = automation_queries.status_histogram(
-                conn, automation_tests.c.thread_id, automation_tests.c.thread_id == row_id
-            )
+            hist = automation_queries.status_histogram(conn, "thread_id", row_id)
             automation_queries.update_thread(conn, row_id, **_wanted(hist.get(row_id, {}), flags))
     return len(wrong)

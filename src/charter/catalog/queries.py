@@ -4,7 +4,7 @@ configs, templates, fields, values, states, statuses, issues and tags."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from charter.db.tables import (
     project_members,
     result_field_values,
     result_issues,
+    result_kinds,
     session_field_values,
     session_issues,
     session_results,
@@ -289,3 +290,41 @@ def issue_connections(conn: Connection, visible_to: int | None = None) -> list[R
     if visible_to is not None:
         stmt = stmt.where(visible_issues(visible_to))
     return list(conn.execute(stmt).mappings())
+
+
+# --- note kinds (result_kinds, per project) -----------------------------------------
+
+
+def kinds_of(project_id: int) -> sa.ColumnElement[bool]:
+    """The base condition of a project's kind list."""
+    return result_kinds.c.project_id == project_id
+
+
+def kind_rows(conn: Connection, project_id: int) -> list[RowMapping]:
+    """A project's kinds in their order."""
+    stmt = (
+        sa.select(result_kinds)
+        .where(result_kinds.c.project_id == project_id)
+        .order_by(result_kinds.c.position, result_kinds.c.id)
+    )
+    return list(conn.execute(stmt).mappings())
+
+
+def kind_categories(conn: Connection, kind_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
+    """{kind id: (project id, category)} of these kinds (unknown ids left out)."""
+    ids = list(set(kind_ids))
+    if not ids:
+        return {}
+    c = result_kinds.c
+    stmt = sa.select(c.id, c.project_id, c.category).where(c.id.in_(ids))
+    return {int(i): (int(p), str(cat)) for i, p, cat in conn.execute(stmt)}
+
+
+def kind_use_count(conn: Connection, kind_id: int) -> int:
+    stmt = sa.select(sa.func.count()).where(session_results.c.kind_id == kind_id)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def insert_kinds(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        conn.execute(sa.insert(result_kinds), list(rows))

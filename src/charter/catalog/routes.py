@@ -8,17 +8,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
 from litestar.openapi.spec import OpenAPIType, Schema
 
+from charter.auth.permissions import Action, require_project
 from charter.auth.service import User
 from charter.catalog import schemas as catalog_schemas
 from charter.catalog import service as catalog_service
 from charter.core.listing import ListQuery, Page
 from charter.db import tables
 from charter.db.locks import row_lock
-from charter.db.tables import FIELD_TYPES
+from charter.db.tables import FIELD_TYPES, Table
 from charter.http.conventions import FilterSpec, ListSpec
+from charter.http.deps import path_id
 from charter.http.read_routes import (
     PathIds,
     as_one,
@@ -30,6 +31,7 @@ from charter.http.write_routes import (
     admin_only,
     create_endpoint,
     delete_endpoint,
+    project_target,
     update_endpoint,
 )
 
@@ -54,7 +56,7 @@ class Resource:
     allowed: Sequence[str]
     listing: Callable[[Conn, int | None, ListQuery], Page]
     view: Callable[[Conn, int], dict[str, Any]]
-    table: sa.Table  # the items' table: updates and deletes lock the row (db/locks.py)
+    table: Table  # the items' table: updates and deletes lock the row (db/locks.py)
     # For the items that belong to projects' data (tags, issues): the reads as the
     # caller may see them (catalog/service.py), instead of `listing` and `view`.
     listing_for: Callable[[Conn, User, ListQuery], Page] | None = None
@@ -417,7 +419,104 @@ list_issue_connections = list_endpoint(
 RESOURCES = (TEMPLATES, FIELDS, FIELD_VALUES, STATES, STATUSES, ISSUES, TAGS)
 
 
+# --- note kinds, per project (SBTM): managers write, members read --------------------
+
+KINDS = ListSpec(
+    noun="kinds",
+    sorts={"kinds:position": "position", "kinds:name": "name"},
+    default_sort="kinds:position",
+)
+KIND_TYPES = {
+    "name": Schema(type=OpenAPIType.STRING),
+    "color": Schema(type=OpenAPIType.STRING, description="#rrggbb"),
+    "position": Schema(type=OpenAPIType.INTEGER),
+    "category": Schema(type=OpenAPIType.STRING, enum=["note", "bug", "issue"]),
+}
+
+
+def _kinds(conn: Any, user: User, project_id: int, query: ListQuery) -> Page:
+    require_project(conn, user, project_id, "read")
+    return catalog_service.list_kinds(conn, project_id, query)
+
+
+def _kind(conn: Any, user: User, raw_id: str, action: Action) -> int:
+    kind_id = path_id(raw_id, "Kind")
+    require_project(conn, user, catalog_service.kind_row(conn, kind_id)["project_id"], action)
+    return kind_id
+
+
+def _managed_kind(conn: Any, user: User, raw_id: str) -> int:
+    return _kind(conn, user, raw_id, "manage")
+
+
+KIND_ROUTES = [
+    list_endpoint(
+        "/api/v1/projects/{project_id:str}/kinds",
+        KINDS,
+        _kinds,
+        ids=(("project_id", "Project"),),
+        name="list_kinds",
+        summary="List the note kinds of a project (SBTM; Charter extension)",
+        tag="sbtm",
+        schema=catalog_schemas.KindPage,
+    ),
+    create_endpoint(
+        "/api/v1/projects/{project_id:str}/kinds",
+        target=project_target("manage"),
+        allowed=catalog_service.KIND_FIELDS,
+        required=("name", "category"),
+        types=KIND_TYPES,
+        create=lambda conn, _user, pid, body: catalog_service.create_kind(conn, pid, body),
+        view=as_one(catalog_service.kind_view),
+        codes=(403, 404, 422),
+        name="create_kind",
+        summary="Add a note kind (managers; SBTM; Charter extension)",
+        tag="sbtm",
+        schema=catalog_schemas.KindSingle,
+    ),
+    single_endpoint(
+        "/api/v1/kinds/{kind_id:str}",
+        None,
+        lambda conn, user, raw_id: catalog_service.kind_view(
+            conn, _kind(conn, user, raw_id, "read")
+        ),
+        ids=(("kind_id", None),),
+        codes=(403, 404),
+        name="get_kind",
+        summary="One note kind (SBTM; Charter extension)",
+        tag="sbtm",
+        schema=catalog_schemas.KindSingle,
+    ),
+    update_endpoint(
+        "/api/v1/kinds/{kind_id:str}",
+        target=_managed_kind,
+        lock=row_lock(tables.result_kinds),
+        allowed=catalog_service.KIND_FIELDS,
+        types=KIND_TYPES,
+        change=lambda conn, _user, kid, body: catalog_service.update_kind(conn, kid, body),
+        view=as_one(catalog_service.kind_view),
+        codes=(403, 404, 412, 422),
+        name="update_kind",
+        summary="Rename, recolour or move a note kind (managers; If-Match; SBTM)",
+        tag="sbtm",
+        schema=catalog_schemas.KindSingle,
+    ),
+    delete_endpoint(
+        "/api/v1/kinds/{kind_id:str}",
+        target=_managed_kind,
+        lock=row_lock(tables.result_kinds),
+        current=as_one(catalog_service.kind_view),
+        remove=lambda conn, _user, kid: catalog_service.delete_kind(conn, kid),
+        codes=(403, 404, 409, 412),
+        name="delete_kind",
+        summary="Delete a note kind no result uses (managers; SBTM; Charter extension)",
+        tag="sbtm",
+    ),
+]
+
+
 ROUTES = [
     list_issue_connections,
     *(route for resource in RESOURCES for route in routes_for(resource)),
+    *KIND_ROUTES,
 ]

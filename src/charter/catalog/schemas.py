@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-from charter.http.schemas import Envelope
+from charter.http.schemas import Envelope, StatusExpand
 
 
 class FieldValue(msgspec.Struct):
@@ -86,16 +86,9 @@ class StateSingle(msgspec.Struct):
     expands: dict[str, object]
 
 
-class Status(msgspec.Struct):
-    id: int
-    name: str
-    system_name: str
-    color: str
-    is_final: bool
-    is_untested: bool
-    is_passed: bool
-    is_failed: bool
-    aliases: list[str]
+class Status(StatusExpand):
+    """A status as the administration reads it: its expand, and whether it is on."""
+
     is_active: bool
 
 
@@ -159,4 +152,23 @@ class TagPage(Envelope):
 
 class TagSingle(msgspec.Struct):
     result: Tag
+    expands: dict[str, object]
+
+
+class Kind(msgspec.Struct):
+    id: int
+    project_id: int
+    name: str
+    color: str
+    position: int
+    category: str  # note, bug or issue (what the kind counts as in SBTM)
+
+
+class KindPage(Envelope):
+    result: list[Kind]
+    expands: dict[str, object]
+
+
+class KindSingle(msgspec.Struct):
+    result: Kind
     expands: dict[str, object]

@@ -8,11 +8,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from charter.auth.service import User
 from charter.catalog import queries as catalog_queries
+from charter.catalog import read as catalog_read
 
 # Lookups other packages use (they never import this package's queries).
 from charter.catalog.queries import ensure_tags as ensure_tags
@@ -24,9 +24,12 @@ from charter.db import listing as db_listing
 from charter.db import rows as db_rows
 from charter.db.tables import (
     FIELD_TYPES,
+    KIND_CATEGORIES,
+    Table,
     configs,
     field_values,
     issues,
+    result_kinds,
     sessions,
     states,
     statuses,
@@ -83,14 +86,14 @@ MAX_TAG = 100
 MAX_ALIASES = 50
 
 
-def _row(conn: Connection, table: sa.Table, row_id: int, what: str) -> RowMapping:
+def _row(conn: Connection, table: Table, row_id: int, what: str) -> RowMapping:
     row = db_rows.row_by_id(conn, table, row_id)
     if row is None:
         raise NotFound(f"{what} {row_id} not found.")
     return row
 
 
-def _set_default(conn: Connection, table: sa.Table, row_id: int, value: Any, was: bool) -> None:
+def _set_default(conn: Connection, table: Table, row_id: int, value: Any, was: bool) -> None:
     """is_default true moves the default here; false on the default is refused
     (there is always one default: make another one the default instead)."""
     if inputs.boolean("is_default", value):
@@ -715,3 +718,89 @@ def new_issue(
         external_project_key=external_project_key,
         created_at=utcnow(),
     )
+
+
+# --- note kinds (per project) -------------------------------------------------------
+
+# What a new project starts with: (name, colour, category); migration 0008 gave
+# existing projects the same list.
+DEFAULT_KINDS = (
+    ("Note", "#6b7280", "note"),
+    ("Bug", "#dc2626", "bug"),
+    ("Issue", "#d97706", "issue"),
+    ("Question", "#2563eb", "issue"),
+    ("Idea", "#16a34a", "note"),
+    ("Setup", "#7c3aed", "note"),
+)
+KIND_FIELDS = ("name", "color", "position", "category")
+MAX_KIND_NAME = 100
+
+
+def add_default_kinds(conn: Connection, project_id: int) -> None:
+    catalog_queries.insert_kinds(
+        conn,
+        [
+            {"project_id": project_id, "name": n, "color": c, "position": i, "category": cat}
+            for i, (n, c, cat) in enumerate(DEFAULT_KINDS)
+        ],
+    )
+
+
+def list_kinds(conn: Connection, project_id: int, query: ListQuery) -> Page:
+    base = catalog_queries.kinds_of(project_id)
+    rows, total = db_listing.rows_page(conn, result_kinds, base, query.request())
+    return Page([catalog_read.kind_dict(r) for r in rows], total)
+
+
+def kind_row(conn: Connection, kind_id: int) -> RowMapping:
+    return _row(conn, result_kinds, kind_id, "Kind")
+
+
+def kind_view(conn: Connection, kind_id: int) -> dict[str, Any]:
+    return catalog_read.kind_dict(kind_row(conn, kind_id))
+
+
+def create_kind(conn: Connection, project_id: int, body: Mapping[str, Any]) -> int:
+    """A new kind, last unless `position` says otherwise."""
+    category = inputs.required(body, "category")
+    if category not in KIND_CATEGORIES:
+        raise Invalid.field("category", "Must be note, bug or issue.")
+    last = max_order_of_kinds(conn, project_id)
+    return db_rows.insert(
+        conn,
+        result_kinds,
+        project_id=project_id,
+        name=inputs.text("name", inputs.required(body, "name"), MAX_KIND_NAME),
+        color=inputs.color("color", body.get("color", "#6b7280"), nullable=False),
+        position=inputs.integer("position", body.get("position", last + 1)),
+        category=category,
+    )
+
+
+def max_order_of_kinds(conn: Connection, project_id: int) -> int:
+    return db_rows.max_order(conn, result_kinds.c.position, result_kinds.c.project_id == project_id)
+
+
+def update_kind(conn: Connection, kind_id: int, body: Mapping[str, Any]) -> None:
+    """Rename, recolour or move a kind. Its category stays: the bug and issue counts
+    of every session were made by it (add a new kind instead)."""
+    row = kind_row(conn, kind_id)
+    values: dict[str, Any] = {}
+    if "name" in body:
+        values["name"] = inputs.text("name", body["name"], MAX_KIND_NAME)
+    if "color" in body:
+        values["color"] = inputs.color("color", body["color"], nullable=False)
+    if "position" in body:
+        values["position"] = inputs.integer("position", body["position"])
+    if "category" in body and body["category"] != row["category"]:
+        raise Invalid.field("category", "A kind's category cannot change; add a new kind.")
+    if values:
+        db_rows.update(conn, result_kinds, kind_id, **values)
+
+
+def delete_kind(conn: Connection, kind_id: int) -> None:
+    kind_row(conn, kind_id)
+    used = catalog_queries.kind_use_count(conn, kind_id)
+    if used:
+        raise Conflict(f"Kind {kind_id} is used by {used} result(s).")
+    db_rows.delete_row(conn, result_kinds, kind_id)

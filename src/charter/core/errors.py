@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from charter.db.conflicts import UniqueViolation
+from charter.db.conflicts import WriteRace
 
 
 class DomainError(Exception):
@@ -45,7 +45,7 @@ class TooLarge(DomainError):
     """What was sent is larger than a configured limit (an attachment, an upload)."""
 
 
-def conflict_of(exc: UniqueViolation) -> Conflict:
-    """The Conflict a unique violation is (db/conflicts.py): 409 naming the field. The
+def conflict_of(exc: WriteRace) -> Conflict:
+    """The Conflict a write race is (db/conflicts.py): 409 naming the field. The
     API, the web pages and the CLI answer both alike."""
     return Conflict(exc.message, exc.errors)

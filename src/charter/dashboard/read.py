@@ -2,10 +2,11 @@
 created by state, their results by status per day and the time spent per tester.
 
 The headline counters are the project's stored counters. The window's sessions, states
-and times come from one indexed pass over the sessions created in it
-(dashboard/queries.py); its results come from the per-day counts kept with every
-result write (results/queries.py): a result counts on the day it was recorded. The
-window is at most MAX_DAYS long, which bounds both.
+and times come from the per-day rollup of the sessions (session_day_counts, kept by
+triggers; dashboard/queries.py) plus the live time of the few sessions running now;
+its results come from the per-day counts kept with every result write
+(results/queries.py): a result counts on the day it was recorded. Both cost the
+number of days in the window, not the number of sessions in it.
 """
 
 from __future__ import annotations
@@ -26,12 +27,10 @@ from charter.core.clock import utcnow
 from charter.core.errors import Invalid
 from charter.dashboard import queries as dashboard_queries
 from charter.results import read as result_read
-from charter.sessions.counters import slot_column
 from charter.users import read as user_read
 
-# The window sums the stored counters of the sessions created in it: at 1,000,000
-# sessions a week is ~25 ms on SQLite, 30 days ~150 ms (bench/RESULTS.md), so the
-# default is a week and longer windows are a click away.
+# A week by default; longer windows cost about the same (the per-day rollups), up to
+# MAX_DAYS.
 DEFAULT_DAYS = 7
 
 
@@ -158,13 +157,13 @@ def project_dashboard(
     latest = None if until else dashboard_queries.latest_created_at(conn, project_id)
     window = window_for(days, until, latest, utcnow().date())
     statuses = catalog_read.active_statuses(conn)
-    slots = [slot_column(int(s["id"])) for s in statuses]
     since = datetime.combine(window.first, datetime.min.time())
     end = datetime.combine(window.last + timedelta(days=1), datetime.min.time())
-    rows = dashboard_queries.window(conn, project_id, since, end, slots)
+    rows = dashboard_queries.window(conn, project_id, window.first, window.last)
+    running = dashboard_queries.running_time(conn, project_id, since, end)
 
     index = {d.isoformat(): i for i, d in enumerate(window.days)}
-    per_status = [[0] * len(index) for _ in range(len(slots) + 1)]
+    per_status = [[0] * len(index) for _ in range(len(statuses) + 1)]
     by_state: dict[int, int] = defaultdict(int)
     by_tester: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
     # Results count on the day they were recorded (the per-day rollup), not on the
@@ -180,6 +179,8 @@ def project_dashboard(
         by_state[r.state_id] += r.sessions
         by_tester[r.assignee_id][0] += r.elapsed
         by_tester[r.assignee_id][1] += r.sessions
+    for runner, extra in running.items():  # running sessions count their live time
+        by_tester[runner][0] += extra
 
     series = [
         StatusSeries(int(s["id"]), s["name"], s["color"], per_status[k])
@@ -207,5 +208,5 @@ def project_dashboard(
         testers=testers,
         sessions=sum(r.sessions for r in rows),
         results=n_results,
-        elapsed=sum(r.elapsed for r in rows),
+        elapsed=sum(r.elapsed for r in rows) + sum(running.values()),
     )

@@ -1,10 +1,12 @@
-"""A unique constraint that refuses a write is a conflict (409) naming the field, on
-every path that writes (API, web pages, CLI), never a 500.
+"""A unique constraint or a foreign key that refuses a write is a conflict (409)
+naming the field, on every path that writes (API, web pages, CLI), never a 500.
 
 The domain checks "is this name taken?" before it writes, but two concurrent
 transactions can both pass that check; the database's unique constraint then stops
 the second one. The engine's `handle_error` hook (db/engine.py) turns that
-IntegrityError into `UniqueViolation`: still an `IntegrityError` (so code that rolls
+IntegrityError into `UniqueViolation` (a foreign key's into `MissingReference`: a
+milestone deleted between the check and the insert of a session that names it);
+both are a `WriteRace`: still an `IntegrityError` (so code that rolls
 back on integrity errors keeps working), with the `message` and `errors` of a conflict.
 db is the lowest tier and imports no higher one, so it is not a `core.errors.Conflict`
 itself: `core.errors.conflict_of` makes it one, and http/errors.py, web/errors.py and
@@ -30,18 +32,46 @@ _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)$")
 _SQLITE_INDEX = re.compile(r"index '([^']+)'")
 
 
-class UniqueViolation(sa.exc.IntegrityError):
-    """A unique constraint refused a row: a conflict (409) naming `field`."""
+class WriteRace(sa.exc.IntegrityError):
+    """A constraint refused a write that the domain's checks let through, because a
+    concurrent transaction committed in between: a conflict (409) naming `field`."""
+
+    def __init__(
+        self,
+        statement: str | None,
+        params: Any,
+        orig: BaseException,
+        table: str,
+        field: str,
+        message: str,
+        problem: str,
+    ) -> None:
+        sa.exc.IntegrityError.__init__(self, statement, params, orig)
+        self.message = message
+        self.errors: dict[str, list[str]] | None = {field: [problem]}
+        self.table = table
+        self.field = field
+
+
+class UniqueViolation(WriteRace):
+    """A unique constraint refused a row (a name taken meanwhile)."""
 
     def __init__(
         self, statement: str | None, params: Any, orig: BaseException, table: str, field: str
     ) -> None:
-        sa.exc.IntegrityError.__init__(self, statement, params, orig)
         message = f"A {table.rstrip('s').replace('_', ' ')} with this {field} exists already."
-        self.message = message
-        self.errors: dict[str, list[str]] | None = {field: ["Already taken."]}
-        self.table = table
-        self.field = field
+        super().__init__(statement, params, orig, table, field, message, "Already taken.")
+
+
+class MissingReference(WriteRace):
+    """A foreign key refused a row: what it refers to (a milestone, a config...) was
+    deleted by a transaction that committed after the domain found it."""
+
+    def __init__(
+        self, statement: str | None, params: Any, orig: BaseException, table: str, field: str
+    ) -> None:
+        message = f"The object {field} refers to was deleted meanwhile."
+        super().__init__(statement, params, orig, table, field, message, "Deleted meanwhile.")
 
 
 def _unique_keys() -> dict[str, tuple[str, list[str]]]:
@@ -98,13 +128,39 @@ def unique_key_of(orig: BaseException) -> tuple[str, str] | None:
     return table, _field([part.split(".")[-1] for part in qualified])
 
 
+_FOREIGN_KEYS: dict[str, tuple[str, str]] | None = None
+
+
+def foreign_key_of(orig: BaseException) -> tuple[str, str] | None:
+    """(table, column) of the foreign key a driver error reports, or None when the
+    error is not a foreign key violation. SQLite does not name the key ("FOREIGN KEY
+    constraint failed"), but its single writer never races: the domain's checks hold."""
+    global _FOREIGN_KEYS
+    if getattr(orig, "sqlstate", None) != "23503":  # psycopg: foreign_key_violation
+        return None
+    if _FOREIGN_KEYS is None:
+        _FOREIGN_KEYS = {
+            fk.name: (table.name, fk.column_keys[0])
+            for table in metadata.tables.values()
+            for fk in table.foreign_key_constraints
+            if isinstance(fk.name, str)
+        }
+    diag = getattr(orig, "diag", None)
+    name = str(getattr(diag, "constraint_name", None) or "")
+    return _FOREIGN_KEYS.get(name, (str(getattr(diag, "table_name", None) or "row"), "id"))
+
+
 def on_error(context: ExceptionContext) -> BaseException | None:
-    """The engine's handle_error hook: a unique violation becomes UniqueViolation."""
+    """The engine's handle_error hook: a unique violation becomes UniqueViolation, a
+    foreign key violation MissingReference."""
     error = context.sqlalchemy_exception
     orig = context.original_exception
-    if not isinstance(error, sa.exc.IntegrityError) or isinstance(error, UniqueViolation):
+    if not isinstance(error, sa.exc.IntegrityError) or isinstance(error, WriteRace):
         return None
     key = unique_key_of(orig)
-    if key is None:
-        return None
-    return UniqueViolation(error.statement, error.params, orig, *key)
+    if key is not None:
+        return UniqueViolation(error.statement, error.params, orig, *key)
+    reference = foreign_key_of(orig)
+    if reference is not None:
+        return MissingReference(error.statement, error.params, orig, *reference)
+    return None

@@ -187,8 +187,11 @@ def page_rows(
 
 
 def index_leading_with(table: sa.Table, column: str) -> str:
-    """The index whose key starts with (project_id, column) or (column)."""
+    """The index whose key starts with (project_id, column) or (column); never a
+    partial index (it holds some rows only)."""
     for index in table.indexes:
+        if index.dialect_options["sqlite"]["where"] is not None:
+            continue
         names = [c.name for c in index.columns]
         if names[:2] == ["project_id", column] or names[:1] == [column]:
             assert index.name is not None

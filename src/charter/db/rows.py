@@ -139,3 +139,13 @@ def replace_values(
     ]
     if rows:
         conn.execute(sa.insert(table), rows)
+
+
+def all_ids(conn: Connection, table: sa.Table) -> list[int]:
+    return [int(i) for i in conn.execute(sa.select(table.c.id).order_by(table.c.id)).scalars()]
+
+
+def next_id(conn: Connection, table: sa.Table) -> int:
+    """One more than the highest id (for loaders that number rows themselves)."""
+    top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
+    return int(top) + 1

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+# For type hints outside db/ and the queries modules, which build no SQL themselves.
+Table = sa.Table
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -41,6 +44,11 @@ FIELD_TYPES = (
     "multiselect",
 )
 ROLE_NAMES = ("viewer", "tester", "manager")
+# SBTM: the percentages of a session sheet (test, bug, setup add up to 100; charter and
+# opportunity too), duration classes, and the categories a result kind counts as.
+SBTM_PCT_NAMES = ("test", "bug", "setup", "charter", "opportunity")
+DURATION_CLASSES = ("short", "normal", "long")
+KIND_CATEGORIES = ("note", "bug", "issue")
 
 
 def _ts(name: str, nullable: bool = True) -> sa.Column[object]:
@@ -151,6 +159,11 @@ projects = sa.Table(
             "run_completed_count",
         )
     ),
+    # SBTM timeboxes in minutes of the duration classes short / normal / long; a
+    # session's duration in units is timebox(class) / timebox(normal) x multiplier.
+    sa.Column("timebox_short", sa.Integer, nullable=False, default=60, server_default="60"),
+    sa.Column("timebox_normal", sa.Integer, nullable=False, default=90, server_default="90"),
+    sa.Column("timebox_long", sa.Integer, nullable=False, default=120, server_default="120"),
     _ts("created_at", nullable=False),
     _by("created_by"),
     _ts("updated_at"),
@@ -334,6 +347,10 @@ sessions = sa.Table(
     ),
     # Who started the session (its timer's time is credited to them on the dashboard).
     _by("started_by"),
+    # SBTM debriefs: the session whose debrief's outlook this charter came from
+    # (cleared by sessions/queries.delete_session: SQLite cannot add the column with
+    # an ON DELETE rule that reflection sees).
+    sa.Column("follow_up_of", sa.Integer, sa.ForeignKey("sessions.id"), nullable=True),
     *(sa.Column(c, sa.Integer, nullable=False, default=0) for c in COUNTER_COLUMNS),
     _ts("started_at"),
     _ts("created_at", nullable=False),
@@ -342,6 +359,16 @@ sessions = sa.Table(
     _by("updated_by"),
     _ts("closed_at"),
     _by("closed_by"),
+    # SBTM session sheet (sbtm/): duration class and multiplier (null = 1), task
+    # breakdown T/B/S and charter vs. opportunity C/O in percent, data files (one a
+    # line), the sheet's file name, and the stored counts of bug and issue notes.
+    sa.Column("duration_class", sa.String(10), nullable=True),
+    sa.Column("duration_multiplier", sa.Float, nullable=True),
+    *(sa.Column(f"pct_{c}", sa.Integer, nullable=True) for c in SBTM_PCT_NAMES),
+    sa.Column("data_files", sa.Text, nullable=True),
+    sa.Column("sheet_name", sa.String(255), nullable=True),
+    sa.Column("bug_count", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Column("issue_count", sa.Integer, nullable=False, default=0, server_default="0"),
     # One index per documented filter and sort, each ending in the sort key so that
     # "filter + ORDER BY created_at, id" walks the index without a sort step.
     # The two sort indexes carry the other timestamp, so a range filter on one while
@@ -355,6 +382,26 @@ sessions = sa.Table(
     sa.Index(None, "project_id", "milestone_id", "created_at", "id"),
     sa.Index(None, "project_id", "state_id", "created_at", "id"),
     sa.Index(None, "project_id", "template_id", "created_at", "id"),
+    # The running sessions of a window (the dashboard adds their live time).
+    sa.Index(
+        "ix_sessions_running",
+        "project_id",
+        "created_at",
+        sqlite_where=sa.text("running_since IS NOT NULL"),
+        postgresql_where=sa.text("running_since IS NOT NULL"),
+    ),
+    sa.Index(None, "project_id", "started_at", "id"),
+    # Partial: only sessions with a sheet name are in it, so the planner never takes
+    # it for a plain project_id condition.
+    sa.Index(
+        None,
+        "project_id",
+        "sheet_name",
+        unique=True,
+        sqlite_where=sa.text("sheet_name IS NOT NULL"),
+        postgresql_where=sa.text("sheet_name IS NOT NULL"),
+    ),
+    sa.Index(None, "follow_up_of"),
 )
 
 # Results per project, UTC day (of the result's created_at) and status (0: none): the
@@ -372,6 +419,29 @@ result_day_counts = sa.Table(
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("status_id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("count", sa.Integer, nullable=False),
+)
+
+# Sessions per project, UTC day of creation, runner (who started the session, else its
+# assignee; 0 for nobody) and workflow state, with their stored elapsed: the dashboard's
+# window reads this instead of the sessions, so 90 days cost what 7 do. Kept by
+# triggers on `sessions` (migration 0008) in the same transaction as every write, by
+# whatever path (API, pages, CLI, importers, loaders); rebuilt by `charter recount`.
+session_day_counts = sa.Table(
+    "session_day_counts",
+    metadata,
+    sa.Column(
+        "project_id",
+        sa.Integer,
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("runner_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("state_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("sessions", sa.Integer, nullable=False),
+    sa.Column("elapsed", sa.BigInteger, nullable=False),
+    # On SQLite the rows live in the key's b-tree: a window is one range read.
+    sqlite_with_rowid=False,
 )
 
 session_tags = sa.Table(
@@ -433,8 +503,12 @@ session_results = sa.Table(
     _by("created_by"),
     _ts("updated_at"),
     _by("updated_by"),
+    # The note's kind (result_kinds); null: the project's default kind (a test note).
+    sa.Column("kind_id", sa.Integer, sa.ForeignKey("result_kinds.id"), nullable=True),
     sa.Index(None, "session_id", "created_at", "id"),
     sa.Index(None, "session_id", "status_id"),
+    sa.Index(None, "session_id", "kind_id"),
+    sa.Index(None, "kind_id"),
 )
 
 result_field_values = sa.Table(
@@ -703,4 +777,205 @@ attachments = sa.Table(
     sa.Index(None, "session_id", "created_by", "id"),
     sa.Index(None, "result_id", "id"),
     sa.Index(None, "sha256"),
+)
+
+# Note edit history: every edit of a result's text or status keeps what it replaced,
+# written in the same transaction as the edit (results/service.py). `edited_at` and
+# `edited_by` say when and by whom the old version was replaced.
+note_history = sa.Table(
+    "note_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "result_id",
+        sa.Integer,
+        sa.ForeignKey("session_results.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("status_id", sa.Integer, sa.ForeignKey("statuses.id"), nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    _ts("edited_at", nullable=False),
+    _by("edited_by"),
+    sa.Index(None, "result_id", "id"),
+)
+
+# A project's issue tracker for the web UI (Charter extension): where "File a bug"
+# opens a new issue ({title} and {body} filled in) and what an issue's page is
+# ({key}); the latter also turns a pasted issue URL back into its key.
+issue_trackers = sa.Table(
+    "issue_trackers",
+    metadata,
+    sa.Column(
+        "project_id",
+        sa.Integer,
+        sa.ForeignKey("projects.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("new_issue_url", sa.Text, nullable=True),
+    sa.Column("issue_url", sa.Text, nullable=True),
+    _ts("updated_at", nullable=False),
+    _by("updated_by"),
+)
+
+
+# SBTM (sbtm/): a project's note kinds, its coverage areas, the areas and testers of a
+# session, each session's stored metrics and their rollups per area, tester and day.
+result_kinds = sa.Table(
+    "result_kinds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("color", sa.String(7), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    # what the kind counts as: 'note' (a test note), 'bug' or 'issue'
+    sa.Column("category", sa.String(10), nullable=False),
+    sa.Index(None, "project_id", "position", "id"),
+    sa.CheckConstraint("category IN ('note', 'bug', 'issue')", name="kind_category"),
+)
+
+areas = sa.Table(
+    "areas",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+    # display form: each "|"-separated part trimmed, joined with " | "
+    sa.Column("name", sa.String(500), nullable=False),
+    # the display form casefolded (computed in Python, like users.email_key)
+    sa.Column("name_key", sa.String(1000), nullable=False),
+    _ts("created_at", nullable=False),
+    _by("created_by"),
+    sa.UniqueConstraint("project_id", "name_key"),
+)
+
+session_areas = sa.Table(
+    "session_areas",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.Integer,
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("area_id", sa.Integer, sa.ForeignKey("areas.id"), primary_key=True),
+    sa.Index(None, "area_id", "session_id"),
+)
+
+session_testers = sa.Table(
+    "session_testers",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.Integer,
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    # 0 is the first tester, who is also sessions.assignee_id
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Index(None, "user_id", "session_id"),
+)
+
+# Metric values are exact integers over a fixed denominator (sbtm/metrics.py):
+# n_* are in 1/(1000 * 10000) minute-units, so sums never drift; the tester shares of
+# bugs and issues are in 1/720720 (every tester count up to 16 divides it).
+SBTM_N_COLUMNS = ("n_total", "n_charter", "n_opportunity", "n_test", "n_bug", "n_setup")
+
+
+def _n_columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column(c, sa.BigInteger, nullable=False, default=0, server_default="0")
+        for c in SBTM_N_COLUMNS
+    ]
+
+
+sbtm_session_metrics = sa.Table(
+    "sbtm_session_metrics",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.Integer,
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+    # UTC day of sessions.started_at (null: not started)
+    sa.Column("start_day", sa.Date, nullable=True),
+    sa.Column("testers", sa.Integer, nullable=False),
+    *_n_columns(),
+    sa.Column("bugs", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Column("issues", sa.Integer, nullable=False, default=0, server_default="0"),
+    sa.Index(None, "project_id", "session_id"),
+)
+
+sbtm_area_totals = sa.Table(
+    "sbtm_area_totals",
+    metadata,
+    sa.Column(
+        "area_id", sa.Integer, sa.ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("sessions", sa.Integer, nullable=False, default=0, server_default="0"),
+    *_n_columns(),
+    sa.Column("bugs", sa.BigInteger, nullable=False, default=0, server_default="0"),
+    sa.Column("issues", sa.BigInteger, nullable=False, default=0, server_default="0"),
+)
+
+sbtm_tester_totals = sa.Table(
+    "sbtm_tester_totals",
+    metadata,
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("sessions", sa.Integer, nullable=False, default=0, server_default="0"),
+    *_n_columns(),
+    sa.Column("bugs_share", sa.BigInteger, nullable=False, default=0, server_default="0"),
+    sa.Column("issues_share", sa.BigInteger, nullable=False, default=0, server_default="0"),
+)
+
+sbtm_day_totals = sa.Table(
+    "sbtm_day_totals",
+    metadata,
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("sessions", sa.Integer, nullable=False, default=0, server_default="0"),
+    *_n_columns(),
+    sa.Column("bugs", sa.BigInteger, nullable=False, default=0, server_default="0"),
+    sa.Column("issues", sa.BigInteger, nullable=False, default=0, server_default="0"),
+)
+
+
+# SBTM debriefs (charter/debriefs): one row per session once it is submitted or a
+# manager writes its debrief. status: submitted / returned / approved, or null (a
+# draft: never submitted, or withdrawn by reopening). Outlook items are lines of
+# `outlook`. `version` changes with every write, so the GET's ETag does (If-Match).
+debriefs = sa.Table(
+    "debriefs",
+    metadata,
+    sa.Column(
+        "session_id",
+        sa.Integer,
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("status", sa.String(20), nullable=True),
+    sa.Column("past", sa.Text, nullable=True),
+    sa.Column("results", sa.Text, nullable=True),
+    sa.Column("obstacles", sa.Text, nullable=True),
+    sa.Column("outlook", sa.Text, nullable=True),
+    sa.Column("feelings", sa.Text, nullable=True),
+    _ts("submitted_at"),
+    _by("submitted_by"),
+    _ts("debriefed_at"),
+    _by("debriefed_by"),
+    _ts("returned_at"),
+    _by("returned_by"),
+    sa.Column("return_comment", sa.Text, nullable=True),
+    _ts("approved_at"),
+    _by("approved_by"),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    # The "waiting for debrief" list: a project's submitted sheets, oldest first.
+    sa.Index(None, "project_id", "status", "submitted_at", "session_id"),
 )

@@ -24,12 +24,16 @@ _ERRORS = {
     422: "Invalid parameter; `errors` names the field.",
     429: "Too many failed authentications from this address, or too many requests with "
     "this token; `Retry-After` gives the seconds to wait.",
+    408: "The request body did not arrive in time.",
+    503: "The database is unreachable for now; `Retry-After` gives the seconds to wait.",
 }
 
 
 def responses(ok: Any, *codes: int) -> dict[int, ResponseSpec]:
     out = {200: ResponseSpec(data_container=ok, description="OK", generate_examples=False)}
-    for code in (400, 401, *codes, 429):  # every route authenticates, so may throttle
+    # Every route authenticates (so may throttle) and reads the database (which may be
+    # unreachable for a moment).
+    for code in (400, 401, *codes, 429, 503):
         out[code] = ResponseSpec(
             data_container=ErrorBody, description=_ERRORS[code], generate_examples=False
         )
@@ -45,7 +49,9 @@ def write_responses(
         code: ResponseSpec(data_container=ok, description="Done", generate_examples=False)
         for code in (status, *also)
     }
-    for code in (400, 401, *codes, 413, 429):  # every write reads its body; see above
+    # Every write also reads a body (which may be too large or too slow) and may lose a
+    # race a constraint settles (db/conflicts.py): 409 naming the field.
+    for code in sorted({400, 401, *codes, 408, 409, 413, 429, 503}):
         out[code] = ResponseSpec(
             data_container=ErrorBody, description=_ERRORS[code], generate_examples=False
         )

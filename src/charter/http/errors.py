@@ -20,7 +20,7 @@ from charter.core.errors import (
     Unauthenticated,
     conflict_of,
 )
-from charter.db.conflicts import UniqueViolation
+from charter.db.conflicts import WriteRace
 from charter.http.conventions import json_response
 from charter.http.request_id import new_request_id, request_id_of
 
@@ -73,8 +73,8 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]
     return json_response(error_body(exc.message, exc.errors), status, headers)
 
 
-def unique_violation(request: Request[Any, Any, Any], exc: UniqueViolation) -> Response[bytes]:
-    """A unique constraint refused a write that the retry did not resolve: 409."""
+def write_race(request: Request[Any, Any, Any], exc: WriteRace) -> Response[bytes]:
+    """A unique or foreign key refused a write that the retry did not resolve: 409."""
     return domain_error(request, conflict_of(exc))
 
 
@@ -140,7 +140,7 @@ def database_error(request: Request[Any, Any, Any], exc: DBAPIError) -> Response
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DBAPIError: database_error,
-    UniqueViolation: unique_violation,
+    WriteRace: write_race,
     DomainError: domain_error,
     RequestError: request_error,
     HTTPException: http_error,

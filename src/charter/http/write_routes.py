@@ -135,12 +135,14 @@ def update_endpoint(
     custom: bool = False,
     types: Mapping[str, Schema] | None = None,
     live: bool = False,
+    method: Any = patch,
     **doc: Unpack[RouteDoc],
 ) -> HTTPRouteHandler:
     """PATCH `path`: `change(conn, user, key, body)`, answered with `view`. If-Match is
     checked against `current` (the object's plain GET body; `view` by default), read
     once `lock(conn, key)` holds the object; with `live`, as for a session whose
-    elapsed grows (see http/etag.py)."""
+    elapsed grows (see http/etag.py). `method=put` for an object whose write replaces
+    the fields it is given (a debrief)."""
     before_of = current or view
 
     def work(
@@ -155,7 +157,7 @@ def update_endpoint(
         return 200, view(conn, user, key)
 
     return _route(
-        patch,
+        method,
         path,
         work,
         status=200,

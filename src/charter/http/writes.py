@@ -17,7 +17,7 @@ from charter.core import inputs
 from charter.core.clock import utcnow
 from charter.core.errors import Invalid, Unauthenticated
 from charter.db import idempotency
-from charter.db.conflicts import UniqueViolation
+from charter.db.conflicts import WriteRace
 from charter.http.conventions import encode
 from charter.http.deps import database
 from charter.http.errors import RequestError
@@ -155,11 +155,12 @@ async def write_as_user(
     def job() -> tuple[int, bytes | None]:
         try:
             status, encoded, token_id, touch_due = attempt()
-        except UniqueViolation:
+        except WriteRace:
             # A concurrent transaction committed the same key first (a tag, a member,
-            # an email, this Idempotency-Key): once more, the work sees that row and
-            # answers as the domain does for it (the existing row, or its 409). A
-            # second violation is a 409 naming the field (db/conflicts.py), never a 500.
+            # an email, this Idempotency-Key) or deleted what the write refers to (a
+            # milestone, a config): once more, the work sees that and answers as the
+            # domain does for it (the existing row, its 409, its 422 for an unknown
+            # id). A second violation is a 409 naming the field, never a 500.
             status, encoded, token_id, touch_due = attempt()
         if touch_due:
             with db.write() as conn:

@@ -14,7 +14,7 @@ from charter.auth.service import User
 from charter.core.errors import Conflict, Forbidden, Invalid, NotFound
 from charter.core.inputs import parse_id
 from charter.core.listing import ListQuery
-from charter.db.conflicts import UniqueViolation
+from charter.db.conflicts import WriteRace
 from charter.db.tables import ROLE_NAMES
 from charter.http.deps import path_id
 from charter.projects import service as project_service
@@ -72,7 +72,7 @@ async def _change(
     to = f"/projects/{pid}/members"
     try:
         await web_write(request, work)
-    except (Conflict, Invalid, UniqueViolation) as exc:  # a concurrent add won: 409
+    except (Conflict, Invalid, WriteRace) as exc:  # a concurrent add won: 409
         detail = "; ".join(" ".join(v) for v in (exc.errors or {}).values())
         return redirect(request, to, f"{exc.message} {detail}".strip(), "error")
     return redirect(request, to, done)

@@ -8,6 +8,7 @@ from litestar import Request, Response, get
 from litestar.params import FromQuery
 from sqlalchemy.engine import Connection
 
+from charter.auth import permissions
 from charter.auth.service import User
 from charter.core.listing import ListQuery, Page
 from charter.projects import read as project_read
@@ -34,10 +35,17 @@ async def projects_page(
     number = _page_number(page)
     query = ListQuery(page=number, per_page=PER_PAGE, sort="name", descending=False)
 
-    def work(conn: Connection, user: User) -> Page:
-        return project_read.list_projects(conn, user, query)
+    def work(conn: Connection, user: User) -> tuple[Page, set[int]]:
+        found = project_read.list_projects(conn, user, query)
+        # The projects whose Settings this user may open (a page holds at most 50).
+        managed = {
+            p["id"]
+            for p in found.rows
+            if user.is_admin or permissions.member_role(conn, p["id"], user.id) == "manager"
+        }
+        return found, managed
 
-    result = await web_read(request, work)
+    result, managed = await web_read(request, work)
     pages = max(1, -(-result.total // PER_PAGE))
     return render(
         request,
@@ -47,6 +55,7 @@ async def projects_page(
         total=result.total,
         page=number,
         pages=pages,
+        managed=managed,
     )
 
 

@@ -280,7 +280,8 @@ def delete_config(conn: Connection, config_id: int) -> None:
 def new_project(
     conn: Connection, name: str, created_by: int | None, note: str | None = None
 ) -> int:
-    return project_queries.insert_project(
+    """A new project with the default note kinds (SBTM)."""
+    project_id = project_queries.insert_project(
         conn,
         name=inputs.text("name", name),
         note=note,
@@ -294,9 +295,12 @@ def new_project(
         created_at=utcnow(),
         created_by=created_by,
     )
+    catalog_service.add_default_kinds(conn, project_id)
+    return project_id
 
 
 def add_member(conn: Connection, project_id: int, email: str, role: str) -> None:
+    """The operator's `member add`: the API's rules, demoting the last manager included."""
     if role not in ROLE_NAMES:
         raise Invalid.field("role", f"Must be one of: {', '.join(ROLE_NAMES)}.")
     if project_queries.project_by_id(conn, project_id) is None:
@@ -304,6 +308,9 @@ def add_member(conn: Connection, project_id: int, email: str, role: str) -> None
     user = auth.user_by_email(conn, email)
     if user is None:
         raise NotFound(f"No user with email {email!r}.")
+    lock_members(conn, project_id)
+    if role != "manager":
+        _check_last_manager(conn, project_id, user["id"])
     role_id = user_read.role_id_by_name(conn, role)
     assert role_id is not None, "roles are seeded by the first migration"
     project_queries.upsert_member(conn, project_id, user["id"], role_id)

@@ -18,6 +18,7 @@ from charter.db import locks
 from charter.db import rows as db_rows
 from charter.db.expressions import iso_utc, utc_date
 from charter.db.tables import (
+    note_history,
     result_day_counts,
     result_field_values,
     result_issues,
@@ -172,10 +173,46 @@ def update_result(conn: Connection, result_id: int, **values: Any) -> None:
 
 
 def delete_result(conn: Connection, result_id: int) -> None:
+    conn.execute(sa.delete(note_history).where(note_history.c.result_id == result_id))
     conn.execute(sa.delete(result_issues).where(result_issues.c.result_id == result_id))
     stmt = sa.delete(result_field_values).where(result_field_values.c.result_id == result_id)
     conn.execute(stmt)
     conn.execute(sa.delete(session_results).where(session_results.c.id == result_id))
+
+
+def keep_history(conn: Connection, result: RowMapping, edited_at: datetime, edited_by: int) -> None:
+    """Keep the result's current text and status as a version of its history."""
+    row = {
+        "result_id": result["id"],
+        "status_id": result["status_id"],
+        "note": result["note"],
+        "edited_at": edited_at,
+        "edited_by": edited_by,
+    }
+    conn.execute(sa.insert(note_history), [row])
+
+
+_HISTORY_OF = (
+    sa.select(
+        note_history.c.id,
+        note_history.c.result_id,
+        note_history.c.status_id,
+        note_history.c.note,
+        iso_utc(note_history.c.edited_at).label("edited_at"),
+        note_history.c.edited_by,
+    )
+    .where(note_history.c.result_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(note_history.c.result_id, note_history.c.id.desc())
+)
+
+
+def history_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[RowMapping]]:
+    """The earlier versions of results, newest first, by result id (one query)."""
+    out: dict[int, list[RowMapping]] = {}
+    if ids:
+        for row in conn.execute(_HISTORY_OF, {"ids": list(ids)}).mappings():
+            out.setdefault(int(row["result_id"]), []).append(row)
+    return out
 
 
 def set_result_issues(conn: Connection, result_id: int, issue_ids: Sequence[int]) -> None:
@@ -343,9 +380,14 @@ def stored_day_counts(conn: Connection) -> Counter[tuple[int, date, int]]:
     return Counter({(int(p), _as_date(d), int(s)): int(n) for p, d, s, n in conn.execute(stmt)})
 
 
+def day_counts_drifted(conn: Connection) -> bool:
+    """Whether the table differs from a count of session_results."""
+    return stored_day_counts(conn) != recounted_day_counts(conn)
+
+
 def rebuild_day_counts(conn: Connection) -> bool:
     """Rebuild the table from session_results; True when it had drifted."""
-    drifted = stored_day_counts(conn) != recounted_day_counts(conn)
+    drifted = day_counts_drifted(conn)
     conn.execute(sa.delete(result_day_counts))
     c = result_day_counts.c
     conn.execute(

@@ -25,7 +25,7 @@ from charter.results.queries import results_per_day as results_per_day
 from charter.sessions import read as session_read
 from charter.users import read as user_read
 
-RESULT_EXPANDS = ("attachments", "issues", "statuses", "users")
+RESULT_EXPANDS = ("attachments", "issues", "kinds", "statuses", "users")
 
 
 def session_of_result(conn: Connection, user: User, result_id: int, action: Action) -> RowMapping:
@@ -83,6 +83,8 @@ def shape(
         )
     if "statuses" in expands:
         extra["statuses"] = catalog_read.active_statuses(conn)
+    if "kinds" in expands and rows:
+        extra["kinds"] = catalog_read.kind_expands(conn, rows[0]["project_id"])
     if "issues" in expands:
         extra["issues"] = catalog_read.issue_expands(
             conn, {i for ids_ in issues.values() for i in ids_}
@@ -104,6 +106,7 @@ def _item(
         "session_id": r["session_id"],
         "project_id": r["project_id"],
         "status_id": r["status_id"],
+        "kind_id": r["kind_id"],
         "note": r["note"],
         "elapsed": r["elapsed"],
         "issues": issues,
@@ -139,6 +142,11 @@ def added(
         )
         for r, ids, v in zip(rows, issues, values, strict=True)
     ]
+
+
+def history_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[RowMapping]]:
+    """The earlier versions of results (text, status, edited_at/by), newest first."""
+    return result_queries.history_of(conn, ids)
 
 
 def timeline(

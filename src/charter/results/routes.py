@@ -28,6 +28,7 @@ RESULTS = ListSpec(
     default_sort="session_results:created_at",
     filters=(
         FilterSpec("status_id", "ids", "status_id"),
+        FilterSpec("kind_id", "ids", "kind_id", "Results of these note kinds (SBTM)."),
         FilterSpec("created_by", "ids", "created_by"),
         FilterSpec("created_after", "after", "created_at"),
         FilterSpec("created_before", "before", "created_at"),

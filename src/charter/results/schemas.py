@@ -13,6 +13,7 @@ class Result(msgspec.Struct):
     session_id: int
     project_id: int
     status_id: int | None
+    kind_id: int | None  # the note's kind (null: the project's default, a test note)
     note: str | None
     elapsed: int | None
     issues: list[int]
@@ -23,9 +24,19 @@ class Result(msgspec.Struct):
     updated_by: int | None
 
 
+class KindExpand(msgspec.Struct):
+    id: int
+    project_id: int
+    name: str
+    color: str
+    position: int
+    category: str
+
+
 class ResultExpands(msgspec.Struct, omit_defaults=True):
     attachments: list[Attachment] | None = None
     issues: list[IssueExpand] | None = None
+    kinds: list[KindExpand] | None = None
     statuses: list[StatusExpand] | None = None
     users: list[UserExpand] | None = None
 

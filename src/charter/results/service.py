@@ -21,10 +21,12 @@ from charter.results import read as result_read
 
 # Writes other packages make in their own transactions (they never import queries).
 from charter.results.queries import bump_session_day_counts as bump_session_day_counts
+from charter.results.queries import day_counts_drifted as day_counts_drifted
 
 # The lock result writes take (the result's session), for the routes' If-Match.
 from charter.results.queries import lock_session_of as lock_session_of
 from charter.results.queries import rebuild_day_counts as rebuild_day_counts
+from charter.sbtm import service as sbtm_service
 from charter.sessions import counters
 from charter.sessions import service as session_service
 from charter.sessions.timer import elapsed_at
@@ -35,7 +37,28 @@ MAX_BULK = 1000
 MAX_NOTE = 100_000
 
 
-RESULT_FIELDS = ("status_id", "note", "elapsed", "issues")
+RESULT_FIELDS = ("status_id", "note", "elapsed", "issues", "kind_id")
+
+# Kind categories the session counts (bug_count, issue_count) and SBTM metrics read.
+COUNTED = frozenset({"bug", "issue"})
+
+
+def _check_kind(conn: Connection, project_id: int, kind_id: Any) -> tuple[int | None, str]:
+    """(kind id, its category) of a result body's kind_id; null: the default (note)."""
+    if kind_id is None:
+        return None, "note"
+    if not inputs.is_id(kind_id):
+        raise Invalid.field("kind_id", "Must be a kind id or null.")
+    found = catalog_read.kind_categories(conn, [kind_id]).get(kind_id)
+    if found is None or found[0] != project_id:
+        raise Invalid.field("kind_id", f"Kind {kind_id} is not a kind of this project.")
+    return kind_id, found[1]
+
+
+def _category(conn: Connection, kind_id: int | None) -> str:
+    if kind_id is None:
+        return "note"
+    return catalog_read.kind_categories(conn, [kind_id])[kind_id][1]
 
 
 def _check_status(flags: counters.StatusFlags, status_id: Any) -> int | None:
@@ -171,6 +194,7 @@ def _add(
         rows.append(row)
         extras.append(extra)
         counters.merge(total, counters.deltas_for(row["status_id"], flags))
+    counted = any(row.pop("_category") in COUNTED for row in rows)
     per_day: Counter[result_queries.DayKey] = Counter(
         result_queries.day_key(now, row["status_id"]) for row in rows
     )
@@ -185,6 +209,8 @@ def _add(
             result_queries.set_result_issues(conn, result_id, issue_ids)
         if encoded:
             result_queries.set_field_values(conn, result_id, encoded)
+    if counted:  # bug or issue notes: the session's counts and SBTM metrics follow
+        sbtm_service.session_changed(conn, session_id)
     return _Added(rows, [e[0] for e in extras], [e[1] for e in extras], list(fields.values()))
 
 
@@ -197,9 +223,12 @@ def _new_row(
     default_elapsed: int | None,
 ) -> tuple[dict[str, Any], tuple[list[int], dict[int, str | None]]]:
     """A validated result row, plus its issue ids and encoded custom values."""
+    kind_id, category = _check_kind(conn, session["project_id"], item.get("kind_id"))
     row = {
         "session_id": session["id"],
         "project_id": session["project_id"],
+        "kind_id": kind_id,
+        "_category": category,
         "status_id": _check_status(flags, item.get("status_id")),
         "note": inputs.optional_text("note", item.get("note"), MAX_NOTE),
         "elapsed": inputs.duration("elapsed", item["elapsed"])
@@ -215,7 +244,8 @@ def _new_row(
 
 
 def edit_result(conn: Connection, result_id: int, user_id: int, changes: Mapping[str, Any]) -> None:
-    """Change status_id, note, elapsed, issues or custom_* values of one result."""
+    """Change status_id, note, elapsed, issues or custom_* values of one result. A
+    change of the text or the status keeps the replaced version (the note's history)."""
     result = result_queries.result_by_id(conn, result_id)
     if result is None:
         raise NotFound(f"Result {result_id} not found.")
@@ -231,17 +261,26 @@ def edit_result(conn: Connection, result_id: int, user_id: int, changes: Mapping
         values["note"] = inputs.optional_text("note", changes["note"], MAX_NOTE)
     if "elapsed" in changes:
         values["elapsed"] = inputs.duration("elapsed", changes["elapsed"])
+    recount = False
+    if "kind_id" in changes:
+        values["kind_id"], category = _check_kind(conn, session["project_id"], changes["kind_id"])
+        recount = category != _category(conn, result["kind_id"])
     issue_ids = inputs.issue_ids(conn, changes["issues"]) if "issues" in changes else None
     fields = _result_fields(conn, session["template_id"])
     encoded = _encode_custom(conn, fields, changes)
     custom_fields.check_required(fields.values(), changes, only_given=True)
 
+    changed = any(k in values and values[k] != result[k] for k in ("status_id", "note"))
+    if changed:  # the replaced version is kept, in this same transaction
+        result_queries.keep_history(conn, result, values["updated_at"], user_id)
     result_queries.update_result(conn, result_id, **values)
     if issue_ids is not None:
         result_queries.set_result_issues(conn, result_id, issue_ids)
     if encoded:
         result_queries.set_field_values(conn, result_id, encoded)
     session_service.bump_counters(conn, session["id"], delta)
+    if recount:  # a bug became a note, a note an issue...
+        sbtm_service.session_changed(conn, session["id"])
     if "status_id" in values and values["status_id"] != result["status_id"]:
         result_queries.bump_day_counts(
             conn,
@@ -265,3 +304,5 @@ def delete_result(conn: Connection, result_id: int) -> None:
     session_service.bump_counters(
         conn, session["id"], counters.deltas_for(result["status_id"], flags, -1)
     )
+    if _category(conn, result["kind_id"]) in COUNTED:
+        sbtm_service.session_changed(conn, session["id"])

@@ -72,6 +72,7 @@ def recount(conn: Connection, session_ids: list[int] | None = None) -> int:
                 conn, project_id, session_queries.project_session_counts(conn, project_id)
             )
         result_service.rebuild_day_counts(conn)  # the dashboard's results per day
+        session_queries.rebuild_session_days(conn)  # and its sessions per day
     return drifted
 
 
@@ -84,3 +85,15 @@ def verify(conn: Connection) -> list[int]:
         for sid, current in session_queries.stored_counters(conn).items()
         if counters_from_histogram(histograms.get(sid, {}), flags) != current
     ]
+
+
+def rollups_drifted(conn: Connection) -> list[str]:
+    """The per-day rollups the dashboard reads that differ from a recount (for tests
+    and ops): `result_day_counts` (kept by the result writes), `session_day_counts`
+    (kept by triggers)."""
+    drifted = []
+    if result_service.day_counts_drifted(conn):
+        drifted.append("result_day_counts")
+    if session_queries.session_days_drifted(conn):
+        drifted.append("session_day_counts")
+    return drifted

@@ -8,7 +8,6 @@ is rendered from the posted values in a second, read-only hop.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -24,7 +23,9 @@ from charter.auth.service import User
 from charter.catalog import custom_fields
 from charter.core.errors import Invalid
 from charter.core.inputs import NUL_PROBLEM, parse_id
+from charter.debriefs import sheet_form
 from charter.http.deps import path_id
+from charter.sbtm import service as sbtm_service
 from charter.sessions import forms as session_forms
 from charter.sessions import read as session_read
 from charter.sessions import service as session_service
@@ -37,8 +38,10 @@ from charter.sessions.page_parts import (
     text_of,
     texts_of,
 )
+from charter.web import versions
 from charter.web.guard import web_read, web_write
 from charter.web.render import redirect, render
+from charter.web.versions import BASE_FIELD, Stale, decode_base, encode_base
 
 REFERENCES = ("template_id", "state_id", "config_id", "milestone_id", "assignee_id")
 
@@ -61,35 +64,10 @@ Values = dict[str, Any]  # what the form shows: text, a list of texts, or a bool
 
 
 Errors = dict[str, list[str]]
-BASE_FIELD = "base_values"  # the values the edit form was rendered from (hidden, JSON)
-
-
-class Stale(Exception):
-    """The session changed since the form was rendered: nothing is written. `current`
-    are its values now (the next form's base); `changed` the keys that differ."""
-
-    def __init__(self, current: Values, changed: list[str]) -> None:
-        super().__init__("The session changed since you opened this form.")
-        self.current = current
-        self.changed = changed
-
-
-def encode_base(values: Values) -> str:
-    return json.dumps(values, sort_keys=True, separators=(",", ":"))
-
-
-def decode_base(raw: str) -> Values | None:
-    """The posted base values, or None (missing or mangled: no check)."""
-    try:
-        base = json.loads(raw) if raw else None
-    except (ValueError, RecursionError):  # a forged field nesting deeply: no 500
-        return None
-    return base if isinstance(base, dict) else None
 
 
 def changed_keys(base: Values, current: Values) -> list[str]:
-    keys = list(dict.fromkeys([*LABELS, *sorted(set(base) | set(current))]))
-    return [k for k in keys if base.get(k) != current.get(k)]
+    return versions.changed_keys(base, current, list(LABELS))
 
 
 def values_of_session(session: Mapping[str, Any], fields: Sequence[Mapping[str, Any]]) -> Values:
@@ -212,6 +190,12 @@ def parse_form(
     return plain, custom, values, errors
 
 
+def _sbtm_of(form: FormMultiDict) -> tuple[dict[str, Any], Values, Errors]:
+    """The SBTM fields of the form (areas, testers, duration; no breakdown)."""
+    texts = {k: text_of(form, k) for k in ("areas", "area_new", *sheet_form.DURATION)}
+    return sheet_form.parse(texts, texts_of(form, "tester_ids"), with_breakdown=False)
+
+
 def prepared_fields(template: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """The template's session fields for the form, with their keys and swatch colours."""
     out = []
@@ -241,6 +225,7 @@ def _form_page(
     status: int = 200,
     base: Values | None = None,
     stale: Stale | None = None,
+    sbtm: Mapping[str, Any] | None = None,
 ) -> Response[str]:
     editing = session is not None
     assert session is None or "id" in session
@@ -258,7 +243,7 @@ def _form_page(
         known = {str(m["id"]): m["name"] for m in choices.members}
         members.append({"id": int(assignee), "name": known.get(assignee, f"User {assignee}")})
     fields = prepared_fields(_selected_template(choices, values))
-    labels = dict(LABELS, **{f["key"]: f["name"] for f in fields})
+    labels = dict(LABELS, **sheet_form.LABELS, **{f["key"]: f["name"] for f in fields})
     conflicts = []
     if stale is not None:
         every = prepared_fields(_selected_template(choices, stale.current)) + fields
@@ -290,6 +275,7 @@ def _form_page(
         action=action,
         base=encode_base(base) if base is not None else None,
         conflicts=conflicts,
+        sbtm=sbtm or {"values": sheet_form.blank(), "area_choices": [], "tester_choices": []},
     )
 
 
@@ -316,18 +302,29 @@ def shown_value(
     return ", ".join(shown) or "—"
 
 
+def sbtm_context(
+    conn: Connection, pid: int, sid: int | None, values: Values | None = None
+) -> dict[str, Any]:
+    """The SBTM fields of the form (debriefs/sheet_form.py): their choices, and the
+    values typed, the session's stored ones, or blanks."""
+    if values is None:
+        values = sheet_form.stored(conn, sid) if sid is not None else sheet_form.blank()
+    return {**sheet_form.choices(conn, pid), "values": values}
+
+
 @get("/projects/{project_id:str}/sessions/new", name="web_session_new")
 async def new_session_page(
     request: Request[Any, Any, Any], project_id: FromPath[str]
 ) -> Response[str]:
     pid = path_id(project_id, "Project")
 
-    def work(conn: Connection, user: User) -> tuple[Any, session_forms.Choices]:
+    def work(conn: Connection, user: User) -> tuple[Any, session_forms.Choices, Any]:
         project = require_project(conn, user, pid, "run")
-        return dict(project), session_forms.form_choices(conn, user, pid)
+        choices = session_forms.form_choices(conn, user, pid)
+        return dict(project), choices, sbtm_context(conn, pid, None)
 
-    project, choices = await web_read(request, work)
-    return _form_page(request, project, choices, blank_values(choices))
+    project, choices, sbtm = await web_read(request, work)
+    return _form_page(request, project, choices, blank_values(choices), sbtm=sbtm)
 
 
 async def _reshow(
@@ -337,18 +334,20 @@ async def _reshow(
     exc: Invalid,
     session_id: int | None = None,
     base: Values | None = None,
+    sbtm_values: Values | None = None,
 ) -> Response[str]:
     """The form again with what was typed and the errors (nothing was written)."""
 
-    def work(conn: Connection, user: User) -> tuple[Any, Any, Any]:
+    def work(conn: Connection, user: User) -> tuple[Any, Any, Any, Any]:
         project = require_project(conn, user, pid, "read")
         session = None
         if session_id is not None:
             page = session_read.get_session(conn, user, session_id, frozenset())
             session = session_read.as_dicts(page.rows)[0]
-        return dict(project), session_forms.form_choices(conn, user, pid), session
+        choices = session_forms.form_choices(conn, user, pid)
+        return dict(project), choices, session, sbtm_context(conn, pid, session_id, sbtm_values)
 
-    project, choices, session = await web_read(request, work)
+    project, choices, session, sbtm = await web_read(request, work)
     return _form_page(
         request,
         project,
@@ -359,6 +358,7 @@ async def _reshow(
         message=exc.message,
         status=422,
         base=base,
+        sbtm=sbtm,
     )
 
 
@@ -369,14 +369,17 @@ async def create_session(
     pid = path_id(project_id, "Project")
     form = await posted(request)
     shown: Values = {}
+    sbtm_shown: Values = {}
 
     def work(conn: Connection, user: User) -> int:
         require_project(conn, user, pid, "run")
         choices = session_forms.form_choices(conn, user, pid)
         plain, custom, values, errors = parse_form(form, choices)
+        sbtm_body, sbtm_values, sbtm_errors = _sbtm_of(form)
         shown.update(values)
-        raise_if(errors)
-        return session_service.create_session(
+        sbtm_shown.update(sbtm_values)
+        raise_if(errors | sbtm_errors)
+        session_id = session_service.create_session(
             conn,
             pid,
             user.id,
@@ -392,11 +395,13 @@ async def create_session(
             charter=plain["charter"],
             custom=custom,
         )
+        sbtm_service.update_session_sbtm(conn, session_id, user.id, sbtm_body)
+        return session_id
 
     try:
         session_id = await web_write(request, work)
     except Invalid as exc:
-        return await _reshow(request, pid, shown, exc)
+        return await _reshow(request, pid, shown, exc, sbtm_values=sbtm_shown or None)
     return redirect(request, f"/sessions/{session_id}", "Session created.")
 
 
@@ -406,18 +411,19 @@ async def edit_session_page(
 ) -> Response[str]:
     sid = path_id(session_id, "Session")
 
-    def work(conn: Connection, user: User) -> tuple[Any, Any, Any]:
+    def work(conn: Connection, user: User) -> tuple[Any, Any, Any, Any]:
         pid = session_forms.project_of_session(conn, user, sid, "run")
         page = session_read.get_session(conn, user, sid, frozenset())
         session = session_read.as_dicts(page.rows)[0]
         session["charter"] = session_forms.extras_of(conn, sid).charter
         project = require_project(conn, user, pid, "run")
-        return dict(project), session_forms.form_choices(conn, user, pid), session
+        choices = session_forms.form_choices(conn, user, pid)
+        return dict(project), choices, session, sbtm_context(conn, pid, sid)
 
-    project, choices, session = await web_read(request, work)
+    project, choices, session, sbtm = await web_read(request, work)
     template = choices.template(session["template_id"])
     values = values_of_session(session, template["fields"] if template else [])
-    return _form_page(request, project, choices, values, session=session, base=values)
+    return _form_page(request, project, choices, values, session=session, base=values, sbtm=sbtm)
 
 
 def current_values(
@@ -438,6 +444,7 @@ async def update_session(
     sid = path_id(session_id, "Session")
     form = await posted(request)
     shown: Values = {}
+    sbtm_shown: Values = {}
     project_ids: list[int] = []
 
     base = decode_base(text_of(form, BASE_FIELD))
@@ -447,7 +454,10 @@ async def update_session(
         project_ids.append(pid)
         choices = session_forms.form_choices(conn, user, pid)
         plain, custom, values, errors = parse_form(form, choices)
+        sbtm_body, sbtm_values, sbtm_errors = _sbtm_of(form)
         shown.update(values)
+        sbtm_shown.update(sbtm_values)
+        errors = errors | sbtm_errors
         if base is not None:
             _session, current = current_values(conn, user, sid, choices)
             changed = changed_keys(base, current)
@@ -459,13 +469,15 @@ async def update_session(
         if plain["state_id"] is None:
             plain.pop("state_id")
         session_service.update_session(conn, sid, user.id, plain, custom)
+        sbtm_service.update_session_sbtm(conn, sid, user.id, sbtm_body)
 
     try:
         await web_write(request, work)
     except Invalid as exc:
         if not project_ids:
             raise
-        return await _reshow(request, project_ids[0], shown, exc, sid, base=base)
+        sbtm_values = sbtm_shown or None
+        return await _reshow(request, project_ids[0], shown, exc, sid, base, sbtm_values)
     except Stale as stale:
         return await _reshow_stale(request, project_ids[0], shown, stale, sid)
     return redirect(request, f"/sessions/{sid}", "Session saved.")

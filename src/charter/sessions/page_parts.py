@@ -34,7 +34,30 @@ MAX_POSTED = 200_000
 # A safe markdown subset: raw HTML is escaped (html=False), links with javascript: and
 # similar schemes are refused by markdown-it's validateLink, and images are off (a
 # charter should not load remote content into the page).
-_markdown = MarkdownIt("commonmark", {"html": False}).disable("image")
+# Links only to http(s) (a link to anything else stays plain text), each with
+# rel="noopener nofollow": notes and charters are user content.
+_WEB_LINK = re.compile(r"^https?://", re.IGNORECASE)
+
+
+def _web_links_only(url: str) -> bool:
+    return bool(_WEB_LINK.match(url.strip()))
+
+
+def _safe_markdown(options: dict[str, Any]) -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, **options}).disable("image")
+    md.validateLink = _web_links_only  # type: ignore[method-assign]
+
+    def link_open(self: Any, tokens: Any, idx: int, opts: Any, env: Any) -> str:
+        tokens[idx].attrSet("rel", "noopener nofollow")
+        return str(self.renderToken(tokens, idx, opts, env))
+
+    md.add_render_rule("link_open", link_open)
+    return md
+
+
+_markdown = _safe_markdown({})
+# Notes are typed like chat: a line break is a line break.
+_note_markdown = _safe_markdown({"breaks": True})
 
 
 # Rendered charters by the sha256 of their text: a 100,000-character charter takes
@@ -57,15 +80,16 @@ def _cached(key: bytes) -> str | None:
         return html
 
 
-def markdown(text: str | None) -> Markup:
-    """The charter as HTML: markdown-it escapes every text it outputs. Cached by
-    content (`MARKDOWN_CACHE_SIZE` renderings, least recently used dropped)."""
+def markdown(text: str | None, note: bool = False) -> Markup:
+    """The charter (or with `note`, a note) as HTML: markdown-it escapes every text it
+    outputs. Cached by content (`MARKDOWN_CACHE_SIZE` renderings, least recently used
+    dropped)."""
     if not text:
         return Markup("")
-    key = _cache_key(text)
+    key = _cache_key(text) + (b"n" if note else b"c")
     html = _cached(key)
     if html is None:
-        html = _markdown.render(text)
+        html = (_note_markdown if note else _markdown).render(text)
         with _rendered_lock:
             _rendered[key] = html
             while len(_rendered) > MARKDOWN_CACHE_SIZE:
@@ -76,8 +100,15 @@ def markdown(text: str | None) -> Markup:
 async def warm_markdown(text: str | None) -> None:
     """Render `text` into the cache on a worker thread, so that a long charter's first
     rendering does not stall the event loop (every other request) for its duration."""
-    if text and _cached(_cache_key(text)) is None:
+    if text and _cached(_cache_key(text) + b"c") is None:
         await anyio.to_thread.run_sync(markdown, text)
+
+
+async def warm_note_markdown(texts: Sequence[str | None]) -> None:
+    """The same for the notes of a timeline page, in one hop to a worker thread."""
+    cold = [t for t in texts if t and _cached(_cache_key(t) + b"n") is None]
+    if cold:
+        await anyio.to_thread.run_sync(lambda: [markdown(t, note=True) for t in cold])
 
 
 def duration(us: int | None) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,12 +18,14 @@ from sqlalchemy.sql.functions import FunctionElement
 from charter.core.listing import ListQuery
 from charter.db import listing as db_listing
 from charter.db import rows as db_rows
-from charter.db.expressions import LIVE_ELAPSED_SQL, NOW_US, iso_utc
+from charter.db.expressions import LIVE_ELAPSED_SQL, NOW_US, iso_utc, utc_date
 from charter.db.tables import (
     COUNTER_COLUMNS,
+    note_history,
     projects,
     result_field_values,
     result_issues,
+    session_day_counts,
     session_field_values,
     session_issues,
     session_results,
@@ -454,9 +457,13 @@ def delete_session(conn: Connection, session_id: int) -> None:
     for table in (session_tags, session_issues, session_field_values):
         conn.execute(sa.delete(table).where(table.c.session_id == session_id))
     result_ids = sa.select(session_results.c.id).where(session_results.c.session_id == session_id)
-    for table in (result_issues, result_field_values):
+    for table in (result_issues, result_field_values, note_history):
         conn.execute(sa.delete(table).where(table.c.result_id.in_(result_ids)))
     conn.execute(sa.delete(session_results).where(session_results.c.session_id == session_id))
+    # Follow-up charters outlive the session they came from (debriefs).
+    conn.execute(
+        sa.update(sessions).where(sessions.c.follow_up_of == session_id).values(follow_up_of=None)
+    )
     conn.execute(sa.delete(sessions).where(sessions.c.id == session_id))
 
 
@@ -530,3 +537,57 @@ def project_session_counts(conn: Connection, project_id: int) -> dict[str, int]:
         "session_closed_count": int(closed),
         "session_active_count": int(total) - int(closed),
     }
+
+
+# --- sessions per project, UTC day, runner and state (table session_day_counts) -------
+# Kept by triggers on `sessions` (migration 0008); the dashboard reads it.
+
+_RUNNER = sa.func.coalesce(sessions.c.started_by, sessions.c.assignee_id, 0)
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _session_days() -> sa.Select[Any]:
+    day = utc_date(sessions.c.created_at)
+    return sa.select(
+        sessions.c.project_id,
+        day,
+        _RUNNER,
+        sessions.c.state_id,
+        sa.func.count(),
+        sa.func.coalesce(sa.func.sum(sessions.c.elapsed), 0),
+    ).group_by(sessions.c.project_id, day, _RUNNER, sessions.c.state_id)
+
+
+def _day_key(r: Any) -> tuple[int, date, int, int]:
+    return int(r[0]), _day(r[1]), int(r[2]), int(r[3])
+
+
+def session_days_drifted(conn: Connection) -> bool:
+    """Whether session_day_counts differs from a count of the sessions."""
+    c = session_day_counts.c
+    stored = {
+        _day_key(r): (int(r[4]), int(r[5]))
+        for r in conn.execute(
+            sa.select(c.project_id, c.day, c.runner_id, c.state_id, c.sessions, c.elapsed).where(
+                c.sessions != 0
+            )
+        )
+    }
+    counted = {_day_key(r): (int(r[4]), int(r[5])) for r in conn.execute(_session_days())}
+    return stored != counted
+
+
+def rebuild_session_days(conn: Connection) -> bool:
+    """Rebuild session_day_counts from the sessions; True when it had drifted."""
+    drifted = session_days_drifted(conn)
+    conn.execute(sa.delete(session_day_counts))
+    c = session_day_counts.c
+    conn.execute(
+        sa.insert(session_day_counts).from_select(
+            [c.project_id, c.day, c.runner_id, c.state_id, c.sessions, c.elapsed], _session_days()
+        )
+    )
+    return drifted

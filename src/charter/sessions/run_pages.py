@@ -20,11 +20,14 @@ from litestar.params import FromPath, FromQuery
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from charter.attachments import read as attachment_read
+from charter.attachments import service as attachment_service
 from charter.auth.permissions import require_project
 from charter.auth.service import User
 from charter.catalog.custom_fields import key_of
-from charter.core.errors import Conflict, Invalid
+from charter.core.errors import Conflict, Invalid, NotFound
 from charter.core.inputs import NUL_PROBLEM, is_web_link, parse_id
+from charter.debriefs import read as debrief_read
 from charter.http.deps import path_id
 from charter.results import read as result_read
 from charter.results import service as result_service
@@ -46,7 +49,10 @@ from charter.sessions.page_parts import (
     text_of,
     texts_of,
     warm_markdown,
+    warm_note_markdown,
 )
+from charter.trackers import read as tracker_read
+from charter.trackers import service as tracker_service
 from charter.web import form_once
 from charter.web.guard import web_read, web_write
 from charter.web.render import redirect, render
@@ -72,6 +78,9 @@ def _session_data(
     choices = session_forms.form_choices(conn, user, pid)
     notes, more = result_read.timeline(conn, user, sid, before, NOTES_PAGE, NOTE_EXPANDS)
     return {
+        "note_extras": _note_extras(conn, notes.rows, pid, choices.issues),
+        "gallery": (gallery := attachment_read.session_gallery(conn, sid)),
+        "deletable": attachment_service.deletable(conn, user, sid, gallery),
         "result_fields": prepared_fields({"fields": session_forms.result_fields(conn, sid)}),
         "older_than": notes.rows[-1]["id"] if more else None,
         "session": session,
@@ -81,7 +90,57 @@ def _session_data(
         "notes": notes,
         "can_run": session_forms.may(conn, user, pid, "run"),
         "project": dict(require_project(conn, user, pid, "read")),
+        "debrief": debrief_read.status_of(conn, sid),
     }
+
+
+def _note_extras(
+    conn: Connection,
+    rows: Sequence[Mapping[str, Any]],
+    project_id: int,
+    issue_rows: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """What the timeline shows beside the notes: their edit history (with the editors'
+    names), their attachments, and the project's tracker (links to linked issues, and
+    whether "File a bug" is offered), for all of them in a few queries."""
+    ids = [r["id"] for r in rows]
+    tracker = tracker_read.tracker_of(conn, project_id)
+    used = {i for r in rows for i in r["issues"]}
+    links = {
+        i["id"]: url
+        for i in issue_rows
+        if i["id"] in used and (url := tracker.issue_link(i["display_id"]))
+    }
+    history = result_read.history_of(conn, ids)
+    editors = {h["edited_by"] for hs in history.values() for h in hs} - {None}
+    return {
+        "history": history,
+        "editors": session_forms.user_names(conn, editors),
+        "files": attachment_read.of_results(conn, ids),
+        "links": links,
+        "can_file_bugs": tracker.new_issue_url is not None,
+    }
+
+
+def _history_view(
+    rows: Sequence[Mapping[str, Any]],
+    statuses: Mapping[int, Mapping[str, Any]],
+    editors: Mapping[int, str],
+) -> list[dict[str, Any]]:
+    """A note's earlier versions, newest first: what it said before each edit."""
+    out = []
+    for h in rows:
+        sid = h["status_id"]
+        status = statuses.get(sid, {}).get("name", f"Status {sid}") if sid else "No status"
+        out.append(
+            {
+                "edited_at": h["edited_at"],
+                "by": editors.get(h["edited_by"], "") if h["edited_by"] else "",
+                "status": status,
+                "note": h["note"] or "",
+            }
+        )
+    return out
 
 
 def _names(items: list[dict[str, Any]], key: str = "name") -> dict[int, str]:
@@ -103,9 +162,15 @@ def _note_view(
     statuses: Mapping[int, Mapping[str, Any]],
     users: Mapping[int, str],
     issues: Mapping[int, str],
+    extras: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     status = statuses.get(note["status_id"]) if note["status_id"] is not None else None
+    extras = extras or {}
+    history = extras.get("history", {}).get(note["id"], [])
     return {
+        "html": markdown(note["note"], note=True),
+        "history": _history_view(history, statuses, extras.get("editors", {})),
+        "files": extras.get("files", {}).get(note["id"], []),
         "id": note["id"],
         "session_id": note["session_id"],
         "status": status,
@@ -113,7 +178,11 @@ def _note_view(
         "note": note["note"] or "",
         "at": duration(note["elapsed"]) if note["elapsed"] is not None else "—",
         "author": users.get(note["created_by"], "") if note["created_by"] else "",
-        "issues": [{"id": i, "label": issues.get(i, f"#{i}")} for i in note["issues"]],
+        "issues": [
+            {"id": i, "label": issues.get(i, f"#{i}"), "url": extras.get("links", {}).get(i)}
+            for i in note["issues"]
+        ],
+        "can_file_bug": extras.get("can_file_bugs", False),
         "issue_ids": [str(i) for i in note["issues"]],
         "created_at": note["created_at"],
     }
@@ -198,8 +267,13 @@ def _page_context(data: dict[str, Any]) -> dict[str, Any]:
     by_id = {st["id"]: st for st in statuses}
     users = _names(data["notes"].expands.get("users", []))
     issues = {i["id"]: _issue_label(i) for i in data["choices"].issues}
-    notes = [_note_view(n, by_id, users, issues) for n in data["notes"].rows]
+    extras = data["note_extras"]
+    notes = [_note_view(n, by_id, users, issues, extras) for n in data["notes"].rows]
     return {
+        "gallery": data["gallery"],
+        "deletable": data["deletable"],
+        "images": [a for a in data["gallery"] if a["is_image"]],
+        "max_upload_bytes": data["max_upload_bytes"],
         "session": s,
         "timer": _timer_view(s, data["extras"]),
         "statuses": statuses,
@@ -215,6 +289,7 @@ def _page_context(data: dict[str, Any]) -> dict[str, Any]:
         "result_fields": data["result_fields"],
         "older_than": data["older_than"],
         "paged": data["paged"],
+        "debrief": data["debrief"],
         **_counters_context(s, statuses),
     }
 
@@ -232,7 +307,9 @@ async def session_page(
     cursor = _before(before)
     data = await web_read(request, lambda conn, user: _session_data(conn, user, sid, cursor))
     await warm_markdown(data["extras"].charter)  # off the event loop; then cached
+    await warm_note_markdown([n["note"] for n in data["notes"].rows])
     data["paged"] = cursor is not None
+    data["max_upload_bytes"] = request.app.state.settings.max_attachment_bytes
     context = _page_context(data)
     return render(request, "sessions/run.html", title=context["session"]["name"], **context)
 
@@ -254,6 +331,7 @@ async def older_notes(
         session = session_read.as_dicts(page.rows)[0]
         choices = session_forms.issue_choices(conn)
         return {
+            "note_extras": _note_extras(conn, notes.rows, session["project_id"], choices),
             "session": session,
             "notes": notes,
             "statuses": _status_view(page.expands["statuses"]),
@@ -267,7 +345,9 @@ async def older_notes(
     by_id = {st["id"]: st for st in data["statuses"]}
     users = _names(data["notes"].expands.get("users", []))
     labels = {i["id"]: _issue_label(i) for i in data["issues"]}
-    notes = [_note_view(n, by_id, users, labels) for n in data["notes"].rows]
+    await warm_note_markdown([n["note"] for n in data["notes"].rows])
+    extras = data["note_extras"]
+    notes = [_note_view(n, by_id, users, labels, extras) for n in data["notes"].rows]
     return render(
         request,
         "sessions/_older_notes.html",
@@ -338,10 +418,12 @@ def _note_item(
     *,
     needs_text: bool = False,
     fields: Sequence[Mapping[str, Any]] = (),
+    has_files: bool = False,
 ) -> dict[str, Any]:
     """A result from the note box: status_id (none for a plain note), note, issues.
     With `needs_text` (adding a note on the run page), a status alone is refused: it
-    would be an empty note that only inflates the counters (the API still takes one)."""
+    would be an empty note that only inflates the counters (the API still takes one);
+    files attached while writing (`has_files`) are enough."""
     errors: dict[str, list[str]] = {}
     raw_status = text_of(form, "status_id").strip()
     status_id: int | None = None
@@ -359,9 +441,9 @@ def _note_item(
             errors["issues"] = ["Choose issues from the list."]
         else:
             issue_ids.append(issue_id)
-    if needs_text and not note.strip() and "note" not in errors:
+    if needs_text and not note.strip() and not has_files and "note" not in errors:
         errors["note"] = ["Type a note: a status alone is not saved."]
-    elif status_id is None and not note.strip() and not errors:
+    elif status_id is None and not note.strip() and not has_files and not errors:
         errors["note"] = ["Type a note or choose a status."]
     custom = {}
     for f in fields:  # the template's result fields, shown in the note box
@@ -398,11 +480,12 @@ def _fragment_data(conn: Connection, user: User, sid: int, note_id: int | None) 
     data: dict[str, Any] = {"session": session, "statuses": statuses, "note": None}
     if note_id is not None:
         note = result_read.get_results(conn, [note_id]).rows[0]
-        author = {note["created_by"]} - {None}
         issue_rows = session_forms.issue_choices(conn)
+        extras = _note_extras(conn, [note], session["project_id"], issue_rows)
+        author = {note["created_by"]} - {None}
         issues = {i["id"]: _issue_label(i) for i in issue_rows}
         names = session_forms.user_names(conn, author)
-        data["note"] = _note_view(note, {s["id"]: s for s in statuses}, names, issues)
+        data["note"] = _note_view(note, {s["id"]: s for s in statuses}, names, issues, extras)
         data["issues"] = issue_rows
         fields = prepared_fields({"fields": session_forms.result_fields(conn, sid)})
         data["result_fields"] = fields
@@ -463,10 +546,25 @@ def _fragments(
     )
 
 
-def _note_content(item: Mapping[str, Any]) -> str:
+def _link_typed_issues(
+    conn: Connection, project_id: int, item: dict[str, Any], form: FormMultiDict
+) -> None:
+    """Add the issues typed by key or pasted as tracker URLs (the type-ahead box) to
+    the note's issues; an unknown key becomes an issue record on the fly."""
+    typed = [t for t in texts_of(form, "issue_keys") if t.strip()]
+    if typed:
+        tracker = tracker_read.tracker_of(conn, project_id)
+        known = session_forms.issue_choices(conn)
+        found = tracker_service.issue_ids_for_keys(conn, tracker, known, typed)
+        item["issues"] = list(dict.fromkeys([*item["issues"], *found]))
+
+
+def _note_content(item: Mapping[str, Any], files: Sequence[int] = ()) -> str:
     """What makes two submissions of one note form the same note."""
     custom = sorted((k, repr(v)) for k, v in item.items() if k.startswith("custom_"))
-    return f"{item['status_id']}\n{sorted(item['issues'])}\n{custom}\n{item['note']}"
+    files = sorted(files)
+    text = f"{item['status_id']}\n{sorted(item['issues'])}\n{custom}\n{files}\n{item['note']}"
+    return text
 
 
 @post("/sessions/{session_id:str}/notes", status_code=200, name="web_add_note")
@@ -477,18 +575,26 @@ async def add_note(request: Request[Any, Any, Any], session_id: FromPath[str]) -
     what = f"note:{sid}"
 
     def work(conn: Connection, user: User) -> dict[str, Any]:
-        session_forms.project_of_session(conn, user, sid, "run")
+        pid = session_forms.project_of_session(conn, user, sid, "run")
         fields = session_forms.result_fields(conn, sid)
-        item = _note_item(form, needs_text=True, fields=fields)
+        files = [i for i in map(parse_id, texts_of(form, "attachments")) if i is not None]
+        item = _note_item(form, needs_text=True, fields=fields, has_files=bool(files))
+        _link_typed_issues(conn, pid, item, form)
         if key is not None:
-            stored = form_once.replay(conn, user.id, key, what, _note_content(item))
+            stored = form_once.replay(conn, user.id, key, what, _note_content(item, files))
             if stored is not None:  # the same form again (a double submit): no new note
                 data = _fragment_data(conn, user, sid, None)
                 data["repeat_of"] = int(stored)
                 return data
         [note_id] = result_service.add_results(conn, sid, user.id, [item])
+        # the files pasted or dropped while writing it belong to the note
+        attached = attachment_service.attach_to_result(conn, user, sid, files, note_id)
+        if not attached and not item["note"]:  # its files were not this user's to take
+            raise Invalid.field("note", "Type a note: the attached files are gone.")
         if key is not None:
-            form_once.remember(conn, user.id, key, what, _note_content(item), b"%d" % note_id)
+            form_once.remember(
+                conn, user.id, key, what, _note_content(item, files), b"%d" % note_id
+            )
         return _fragment_data(conn, user, sid, note_id)
 
     try:
@@ -540,6 +646,58 @@ async def note_fragment(request: Request[Any, Any, Any], note_id: FromPath[str])
         statuses=data["statuses"],
         editable=data["editable"],
     )
+
+
+MAX_BUG_CHARTER = 1500  # of the session's charter quoted in a bug's text
+
+
+def bug_text(
+    note: Mapping[str, Any],
+    session: Mapping[str, Any],
+    charter: str | None,
+    files: Sequence[Mapping[str, Any]],
+    base: str,
+) -> tuple[str, str]:
+    """A new issue's title (the note's first line) and text: the note, the session's
+    charter, a link back to the note and links to its attachments."""
+    text = note["note"] or ""
+    title = tracker_read.first_line(text) or f"Bug found in session {session['name']}"
+    parts = [
+        text.strip() or "(no text)",
+        "",
+        f"Found in the session \u201c{session['name']}\u201d.",
+    ]
+    if charter:
+        cut = charter[:MAX_BUG_CHARTER] + ("\u2026" if len(charter) > MAX_BUG_CHARTER else "")
+        parts += ["", "Charter:", cut]
+    parts += ["", f"Note in Charter: {base}/sessions/{session['id']}#note-{note['id']}"]
+    if files:
+        parts += ["", "Attachments:"] + [f"- {f['name']}: {base}{f['download']}" for f in files]
+    return title, "\n".join(parts)
+
+
+@get("/notes/{note_id:str}/bug", name="web_note_bug")
+async def file_bug(request: Request[Any, Any, Any], note_id: FromPath[str]) -> Response[Any]:
+    """ "File a bug": to the project's tracker's new-issue page, prefilled from the note
+    (a redirect, so that the page carries no long prefilled URL per note)."""
+    rid = path_id(note_id, "Note")
+    base = str(request.base_url).rstrip("/")
+
+    def work(conn: Connection, user: User) -> str | None:
+        result = result_read.session_of_result(conn, user, rid, "read")
+        sid = int(result["session_id"])
+        session = session_read.session_by_id(conn, sid)
+        assert session is not None
+        tracker = tracker_read.tracker_of(conn, session["project_id"])
+        files = attachment_read.of_results(conn, [rid]).get(rid, [])
+        charter = session_forms.extras_of(conn, sid).charter
+        title, body = bug_text(dict(result), dict(session), charter, files, base)
+        return tracker.new_issue_link(title, body)
+
+    link = await web_read(request, work)
+    if link is None:
+        raise NotFound("This project names no issue tracker: a manager sets it up first.")
+    return Response(content=b"", status_code=303, headers={"Location": link})
 
 
 def note_version(note: Mapping[str, Any]) -> str:
@@ -644,6 +802,8 @@ async def update_note(request: Request[Any, Any, Any], note_id: FromPath[str]) -
         sid = _note_session(conn, user, rid)
         sids.append(sid)
         item = _note_item(form, fields=session_forms.result_fields(conn, sid))
+        row = result_read.session_of_result(conn, user, rid, "run")
+        _link_typed_issues(conn, int(row["project_id"]), item, form)
         if version:
             before = _fragment_data(conn, user, sid, rid)
             if note_version(before["note"]) != version:
@@ -695,6 +855,7 @@ ROUTES: list[Any] = [
     *TRANSITIONS,
     add_note,
     note_fragment,
+    file_bug,
     edit_note_page,
     update_note,
     delete_note,

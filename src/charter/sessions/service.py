@@ -4,6 +4,7 @@ close/reopen, delete. Project session counters change in the same transaction.""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
@@ -19,9 +20,11 @@ from charter.core.errors import Conflict, Invalid, NotFound
 from charter.core.inputs import is_id
 from charter.db import rows as db_rows
 from charter.db.tables import COUNTER_COLUMNS, configs, milestones, states, templates
+from charter.debriefs import gate as debrief_gate
 from charter.projects import read as project_read
 from charter.projects import service as project_service
 from charter.results import service as result_service
+from charter.sbtm import service as sbtm_service
 from charter.sessions import queries as session_queries
 
 # Lookups other packages use (they never import this package's queries).
@@ -128,6 +131,7 @@ def create_session(
     session_queries.set_issues(conn, session_id, issue_list)
     session_queries.set_field_values(conn, session_id, encoded)
     project_service.bump_counters(conn, project_id, {"session_count": 1, "session_active_count": 1})
+    sbtm_service.session_created(conn, session_id, assignee_id)
     return session_id
 
 
@@ -205,6 +209,8 @@ def update_session(
     if issue_list is not None:
         session_queries.set_issues(conn, session_id, issue_list)
     session_queries.set_field_values(conn, session_id, encoded)
+    if "assignee_id" in values and values["assignee_id"] != row["assignee_id"]:
+        sbtm_service.assignee_changed(conn, session_id, values["assignee_id"])
 
 
 ASSIGNEE_ROLES = ("tester", "manager")
@@ -294,6 +300,7 @@ def start(conn: Connection, session_id: int, user_id: int) -> None:
         updated_by=user_id,
         **_lifecycle_state(conn, row, "active"),
     )
+    sbtm_service.session_changed(conn, session_id)  # its start day
 
 
 def pause(conn: Connection, session_id: int, user_id: int) -> None:
@@ -349,6 +356,7 @@ def reopen(conn: Connection, session_id: int, user_id: int) -> None:
         raise NotFound(f"Session {session_id} not found.")
     if not row["is_closed"]:
         raise Conflict(f"The session {_named(row)} is not closed.")
+    debrief_gate.on_reopen(conn, session_id)  # an approved sheet stays locked
     now = utcnow()
     session_queries.update_session(
         conn,
@@ -365,6 +373,17 @@ def reopen(conn: Connection, session_id: int, user_id: int) -> None:
     )
 
 
+def set_times(
+    conn: Connection, session_id: int, started_at: datetime, closed_at: datetime, elapsed: int
+) -> None:
+    """The real start, end and elapsed time of a closed session made from a sheet
+    (sbtm/sheet_import.py): the timer never ran here, the sheet says when it did."""
+    session_queries.update_session(
+        conn, session_id, started_at=started_at, closed_at=closed_at, elapsed=elapsed
+    )
+    sbtm_service.session_changed(conn, session_id)  # its start day
+
+
 # The timer and lifecycle moves, by the name of their route (the API's and the page's).
 TRANSITIONS: dict[str, Callable[[Connection, int, int], None]] = {
     "start": start,
@@ -375,11 +394,25 @@ TRANSITIONS: dict[str, Callable[[Connection, int, int], None]] = {
 }
 
 
+def follow_lifecycle(conn: Connection, session_id: int, user_id: int, meaning: str) -> None:
+    """Move the session to the state meaning `meaning` (the debrief workflow: review,
+    done), unless its state was chosen by hand or no state has that meaning."""
+    row = session_queries.session_for_update(conn, session_id)
+    if row is None:
+        raise NotFound(f"Session {session_id} not found.")
+    values = _lifecycle_state(conn, row, meaning)
+    if values:
+        session_queries.update_session(
+            conn, session_id, **values, updated_at=utcnow(), updated_by=user_id
+        )
+
+
 def delete(conn: Connection, session_id: int) -> None:
     row = session_queries.session_for_update(conn, session_id)
     if row is None:
         raise NotFound(f"Session {session_id} not found.")
     result_service.bump_session_day_counts(conn, session_id, row["project_id"], -1)
+    sbtm_service.session_deleting(conn, session_id)
     session_queries.delete_session(conn, session_id)
     state = "session_closed_count" if row["is_closed"] else "session_active_count"
     project_service.bump_counters(conn, row["project_id"], {"session_count": -1, state: -1})

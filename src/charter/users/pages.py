@@ -1,5 +1,6 @@
 """The account page: the signed-in user's API tokens (create shows the secret once,
-revoke)."""
+revoke); and the Administration area for site admins: its index and the users
+(create, rename, deactivate, make admin, reset a password; web/crud.py's pattern)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,17 @@ from litestar.params import FromPath
 from sqlalchemy.engine import Connection
 
 from charter.auth import service as auth
+from charter.auth.permissions import require_admin
 from charter.auth.service import User
 from charter.core.errors import Invalid
 from charter.core.listing import ListQuery, Page
+from charter.db import tables
+from charter.db.locks import row_lock
 from charter.http.deps import path_id
+from charter.users import read as user_read
 from charter.users import service as user_service
 from charter.web import cookies, one_time
+from charter.web.crud import Action, Input, Link, Things, routes_of
 from charter.web.forms import form_of
 from charter.web.guard import web_read, web_write
 from charter.web.render import redirect, render
@@ -97,4 +103,92 @@ async def revoke_token(request: Request[Any, Any, Any], token_id: FromPath[str])
     return redirect(request, "/account", "Token revoked: it stops working at once.")
 
 
-ROUTES: list[Any] = [account_page, create_token, revoke_token]
+ADMIN: Link = ("Administration", "/admin")
+
+
+# The Administration index: (label, address, what is there).
+AREAS = (
+    ("Projects", "/admin/projects", "create projects; each project's settings"),
+    ("Users", "/admin/users", "accounts, site admins, passwords, deactivation"),
+    ("Templates", "/admin/templates", "custom fields of sessions and notes"),
+    ("Workflow states", "/admin/states", "where a session is, and what that means"),
+    ("Statuses", "/admin/statuses", "the results a note records"),
+    ("Tags", "/admin/tags", "rename or delete tags"),
+)
+
+
+@get("/admin", name="admin")
+async def admin_page(request: Request[Any, Any, Any]) -> Response[str]:
+    def work(_conn: Connection, user: User) -> None:
+        require_admin(user)
+
+    await web_read(request, work)
+    return render(request, "setup/admin.html", title="Administration", areas=AREAS)
+
+
+def _admin(_conn: Connection, user: User, _parent: Any = None) -> list[Link]:
+    require_admin(user)
+    return [ADMIN]
+
+
+def _user_guard(_conn: Connection, user: User, _user_id: int) -> tuple[None, list[Link]]:
+    require_admin(user)
+    return None, [ADMIN, ("Users", "/admin/users")]
+
+
+def _roles(conn: Connection, user: User, _parent: Any, _item: Any) -> list[tuple[str, str]]:
+    found = user_read.list_roles(conn, user, ListQuery(per_page=1000, sort="id", descending=False))
+    return [(str(r["id"]), r["name"]) for r in found.rows]
+
+
+PASSWORD = Input(
+    "password", "Password", "password", edit=False, hint="optional: without one, no web sign-in"
+)
+
+
+USERS = Things(
+    name="admin_users",
+    what="User",
+    title="Users",
+    list_path="/admin/users",
+    item_path="/admin/users/{user_id:str}",
+    intro="Site admins manage every project and this area. Deactivating a user signs "
+    "them out and revokes their API tokens; the last active site admin stays.",
+    inputs=(
+        Input("name", "Name", required=True),
+        Input("email", "Email", "email", required=True),
+        Input("role_id", "Role", "ref", blank="The default role", options=_roles),
+        Input("is_admin", "Site admin", "checkbox"),
+        Input("is_active", "Active", "checkbox", create=False),
+        PASSWORD,
+    ),
+    columns=(("name", "Name"), ("email", "Email"), ("is_admin", "Admin"), ("is_active", "Active")),
+    guard=_admin,
+    item_guard=_user_guard,
+    rows=lambda conn, _u, _p: [user_service.admin_dict(r) for r in user_service.all_users(conn)],
+    view=user_service.admin_user,
+    lock=row_lock(tables.users),
+    create=lambda conn, actor, _p, body: user_service.create_user_with_password(conn, actor, body),
+    update=lambda conn, actor, uid, body: user_service.update_user(conn, actor, uid, body),
+    actions=(
+        Action(
+            "password",
+            "Reset password",
+            lambda conn, actor, uid, body: user_service.reset_password(
+                conn, actor, uid, body.get("password")
+            ),
+            "Password set: the user's browser sessions ended.",
+            inputs=(Input("password", "New password", "password", required=True),),
+            hint="Sets a new web sign-in password and signs the user out everywhere.",
+        ),
+    ),
+)
+
+
+ROUTES: list[Any] = [
+    account_page,
+    create_token,
+    revoke_token,
+    admin_page,
+    *routes_of(USERS),
+]

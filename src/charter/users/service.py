@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.auth import logins, passwords, permissions
 from charter.auth import service as auth
 from charter.auth.permissions import require_admin
 from charter.auth.service import User
@@ -158,6 +159,38 @@ def update_user(conn: Connection, actor: User, user_id: int, values: dict[str, A
         user_queries.update_user(conn, user_id, **changes, updated_at=utcnow(), updated_by=actor.id)
 
 
+def admin_dict(row: RowMapping) -> dict[str, Any]:
+    """A user as the administration pages show one (with the admin flag, which the
+    Testmo user shape lacks)."""
+    keys = ("id", "name", "email", "role_id", "is_admin", "is_active")
+    return {k: bool(row[k]) if k.startswith("is_") else row[k] for k in keys}
+
+
+def admin_user(conn: Connection, user_id: int) -> dict[str, Any]:
+    """One user as admin_dict shows it (the caller checked the actor is an admin)."""
+    row = auth.user_by_id(conn, user_id)
+    if row is None:
+        raise NotFound(f"User {user_id} not found.")
+    return admin_dict(row)
+
+
+def reset_password(conn: Connection, actor: User, user_id: int, password: Any) -> None:
+    """A site admin sets a user's web sign-in password (the CLI's set-password): the
+    user's browser sessions end."""
+    require_admin(actor)
+    email = admin_user(conn, user_id)["email"]
+    logins.set_password(conn, email, passwords.check_new(password))
+
+
+def create_user_with_password(conn: Connection, actor: User, values: dict[str, Any]) -> int:
+    """create_user, then the optional `password` in the same transaction (a bad
+    password leaves no user behind)."""
+    user_id = create_user(conn, actor, values)
+    if values.get("password") is not None:
+        reset_password(conn, actor, user_id, values["password"])
+    return user_id
+
+
 def all_users(conn: Connection) -> list[RowMapping]:
     return user_queries.all_users(conn)
 
@@ -170,6 +203,8 @@ def set_active(conn: Connection, email: str, active: bool) -> bool:
         raise NotFound(f"No user with email {email!r}.")
     if bool(row["is_active"]) == active:
         return False
+    if not active and row["is_admin"]:
+        _keep_an_admin(conn, row["id"])
     _set_active(conn, row["id"], active, updated_at=utcnow())
     return True
 
@@ -206,8 +241,9 @@ def remove_member(conn: Connection, project_id: int, email: str) -> None:
     user = auth.user_by_email(conn, email)
     if user is None:
         raise NotFound(f"No user with email {email!r}.")
-    if not project_service.delete_member(conn, project_id, user["id"]):
+    if permissions.member_role(conn, project_id, user["id"]) is None:
         raise NotFound(f"{email} is not a member of project {project_id}.")
+    project_service.remove_member(conn, project_id, user["id"])  # never the last manager
 
 
 # Bit set of roles.permissions: 1 read, 2 run sessions, 4 manage the project.
@@ -309,4 +345,12 @@ def new_user(
     # The roles seeded by the first migration predate every user: the first one
     # created names their creator.
     user_queries.claim_seeded_roles(conn, creator or user_id)
+    return user_id
+
+
+def new_inactive_user(conn: Connection, name: str, email: str, created_by: int) -> int:
+    """A user the sheet importer found named on a sheet but not known here: kept for
+    the record, inactive (no password, no sign-in) until an admin activates them."""
+    user_id = new_user(conn, name, email, created_by=created_by)
+    user_queries.update_user(conn, user_id, is_active=False)
     return user_id

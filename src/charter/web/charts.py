@@ -30,6 +30,7 @@ class Bar:
     label: str
     value: float
     colour: str | None = None
+    href: str | None = None  # where the bar leads (the items behind it)
 
 
 @dataclass(frozen=True)
@@ -134,15 +135,24 @@ def bar_chart(
         length = plot * max(bar.value, 0) / top
         middle = _n(y + bar_height / 2)
         body.append(
-            f'<g class="chart-item"><title>{_text(bar.label)}: {_text(shown)}</title>'
-            f'<text class="chart-label" x="{_n(label_width - 6)}" y="{middle}" '
-            f'text-anchor="end" dominant-baseline="middle">{_text(_clip(bar.label, 22))}</text>'
-            f'<rect x="{_n(label_width)}" y="{_n(y)}" width="{_n(length)}" '
-            f'height="{_n(bar_height)}" fill="{colour_of(bar.colour)}"/>'
-            f'<text class="chart-value" x="{_n(label_width + length + 6)}" y="{middle}" '
-            f'dominant-baseline="middle">{_text(shown)}</text></g>'
+            _linked(
+                bar.href,
+                f'<g class="chart-item"><title>{_text(bar.label)}: {_text(shown)}</title>'
+                f'<text class="chart-label" x="{_n(label_width - 6)}" y="{middle}" '
+                f'text-anchor="end" dominant-baseline="middle">{_text(_clip(bar.label, 22))}'
+                f"</text>"
+                f'<rect x="{_n(label_width)}" y="{_n(y)}" width="{_n(length)}" '
+                f'height="{_n(bar_height)}" fill="{colour_of(bar.colour)}"/>'
+                f'<text class="chart-value" x="{_n(label_width + length + 6)}" y="{middle}" '
+                f'dominant-baseline="middle">{_text(shown)}</text></g>',
+            )
         )
     return _svg(width, height, title, body, "chart-bar")
+
+
+def _linked(href: str | None, markup: str) -> str:
+    """`markup` inside a link to `href` (a same-site path, escaped) when there is one."""
+    return markup if href is None else f'<a href="{_text(href)}">{markup}</a>'
 
 
 def _clip(label: str, length: int) -> str:
@@ -259,10 +269,12 @@ def stacked_bar_chart(
     width: float = 640,
     height: float = 240,
     counts: bool = False,
+    links: Sequence[str] | None = None,
 ) -> str:
     """Vertical bars, one per category, each stacked from the series' values (the
     first series at the bottom). The value axis runs from 0 to a round number at
-    or above the tallest stack; with `counts`, its ticks are whole numbers."""
+    or above the tallest stack; with `counts`, its ticks are whole numbers. With
+    `links` (one per category), each stack links to what is behind it."""
     _check(categories, series)
     totals = [sum(max(s.values[i], 0) for s in series) for i in range(len(categories))]
     if not categories or max(totals) <= 0:
@@ -292,7 +304,8 @@ def stacked_bar_chart(
             )
             base += value
         if parts:
-            body.append(f'<g class="chart-item">{"".join(parts)}</g>')
+            group = f'<g class="chart-item">{"".join(parts)}</g>'
+            body.append(_linked(links[i] if links else None, group))
     body.extend(_legend(series, frame))
     return _svg(width, height, title, body, "chart-stacked")
 

@@ -70,7 +70,10 @@ async def check_csrf(request: Request[Any, Any, Any]) -> None:
     if found is None:
         raise CsrfFailed()
     sent = request.headers.get(HEADER)
-    if sent is None and request.content_type[0] in _FORM_TYPES:
+    # A streamed upload (opt={"csrf_header": True}) must send the header: parsing its
+    # body for the field would read every file into memory first.
+    header_only = request.route_handler.opt.get("csrf_header", False)
+    if sent is None and not header_only and request.content_type[0] in _FORM_TYPES:
         value = (await request.form()).get(FIELD)
         sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(sent, csrf_token(request, *found)):

@@ -12,7 +12,7 @@ from litestar.exceptions import HTTPException
 from sqlalchemy.exc import DBAPIError
 
 from charter.core.errors import DomainError, conflict_of
-from charter.db.conflicts import UniqueViolation
+from charter.db.conflicts import WriteRace
 from charter.http.errors import DATABASE_RETRY_AFTER, STATUS_OF
 from charter.http.request_id import new_request_id, request_id_of
 from charter.web.csrf import CsrfFailed
@@ -75,7 +75,7 @@ def _domain(request: Request[Any, Any, Any], exc: DomainError) -> Response[str]:
     return error_page(request, status, exc.message, errors=exc.errors or {})
 
 
-def _unique(request: Request[Any, Any, Any], exc: UniqueViolation) -> Response[str]:
+def _write_race(request: Request[Any, Any, Any], exc: WriteRace) -> Response[str]:
     """A unique constraint refused the write (a concurrent one won): a 409 page."""
     return _domain(request, conflict_of(exc))
 
@@ -123,7 +123,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     SignInRequired: _sign_in,
     CsrfFailed: _csrf,
     DomainError: _domain,
-    UniqueViolation: _unique,
+    WriteRace: _write_race,
     DBAPIError: _database,
     HTTPException: _http,
     400: _http,
