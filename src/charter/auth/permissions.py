@@ -44,7 +44,11 @@ def require_access(conn: Connection, user: User, project_id: int, action: Action
     through a session's foreign key): the project row itself is not read."""
     if user.is_admin:
         return
-    role = auth_queries.member_role(conn, project_id, user.id)
+    # Authentication read the user's roles already (auth/queries._ROLES): no query.
+    if user.roles is not None:
+        role = user.roles.get(project_id)
+    else:
+        role = auth_queries.member_role(conn, project_id, user.id)
     if role is None:
         raise Forbidden(f"You are not a member of project {project_id}.")
     if action not in _ALLOWED[role]:

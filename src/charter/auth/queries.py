@@ -34,8 +34,34 @@ def insert(
     )
 
 
+# Every project role of the user, as "<project id>:<role>,..." (NULL: none), read by
+# the same statement that authenticates: a request then checks membership without a
+# query of its own (auth/permissions.require_access). A user is in few projects, and
+# (user_id, project_id) is indexed.
+_ROLES = (
+    sa.select(
+        sa.func.aggregate_strings(
+            sa.cast(project_members.c.project_id, sa.Text) + ":" + roles.c.system_name, ","
+        )
+    )
+    .select_from(project_members.join(roles, roles.c.id == project_members.c.role_id))
+    .where(project_members.c.user_id == users.c.id)
+    .scalar_subquery()
+    .label("project_roles")
+)
+
+
+def roles_of(row: RowMapping) -> dict[int, str]:
+    """The {project id: role} of an authentication row (its `project_roles`)."""
+    text = row["project_roles"]
+    if not text:
+        return {}
+    pairs = (item.split(":", 1) for item in text.split(","))
+    return {int(project): role for project, role in pairs}
+
+
 _USER_FOR_SESSION = (
-    sa.select(users, web_sessions.c.last_seen_at.label("session_last_seen_at"))
+    sa.select(users, web_sessions.c.last_seen_at.label("session_last_seen_at"), _ROLES)
     .join(web_sessions, web_sessions.c.user_id == users.c.id)
     .where(
         web_sessions.c.id_hash == sa.bindparam("id_hash"),
@@ -90,6 +116,7 @@ _USER_FOR_TOKEN = (
         api_tokens.c.id.label("token_id"),
         api_tokens.c.last_used_at,
         api_tokens.c.token_hash,
+        _ROLES,
     )
     .join(api_tokens, api_tokens.c.user_id == users.c.id)
     .where(

@@ -6,7 +6,8 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection, RowMapping
@@ -44,10 +45,14 @@ class User:
     timezone: str | None
     date_format: str | None
     time_format: str | None
+    # {project id: role}, read with the user by authentication (one statement for
+    # both); None when the User was built otherwise: permissions then query the role.
+    roles: Mapping[int, str] | None = field(default=None, compare=False, hash=False)
 
 
 def user_of(row: RowMapping) -> User:
-    """The User of a users row (API tokens and browser sessions alike)."""
+    """The User of a users row (API tokens and browser sessions alike); with the
+    row's `project_roles` when it has them."""
     return User(
         id=row["id"],
         name=row["name"],
@@ -56,6 +61,7 @@ def user_of(row: RowMapping) -> User:
         timezone=row["timezone"],
         date_format=row["date_format"],
         time_format=row["time_format"],
+        roles=auth_queries.roles_of(row) if "project_roles" in row else None,
     )
 
 

@@ -61,9 +61,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
+    options = conn.get_execution_options()
+    if options.get("charter_autocommit", False):  # Database.read(snapshot=False)
+        return
     # Writers take the write lock up front: a deferred transaction that upgrades
     # later can fail with SQLITE_BUSY instead of waiting on busy_timeout.
-    write = conn.get_execution_options().get("charter_write", False)
+    write = options.get("charter_write", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
@@ -177,11 +180,21 @@ class Database:
         self._writers = _SQLiteWriterQueue.of(self.engine.url.database) if self.is_sqlite else None
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self, snapshot: bool = True) -> Iterator[Connection]:
         """A read transaction: one consistent snapshot on both databases, so a page
-        and its total always agree."""
+        and its total always agree.
+
+        `snapshot=False`: no transaction at all, each statement sees what is committed
+        when it runs (a statement is always consistent in itself). For reads whose
+        answer is one statement: BEGIN and COMMIT are two of its round trips on
+        PostgreSQL (psycopg sends each on its own), as many as the statement."""
         with self.engine.connect() as conn:
-            if not self.is_sqlite:
+            if not snapshot:
+                if self.is_sqlite:
+                    conn.execution_options(charter_autocommit=True)  # see _sqlite_begin
+                else:
+                    conn.execution_options(isolation_level="AUTOCOMMIT")
+            elif not self.is_sqlite:
                 conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 yield conn

@@ -37,9 +37,15 @@ def path_id(raw: str, what: str) -> int:
     return value
 
 
-async def read_as_user(request: Request[Any, Any, Any], work: Callable[[Connection, User], T]) -> T:
+async def read_as_user(
+    request: Request[Any, Any, Any],
+    work: Callable[[Connection, User], T],
+    snapshot: bool = True,
+) -> T:
     """Authenticate the bearer token and run `work` in one read transaction.
-    An address that failed to authenticate too often gets 429 before any DB work."""
+    An address that failed to authenticate too often gets 429 before any DB work.
+    `snapshot=False` for work whose answer is one statement (or statements that need
+    not agree): no transaction, so no BEGIN and COMMIT round trips (Database.read)."""
     header = request.headers.get("authorization")
     db = database(request)
     limits, address = limits_of(request), client_address(request)
@@ -48,7 +54,7 @@ async def read_as_user(request: Request[Any, Any, Any], work: Callable[[Connecti
     def job() -> T:
         secret = auth.parse_authorization(header)
         limits.count_token_apart(db, secret)
-        with db.read() as conn:
+        with db.read(snapshot) as conn:
             user, token_id, touch_due = auth.authenticate(conn, secret)
             result = work(conn, user)
         if touch_due:

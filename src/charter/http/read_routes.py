@@ -42,6 +42,28 @@ from charter.http.writes import fields, parse_json
 PathIds = Sequence[tuple[str, str | None]]
 
 
+# Whether a request with these parameters needs a snapshot (None: every request does).
+# It reads `params.values` as sent (checking them is the view's work, after the 401).
+Snapshot = Callable[[Params], bool] | None
+
+
+def unless_expanded(params: Params) -> bool:
+    """A Snapshot for views that answer in one statement unless expands are asked for."""
+    return bool(params.values.get("expands"))
+
+
+def unless_filtered(spec: ListSpec) -> Callable[[Params], bool]:
+    """A Snapshot for list views that answer an unfiltered first page without expands
+    in one statement (its total included)."""
+    names = ("expands", *(f.param for f in spec.filters))
+
+    def needs(params: Params) -> bool:
+        values = params.values
+        return values.get("page", "1") not in ("", "1") or any(values.get(n) for n in names)
+
+    return needs
+
+
 def _ids(request: Request[Any, Any, Any], ids: PathIds) -> list[str]:
     return [str(request.path_params[name]) for name, _noun in ids]
 
@@ -67,13 +89,16 @@ def list_endpoint(
     params_first: bool = False,
     codes: Sequence[int] | None = None,
     handler_name: str | None = None,
+    snapshot: Snapshot = None,
 ) -> HTTPRouteHandler:
     """GET `path`: `view(conn, user, *ids, query)` in the list envelope.
     Order of checks: 401, then 403 for `admin_only`, then 404 for the path ids,
     then 422 for the parameters (`params_first`: 422 before the path's 404, the order
     the administration lists answer in); the view checks project permissions.
     `codes`: the documented error statuses when they differ from the usual ones;
-    `handler_name`: the function's name (operationId), `name` by default."""
+    `handler_name`: the function's name (operationId), `name` by default.
+    `snapshot(params)`: whether the request needs a snapshot (Database.read); False
+    where the view answers those parameters in one statement. None: always."""
 
     def answer(params: Params, raw: list[str], conn: Any, user: User) -> dict[str, Any]:
         if params_first:
@@ -98,6 +123,7 @@ def list_endpoint(
         handler_name=handler_name,
         summary=summary,
         tag=tag,
+        snapshot=snapshot,
     )
 
 
@@ -114,11 +140,12 @@ def single_endpoint(
     admin_only: bool = False,
     codes: Sequence[int] = (403, 404, 422),
     handler_name: str | None = None,
+    snapshot: Snapshot = None,
 ) -> HTTPRouteHandler:
     """GET `path`: `view(conn, user, *ids, expands)` (a Page) as {"result", "expands"}.
     `expands=None` is an administration object without expands: no parameter is read,
-    and `view(conn, user, *ids)` answers the bare object. `codes` and `handler_name`
-    as for list_endpoint."""
+    and `view(conn, user, *ids)` answers the bare object. `codes`, `handler_name` and
+    `snapshot` as for list_endpoint."""
 
     def answer(params: Params, raw: list[str], conn: Any, user: User) -> dict[str, Any]:
         values = _values(raw, ids)
@@ -139,6 +166,7 @@ def single_endpoint(
         handler_name=handler_name,
         summary=summary,
         tag=tag,
+        snapshot=snapshot,
     )
 
 
@@ -155,6 +183,7 @@ def _get_route(
     handler_name: str | None,
     summary: str,
     tag: str,
+    snapshot: Snapshot,
 ) -> HTTPRouteHandler:
     """The GET both factories build: the query and path read on the event loop, then
     (401, 403 for `admin_only`) `answer` in a read transaction as the caller."""
@@ -168,7 +197,8 @@ def _get_route(
                 require_admin(user)
             return answer(params, raw, conn, user)
 
-        return json_response(await read_as_user(request, work))
+        needs_snapshot = True if snapshot is None else snapshot(params)
+        return json_response(await read_as_user(request, work, needs_snapshot))
 
     handler.__name__ = handler_name or name
     return get(

@@ -340,8 +340,9 @@ PROJECTS = ListSpec(
     tags=["user"],
 )
 async def current_user(request: Request[Any, Any, Any]) -> Response[bytes]:
+    # Authentication is the only statement: no transaction around it.
     return json_response(
-        await read_as_user(request, lambda _conn, user: project_read.current_user(user))
+        await read_as_user(request, lambda _conn, user: project_read.current_user(user), False)
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -13,6 +13,7 @@ from charter.auth.permissions import Action, require_project
 from charter.auth.service import User
 from charter.catalog import custom_fields
 from charter.catalog import read as catalog_read
+from charter.core.clock import iso
 from charter.core.errors import NotFound
 from charter.core.listing import ListQuery, Page
 from charter.db import listing as db_listing
@@ -69,28 +70,10 @@ def shape(
     issues, values = result_queries.links_of(conn, ids)
     attachment_counts = attachment_read.counts_by_result(conn, ids)
     fields = catalog_read.fields_of_templates(conn, [template_id], scope="result")
-    out = []
-    for r in rows:
-        item: dict[str, Any] = {
-            "id": r["id"],
-            "session_id": r["session_id"],
-            "project_id": r["project_id"],
-            "status_id": r["status_id"],
-            "kind_id": r["kind_id"],
-            "note": r["note"],
-            "elapsed": r["elapsed"],
-            "issues": issues.get(r["id"], []),
-            "attachments": attachment_counts.get(r["id"], 0),
-            "created_at": r["created_at"],  # API text already (result_queries.VIEW_COLUMNS)
-            "created_by": r["created_by"],
-            "updated_at": r["updated_at"],
-            "updated_by": r["updated_by"],
-        }
-        stored = values.get(r["id"], {})
-        for f in fields:
-            encoded = stored.get(f["id"])
-            item[custom_fields.key_of(f)] = None if encoded is None else msgspec.Raw(encoded)
-        out.append(item)
+    out = [
+        _item(r, issues.get(r["id"], []), attachment_counts.get(r["id"], 0), values, fields)
+        for r in rows
+    ]
     extra: dict[str, list[dict[str, Any]]] = {}
     if "attachments" in expands:
         extra["attachments"] = attachment_read.attachment_expands(conn, ids)
@@ -107,6 +90,58 @@ def shape(
             conn, {i for ids_ in issues.values() for i in ids_}
         )
     return Page(out, total, extra)
+
+
+def _item(
+    r: Mapping[Any, Any],
+    issues: list[int],
+    attachments: int,
+    values: Mapping[int, Mapping[int, str | None]],
+    fields: Sequence[Mapping[Any, Any]],
+) -> dict[str, Any]:
+    """One result as the API shows it; `r["created_at"]` and `r["updated_at"]` as API
+    text, `values` the JSON-encoded custom values by result id and field id."""
+    item: dict[str, Any] = {
+        "id": r["id"],
+        "session_id": r["session_id"],
+        "project_id": r["project_id"],
+        "status_id": r["status_id"],
+        "kind_id": r["kind_id"],
+        "note": r["note"],
+        "elapsed": r["elapsed"],
+        "issues": issues,
+        "attachments": attachments,
+        "created_at": r["created_at"],
+        "created_by": r["created_by"],
+        "updated_at": r["updated_at"],
+        "updated_by": r["updated_by"],
+    }
+    stored = values.get(r["id"], {})
+    for f in fields:
+        encoded = stored.get(f["id"])
+        item[custom_fields.key_of(f)] = None if encoded is None else msgspec.Raw(encoded)
+    return item
+
+
+def added(
+    rows: Sequence[Mapping[str, Any]],
+    issues: Sequence[Sequence[int]],
+    values: Sequence[Mapping[int, str | None]],
+    fields: Sequence[Mapping[Any, Any]],
+) -> list[dict[str, Any]]:
+    """Results just inserted (their rows with ids, as results/service wrote them), as
+    get_results would read them back: issue ids once each in ascending order (the
+    order links_of reads them in), no attachments, not updated."""
+    return [
+        _item(
+            {**r, "created_at": iso(r["created_at"]), "updated_at": None, "updated_by": None},
+            sorted(set(ids)),
+            0,
+            {r["id"]: v},
+            fields,
+        )
+        for r, ids, v in zip(rows, issues, values, strict=True)
+    ]
 
 
 def history_of(conn: Connection, ids: Sequence[int]) -> dict[int, list[RowMapping]]:

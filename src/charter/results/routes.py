@@ -8,9 +8,9 @@ from litestar import Request, Response, post
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import FromPath
 
-from charter.auth.permissions import require_project
+from charter.auth.permissions import require_access
 from charter.auth.service import User
-from charter.core.errors import Invalid, NotFound
+from charter.core.errors import Invalid
 from charter.http import docs
 from charter.http.conventions import FilterSpec, ListSpec
 from charter.http.deps import path_id
@@ -21,7 +21,6 @@ from charter.results import read as result_read
 from charter.results import schemas as result_schemas
 from charter.results import service as result_service
 from charter.results.read import RESULT_EXPANDS
-from charter.sessions.read import session_by_id
 
 RESULTS = ListSpec(
     noun="results",
@@ -77,10 +76,10 @@ async def add_results(
 
     def work(conn: Any, user: User) -> Outcome:
         sid = path_id(session_id, "Session")
-        session = session_by_id(conn, sid)
-        if session is None:
-            raise NotFound(f"Session {sid} not found.")
-        require_project(conn, user, session["project_id"], "run")
+        # The session, locked, with what validation needs, in one statement; its
+        # foreign key guarantees the project, so only the role is checked.
+        target = result_service.target_of(conn, sid)
+        require_access(conn, user, target.session["project_id"], "run")
         body = parse_json(request, raw)
         bulk = isinstance(body, dict) and "results" in body
         if bulk:
@@ -95,8 +94,7 @@ async def add_results(
                 fields(item, result_service.RESULT_FIELDS, custom=True)
             except Invalid as exc:
                 raise (exc.within(f"results.{index}") if bulk else exc) from None
-        ids = result_service.add_results(conn, sid, user.id, items, label_items=bulk)
-        rows = result_read.get_results(conn, ids).rows
+        rows = result_service.add_and_show(conn, target, user.id, items, label_items=bulk)
         return 201, {"result": rows if bulk else rows[0]}
 
     return await write_as_user(request, work)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from charter.core import inputs
 from charter.core.clock import utcnow
 from charter.core.errors import Conflict, Invalid, NotFound
 from charter.results import queries as result_queries
+from charter.results import read as result_read
 
 # Writes other packages make in their own transactions (they never import queries).
 from charter.results.queries import bump_session_day_counts as bump_session_day_counts
@@ -91,11 +93,32 @@ def _writable_session(conn: Connection, session_id: int) -> RowMapping:
     session = session_service.session_for_update(conn, session_id)
     if session is None:
         raise NotFound(f"Session {session_id} not found.")
+    _check_open(session)
+    return session
+
+
+def _check_open(session: RowMapping) -> None:
     if session["is_closed"]:
         raise Conflict(
             f"The session \u201c{session['name']}\u201d is closed; reopen it to change its results."
         )
-    return session
+
+
+@dataclass(frozen=True)
+class Target:
+    """The session results are added to, locked, and every status's flags: read in
+    one statement (results/queries.session_to_add_to), before anything is checked."""
+
+    session: RowMapping
+    flags: counters.StatusFlags
+
+
+def target_of(conn: Connection, session_id: int) -> Target:
+    """The Target of adding results to session `session_id`; NotFound if there is none."""
+    found = result_queries.session_to_add_to(conn, session_id)
+    if found is None:
+        raise NotFound(f"Session {session_id} not found.")
+    return Target(*found)
 
 
 def add_results(
@@ -105,18 +128,57 @@ def add_results(
     items: Sequence[Mapping[str, Any]],
     created_at: datetime | None = None,
     label_items: bool = False,
+    target: Target | None = None,
 ) -> list[int]:
     """Add results, all or nothing; returns their ids in order.
 
     Each item: status_id (None = a plain note), note, elapsed (default: the time
     into the session), issues, custom_<field> for the template's result fields.
     With `label_items`, errors name the item: results.<index>.<field>.
+    `target`: target_of(conn, session_id), when the caller read it already.
     """
+    added = _add(conn, session_id, user_id, items, created_at, label_items, target)
+    return [row["id"] for row in added.rows]
+
+
+def add_and_show(
+    conn: Connection,
+    target: Target,
+    user_id: int,
+    items: Sequence[Mapping[str, Any]],
+    label_items: bool = False,
+) -> list[dict[str, Any]]:
+    """add_results, answered with the new results as the API shows them, built from
+    what was written (no statement reads them back)."""
+    added = _add(conn, target.session["id"], user_id, items, None, label_items, target)
+    return result_read.added(added.rows, added.issues, added.values, added.fields)
+
+
+@dataclass(frozen=True)
+class _Added:
+    rows: list[dict[str, Any]]  # the inserted rows, with their ids
+    issues: list[list[int]]  # per row: its issue ids as given
+    values: list[dict[int, str | None]]  # per row: its encoded custom values
+    fields: list[RowMapping]  # the template's result fields, in display order
+
+
+def _add(
+    conn: Connection,
+    session_id: int,
+    user_id: int,
+    items: Sequence[Mapping[str, Any]],
+    created_at: datetime | None,
+    label_items: bool,
+    target: Target | None,
+) -> _Added:
     if len(items) > MAX_BULK:
         raise Invalid.field("results", f"At most {MAX_BULK} results per request.")
-    session = _writable_session(conn, session_id)
-    flags = catalog_read.status_flags(conn)
-    fields = _result_fields(conn, session["template_id"])
+    if target is None:
+        target = target_of(conn, session_id)
+    session, flags = target.session, target.flags
+    _check_open(session)
+    # Most templates have no result fields: then there is nothing to read.
+    fields = _result_fields(conn, session["template_id"]) if session["result_field_count"] else {}
     now = created_at or utcnow()
     # The default elapsed marker of a new result: the time into the session.
     default_elapsed = elapsed_at(session["elapsed"], session["running_since"], now)
@@ -133,20 +195,23 @@ def add_results(
         extras.append(extra)
         counters.merge(total, counters.deltas_for(row["status_id"], flags))
     counted = any(row.pop("_category") in COUNTED for row in rows)
-    ids = result_queries.insert_results(conn, rows)
     per_day: Counter[result_queries.DayKey] = Counter(
         result_queries.day_key(now, row["status_id"]) for row in rows
     )
-    result_queries.bump_day_counts(conn, session["project_id"], per_day)
-    for result_id, (issue_ids, encoded) in zip(ids, extras, strict=True):
+    # The results, the session's counters and the day counts: one statement on
+    # PostgreSQL (the session row is locked already, so the lock order is unchanged).
+    ids = result_queries.add_and_count(
+        conn, session_id, rows, total, session["project_id"], per_day
+    )
+    for result_id, row, (issue_ids, encoded) in zip(ids, rows, extras, strict=True):
+        row["id"] = result_id
         if issue_ids:
             result_queries.set_result_issues(conn, result_id, issue_ids)
         if encoded:
             result_queries.set_field_values(conn, result_id, encoded)
-    session_service.bump_counters(conn, session_id, total)
     if counted:  # bug or issue notes: the session's counts and SBTM metrics follow
         sbtm_service.session_changed(conn, session_id)
-    return ids
+    return _Added(rows, [e[0] for e in extras], [e[1] for e in extras], list(fields.values()))
 
 
 def _new_row(

@@ -31,7 +31,8 @@ async def floor(request: Request[Any, Any, Any], project_id: FromPath[str]) -> R
             _encoded[key] = encode(list_envelope(page, query))
         return _encoded[key]
 
-    body = await read_as_user(request, work)
+    # Without a transaction, as page 1 of the real list (sessions/routes.py).
+    body = await read_as_user(request, work, snapshot=False)
     return Response(content=body, media_type="application/json")
 
 

@@ -451,16 +451,24 @@ def page_of_sessions(
     # Known empty (no match, or past the end): finding that out by walking an index
     # can cost a scan of every candidate, so skip the page query.
     empty = total == 0 or query.offset >= total
-    return total, [] if empty else page_of_session_json(conn, project_id, request)
+    if empty:
+        return total, []
+    rows = page_of_session_json(conn, project_id, request, with_total=not filters)
+    # Unfiltered, the total read with the page: the two agree even without a snapshot
+    # (Database.read(snapshot=False), sessions/routes.py).
+    return (rows[0][-1] if rows and not filters else total), rows
 
 
 def page_of_session_json(
-    conn: Connection, project_id: int, req: db_listing.PageRequest
+    conn: Connection, project_id: int, req: db_listing.PageRequest, with_total: bool = False
 ) -> list[Row[Any]]:
-    """One page of a project's sessions as JSON rows (see `_JSON_VIEW`), in one statement."""
-    return db_listing.page_rows(
-        conn, sessions, _JSON_VIEW, lambda s: s.c.project_id == project_id, req
-    )
+    """One page of a project's sessions as JSON rows (see `_JSON_VIEW`), in one
+    statement; `with_total`: the project's session count last in each row."""
+    view = _JSON_VIEW
+    if with_total:
+        count = sa.select(projects.c.session_count).where(projects.c.id == project_id)
+        view = view.add_columns(count.scalar_subquery().label("project_total"))
+    return db_listing.page_rows(conn, sessions, view, lambda s: s.c.project_id == project_id, req)
 
 
 def update_session(conn: Connection, session_id: int, **values: Any) -> None:

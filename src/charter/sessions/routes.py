@@ -13,7 +13,12 @@ from charter.db import tables
 from charter.db.locks import row_lock
 from charter.http.conventions import single_envelope
 from charter.http.deps import path_id
-from charter.http.read_routes import list_endpoint, single_endpoint
+from charter.http.read_routes import (
+    list_endpoint,
+    single_endpoint,
+    unless_expanded,
+    unless_filtered,
+)
 from charter.http.write_routes import (
     action_endpoint,
     create_endpoint,
@@ -38,6 +43,9 @@ ROUTES = [
         summary="List the sessions of a project",
         tag="sessions",
         schema=session_schemas.SessionPage,
+        # Page 1 unfiltered: the project row, then the page with its total (one
+        # statement each, sessions/queries.page_of_session_json): no transaction.
+        snapshot=unless_filtered(SESSIONS),
     ),
     single_endpoint(
         "/api/v1/sessions/{session_id:str}",
@@ -48,6 +56,7 @@ ROUTES = [
         summary="Get one session",
         tag="sessions",
         schema=session_schemas.SessionSingle,
+        snapshot=unless_expanded,  # one statement: the session's JSON
     ),
 ]
 
