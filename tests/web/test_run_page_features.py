@@ -378,3 +378,17 @@ def test_a_foreign_url_is_not_an_issue_key_and_long_bugs_fit_a_url(client: Clien
     rid = add_note(tester, sid, "Long\n" + "é and more words " * 5000)
     link = tester.get(f"/notes/{rid}/bug", follow_redirects=False).headers["location"]
     assert len(link) <= 7000 and link.endswith("%0A%E2%80%A6")  # cut, and says so
+
+
+def test_the_printable_sheet_shows_the_evidence(client: Client) -> None:
+    """The session's attachments on its sheet (issue 12: the gallery on the session
+    page and on the sheet), read only: thumbnails and downloads, no delete buttons."""
+    tester = client("tester")
+    sid = new_session(tester)
+    assert "No attachments." in tester.get(f"/sessions/{sid}/sheet").text
+    assert upload(tester, sid, [("shot.png", png()), ("trace.log", b"GET / 500")]).status_code < 300
+    page = tester.get(f"/sessions/{sid}/sheet").text
+    evidence = page[page.index('id="evidence-heading"') :]
+    assert re.search(r'<img src="[^"]+" alt="shot.png"', evidence)
+    assert re.search(r'<a href="[^"]+" download>trace.log</a>', evidence)
+    assert "Delete" not in evidence

@@ -11,6 +11,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath
 from sqlalchemy.engine import Connection
 
+from charter.attachments import read as attachment_read
 from charter.auth.service import User
 from charter.http.deps import path_id
 from charter.projects import read as project_read
@@ -60,6 +61,7 @@ def _view(conn: Connection, user: User, sid: int) -> dict[str, Any]:
         ),
         data_files=[{"text": f, "link": _is_link(f)} for f in sheet.data_files],
         metrics=metrics,
+        gallery=attachment_read.session_gallery(conn, sid),  # the evidence, read only
     )
     return view
 
