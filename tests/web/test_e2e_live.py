@@ -64,3 +64,18 @@ def test_two_pages_see_each_others_notes_without_reload(
     finally:
         for page in (first, second, listing):
             page.context.close()
+
+
+def test_list_filters_apply_as_they_change(browser: Any, live_server: str, sign_in: Any) -> None:
+    """Ticking a filter or choosing a state reloads the list at once, with the filters
+    in the URL (shareable); no Apply click needed."""
+    page = open_session(browser, live_server, sign_in, "manager", "/projects/1/sessions")
+    try:
+        page.get_by_label("Running now").check()
+        page.wait_for_url("**is_running=1**", timeout=WAIT_MS)
+        expect(page.get_by_label("Running now")).to_be_checked()
+        page.locator("#f-is_closed").select_option("1")
+        page.wait_for_url("**is_closed=1**", timeout=WAIT_MS)
+        assert "is_running=1" in page.url
+    finally:
+        page.context.close()

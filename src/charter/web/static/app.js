@@ -42,6 +42,16 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", openWide);
   else openWide();
 
+  // <form method="get" data-auto-apply>: a filter form applies as soon as a control
+  // changes (a text box when it is left or Enter is pressed), so the URL stays the
+  // shareable state of the list; the Apply button is there for pages without JS.
+  document.addEventListener("change", function (event) {
+    var form = event.target.form;
+    if (!form || !form.hasAttribute("data-auto-apply")) return;
+    if (form.requestSubmit) form.requestSubmit();
+    else form.submit();
+  });
+
   // Expose the token for page scripts (static/*.js) that send their own requests.
   window.charter = { csrfToken: csrfToken };
 })();
