@@ -159,3 +159,16 @@ def test_sortable_columns_link_and_say_their_order(web_client: Client) -> None:
     assert re.search(r'aria-sort="ascending"><a [^>]*>Created', flipped)
     by_closed = client.get(closed[2].replace("&amp;", "&")).text
     assert re.search(r'aria-sort="descending"><a [^>]*>Closed', by_closed)
+
+
+def test_rows_show_their_milestone_and_tags(web_client: Client, api: Callable[..., Any]) -> None:
+    """Each row names its milestone and lists its tags, as the API has them."""
+    sessions = api("/api/v1/projects/1/sessions", per_page="100", expands="milestones").json()
+    names = {m["id"]: m["name"] for m in sessions["expands"]["milestones"]}
+    tagged = next(s for s in sessions["result"] if s["tags"] and s["milestone_id"])
+    page = web_client("tester").get("/projects/1/sessions", params={"per_page": "100"}).text
+    start = page.index(f'<a href="/sessions/{tagged["id"]}">')
+    row = page[start : page.index("</tr>", start)]
+    assert f"<td>{names[tagged['milestone_id']]}</td>" in row
+    for tag in tagged["tags"]:
+        assert f'<li class="tag">{tag}</li>' in row

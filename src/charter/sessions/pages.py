@@ -29,7 +29,7 @@ from charter.web.render import render
 DEFAULT_PER_PAGE = 25  # a calmer first page than the API's 100; ?per_page= changes it
 
 
-LIST_EXPANDS = frozenset({"users", "states", "statuses"})
+LIST_EXPANDS = frozenset({"users", "states", "statuses", "milestones"})
 
 
 # Filter parameters that take ids: a form may repeat them (?state_id=1&state_id=2),
@@ -117,6 +117,7 @@ def _rows(page: Page) -> list[dict[str, Any]]:
     """What each table row shows, computed once here so the template stays cheap."""
     users = {u["id"]: u["name"] for u in page.expands.get("users", [])}
     states = {s["id"]: s["name"] for s in page.expands.get("states", [])}
+    milestones = {m["id"]: m["name"] for m in page.expands.get("milestones", [])}
     statuses = page.expands.get("statuses", [])
     rows = []
     for s in session_read.as_dicts(page.rows):
@@ -128,6 +129,8 @@ def _rows(page: Page) -> list[dict[str, Any]]:
                 "name": s["name"],
                 "assignee": users.get(s["assignee_id"], "") if s["assignee_id"] else "",
                 "state": states.get(s["state_id"], ""),
+                "milestone": milestones.get(s["milestone_id"], "") if s["milestone_id"] else "",
+                "tags": s["tags"],
                 "is_closed": s["is_closed"],
                 "is_started": s["is_started"],
                 "elapsed": duration(elapsed) if elapsed is not None else "—",
