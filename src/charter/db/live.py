@@ -5,6 +5,8 @@ never if it rolls back). SQLite: a row in live_events, which the workers poll.""
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -14,6 +16,13 @@ CHANNEL = "charter_live"
 
 # SQLite keeps this many recent events: a poller further behind than that resyncs.
 KEEP_EVENTS = 10_000
+
+
+def notify_column(project_id: int, session_id: int, kind: str) -> sa.ColumnElement[str]:
+    """PostgreSQL: the NOTIFY of `announce` as a column, for a write that is already one
+    statement (a result insert) so the announcement costs no round trip of its own."""
+    payload = json.dumps({"p": project_id, "s": session_id, "k": kind}, separators=(",", ":"))
+    return sa.func.pg_notify(CHANNEL, payload)
 
 
 def announce(conn: Connection, session_id: int, kind: str) -> None:

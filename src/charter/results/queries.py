@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 
+from charter.db import live as db_live
 from charter.db import locks
 from charter.db import rows as db_rows
 from charter.db.expressions import iso_utc, utc_date
@@ -114,7 +115,8 @@ def add_and_count(
 ) -> list[int]:
     """Insert result rows (all with the same keys), add `counter_deltas` to the
     session's counters and `day_deltas` to the project's day counts; the new ids in
-    the order of `rows`. One result on PostgreSQL: one statement (data-modifying CTEs).
+    the order of `rows`, announced to open pages (db/live.py). One result on
+    PostgreSQL: one statement (data-modifying CTEs, the NOTIFY as a column).
     Otherwise three: SQLite has no writable CTEs (in-process: no round trips), and a
     bulk's rows go as one executemany of a cached statement (a multi-row VALUES of
     them would be built and compiled anew each time: measured twice as slow for 100)."""
@@ -124,9 +126,12 @@ def add_and_count(
         ids = insert_results(conn, rows)
         bump_day_counts(conn, project_id, day_deltas)
         bump_session_counters(conn, session_id, counter_deltas)
+        db_live.announce(conn, session_id, "notes")
         return ids
     added = sa.insert(session_results).values(rows[0]).returning(session_results.c.id)
-    stmt = sa.select(added.cte("added").c.id)
+    stmt = sa.select(
+        added.cte("added").c.id, db_live.notify_column(project_id, session_id, "notes")
+    )
     counted = _counters_update(session_id, counter_deltas)
     if counted is not None:
         stmt = stmt.add_cte(counted.cte("counted"))
