@@ -129,7 +129,8 @@ def test_paging_the_timeline_of_a_1500_note_session(
         expect(notes).not_to_have_count(shown)
     expect(notes).to_have_count(1501)
     expect(notes.last).to_contain_text("Note number 1")
-    texts = notes.locator(".note-text").all_inner_texts()
+    # Notes render as Markdown paragraphs: the block's text ends in line breaks.
+    texts = [t.strip() for t in notes.locator(".note-text").all_inner_texts()]
     assert texts[1:] == [f"Note number {i}" for i in range(1500, 0, -1)]
 
 

@@ -21,6 +21,7 @@
   var busy = false;
   var again = false;
   var connected = false;
+  var refreshes = 0;
 
   function typingIn(element) {
     var active = document.activeElement;
@@ -94,6 +95,9 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         regions.forEach(function (selector) { swapRegion(doc, selector); });
         lists.forEach(function (selector) { mergeList(doc, selector); });
+        // A count on the page, so that scripts and tests can tell a refresh happened.
+        refreshes += 1;
+        root.setAttribute("data-live-refreshes", String(refreshes));
         document.dispatchEvent(new CustomEvent("charter:live-refreshed"));
       })
       .catch(function () { /* offline: the next event or reconnect tries again */ })
