@@ -261,7 +261,11 @@
   }
   document.addEventListener("close", function (event) {
     var opener = event.target.charterOpener;
-    if (opener && opener.focus) opener.focus();
+    // The close event comes a moment after the dialog closed: focus that moved on
+    // meanwhile (a click, a shortcut) is left where it went.
+    var active = document.activeElement;
+    var moved = active && active !== document.body && !event.target.contains(active);
+    if (opener && opener.focus && !moved) opener.focus();
   }, true);
   function showShortcuts() {
     openDialog(document.getElementById("shortcuts-help"));
