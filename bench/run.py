@@ -866,8 +866,8 @@ REASONS = {
     ),
     "round trips: add 1 result": (
         "SQLite has no writable CTEs, so the result, the session's counters and the "
-        "dashboard's day counts are three statements (one on PostgreSQL); in-process "
-        "calls, not round trips."
+        "live-update event are three statements (one on PostgreSQL; triggers keep the "
+        "dashboard's day counts on SQLite); in-process calls, not round trips."
     ),
     "serving worker peak RSS": (
         "a sign-in hashes with argon2id, which allocates its whole memory cost (19 MiB) at "

@@ -426,8 +426,9 @@ live_events = sa.Table(
 )
 
 # Results per project, UTC day (of the result's created_at) and status (0: none): the
-# dashboard's per-day picture. Kept in the same transaction as every result write
-# (results/service.py, session delete) and rebuilt by `charter recount`.
+# dashboard's per-day picture. Kept in the same transaction as every result write (by
+# results/queries.py on PostgreSQL, by triggers on SQLite: migration 0015) and rebuilt
+# by `charter recount`.
 result_day_counts = sa.Table(
     "result_day_counts",
     metadata,

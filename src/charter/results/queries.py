@@ -45,9 +45,9 @@ def insert_results(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int
 # --- adding results in the fewest statements (issue 16) --------------------------------
 # Adding one result used to take 14 statements. Now: the session (locked), with what
 # validating the results needs, in one statement (session_to_add_to); the results, the
-# session's counters and the dashboard's day counts in one more on PostgreSQL
-# (add_and_count; three on SQLite, which has no writable CTEs, and for a bulk); the
-# answer is built
+# session's counters, the dashboard's day counts and the live-update NOTIFY in one
+# more on PostgreSQL (add_and_count; three on SQLite, which has no writable CTEs and
+# keeps the day counts by trigger, and for a bulk); the answer is built
 # from what was written, without reading it back (results/read.added).
 
 # Every status's flags as "<id>:<is_active><is_passed><is_failed><is_final>,...": the
@@ -117,14 +117,16 @@ def add_and_count(
     session's counters and `day_deltas` to the project's day counts; the new ids in
     the order of `rows`, announced to open pages (db/live.py). One result on
     PostgreSQL: one statement (data-modifying CTEs, the NOTIFY as a column).
-    Otherwise three: SQLite has no writable CTEs (in-process: no round trips), and a
+    Otherwise three (SQLite: the results, the counters and the live event; its
+    triggers keep the day counts): SQLite has no writable CTEs (in-process: no round
+    trips), and a
     bulk's rows go as one executemany of a cached statement (a multi-row VALUES of
     them would be built and compiled anew each time: measured twice as slow for 100)."""
     if not rows:
         return []
     if len(rows) > 1 or conn.dialect.name != "postgresql":
         ids = insert_results(conn, rows)
-        bump_day_counts(conn, project_id, day_deltas)
+        bump_day_counts(conn, project_id, day_deltas)  # SQLite: its triggers did
         bump_session_counters(conn, session_id, counter_deltas)
         db_live.announce(conn, session_id, "notes")
         return ids
@@ -305,8 +307,10 @@ def timeline_ids(conn: Connection, session_id: int, before_id: int | None, limit
 
 
 # --- results per project, UTC day and status (table result_day_counts) ----------------
-# Bumped in the same transaction as every result write (results/service.py), rebuilt
-# from session_results by recount and by the demo loader; the dashboard reads it.
+# Kept in the same transaction as every result write: on PostgreSQL by the write's own
+# statements (below, in key order against deadlocks), on SQLite by triggers on
+# session_results (migration 0015; one writer, and no statement per write). Rebuilt from
+# session_results by recount and by the demo loader; the dashboard reads it.
 
 NO_STATUS = 0  # the status_id of results without a status
 DayKey = tuple[date, int]  # (day, status_id or NO_STATUS)
@@ -319,10 +323,17 @@ def day_key(created_at: datetime, status_id: int | None) -> DayKey:
 def bump_day_counts(conn: Connection, project_id: int, deltas: Mapping[DayKey, int]) -> None:
     """Add `deltas` ((day, status) -> n, n may be negative) to the project's counts.
     Rows are upserted in key order: concurrent writers of one project then lock the
-    rows they share in the same order (in any order, PostgreSQL found deadlocks)."""
+    rows they share in the same order (in any order, PostgreSQL found deadlocks).
+    Nothing to do on SQLite, where triggers keep the counts."""
+    if _counted_by_triggers(conn):
+        return
     upsert = _day_counts_upsert(conn, project_id, deltas)
     if upsert is not None:
         conn.execute(*upsert)
+
+
+def _counted_by_triggers(conn: Connection) -> bool:
+    return conn.dialect.name == "sqlite"
 
 
 def _day_counts_upsert(
@@ -348,6 +359,8 @@ def _day_counts_upsert(
 
 def bump_session_day_counts(conn: Connection, session_id: int, project_id: int, sign: int) -> None:
     """Add (sign=1) or remove (sign=-1) every result of a session (e.g. on delete)."""
+    if _counted_by_triggers(conn):
+        return
     day = utc_date(session_results.c.created_at)
     status = sa.func.coalesce(session_results.c.status_id, NO_STATUS)
     stmt = (
