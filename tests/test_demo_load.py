@@ -156,3 +156,31 @@ def test_a_batch_breaking_a_key_stores_nothing(new_db: Any, broken: str) -> None
         loader.put([(sessions, [_session_row(3000, 1)])])
     assert fingerprint(db) == before
     assert foreign_keys(db) == keys_before
+
+
+def test_load_leaves_the_search_index_whole_and_kept(new_db: Any) -> None:
+    """SQLite: the loader drops the search index's triggers for speed and rebuilds the
+    index at the end; afterwards the index matches the sessions, and the triggers are
+    back (a session named later is found)."""
+    db = new_db()
+    if not db.is_sqlite:
+        pytest.skip("the FTS5 search index is SQLite's")
+    with db.read() as conn:
+        before = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+        ).all()
+    demo.load_demo(db, n_sessions=N_SESSIONS, seed=SEED, progress=False)
+    with db.write() as conn:
+        after = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"
+        ).all()
+        assert after == before
+        # rank 1: compare the index with the sessions' text (an error if it differs)
+        conn.exec_driver_sql(
+            "INSERT INTO session_search(session_search, rank) VALUES ('integrity-check', 1)"
+        )
+        conn.execute(sa.update(sessions).where(sessions.c.id == 1).values(name="Zebracrossing"))
+        found = conn.exec_driver_sql(
+            "SELECT rowid FROM session_search WHERE name LIKE '%zebracross%'"
+        ).all()
+        assert [r[0] for r in found] == [1]

@@ -190,12 +190,18 @@ def load_demo(
         # Sessions get consecutive ids from here on, project after project.
         first_id = db_rows.next_id(conn, sessions)
     n_results = 0
-    with BulkLoader(db, SESSION_TABLES) as loader:
-        for project_id, count in _split(refs, n_sessions):
-            n_results += _load_sessions(
-                loader, refs, project_id, first_id, count, rng, flags, progress
-            )
-            first_id += count
+    with db.write() as conn:
+        search_triggers = session_queries.suspend_search_index(conn)
+    try:
+        with BulkLoader(db, SESSION_TABLES) as loader:
+            for project_id, count in _split(refs, n_sessions):
+                n_results += _load_sessions(
+                    loader, refs, project_id, first_id, count, rng, flags, progress
+                )
+                first_id += count
+    finally:  # the triggers come back even when the load fails
+        with db.write() as conn:
+            session_queries.resume_search_index(conn, search_triggers)
     with db.write() as conn:
         for project_id, _share, _members in refs.projects:
             project_queries.set_counters(
