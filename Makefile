@@ -66,6 +66,7 @@ test-fast: install ## Everything not marked slow, in parallel (SQLite unless CHA
 bench: install ## Benchmark at 1,000,000 sessions on SQLite and PostgreSQL; writes bench/RESULTS.md
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(VENV)/bin/python bench/run.py
+	@test -d tests/conformance/node_modules || (cd tests/conformance && npm ci --no-audit --no-fund)
 	$(VENV)/bin/python bench/automation.py
 	$(VENV)/bin/python bench/attachments.py
 
