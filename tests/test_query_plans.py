@@ -346,3 +346,33 @@ def test_sqlite_search_reads_the_fts_index(plan_db: PlanDb) -> None:
         assert any("session_search VIRTUAL TABLE" in line for line in plan), (
             statement + "\n" + "\n".join(plan)
         )
+
+
+def test_postgresql_sbtm_session_report_walks_the_started_at_index(plan_db: PlanDb) -> None:
+    """The SBTM sessions report (newest start first, never started last) reads its page
+    in index order: with sorting priced out, its page query has no Sort step. Before
+    migration 0016 the index's null order matched no scan, and at 800,000 sessions
+    each page sorted the whole project (0.6-2 s)."""
+    _skip_unless(plan_db, "postgresql")
+    from charter.sbtm import read as sbtm_read
+    from charter.sbtm.routes import SESSION_REPORT
+
+    recorded: list[tuple[str, Any]] = []
+
+    def record(_c: Any, _cur: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        recorded.append((statement, parameters))
+
+    with plan_db.db.engine.connect() as conn, conn.begin() as transaction:
+        sa.event.listen(conn, "before_cursor_execute", record)
+        page = sbtm_read.session_report(
+            conn, plan_db.project_id, parse_list(Params({}), SESSION_REPORT)
+        )
+        sa.event.remove(conn, "before_cursor_execute", record)
+        assert page.rows
+        pages = [(s, p) for s, p in recorded if "ORDER BY sessions.started_at" in s]
+        assert pages, [s for s, _ in recorded]
+        conn.exec_driver_sql("SET LOCAL enable_sort = off")
+        for statement, parameters in pages:
+            plan = explain(conn, statement, parameters)
+            assert not any("Sort" in line for line in plan), "\n".join([statement, *plan])
+        transaction.rollback()

@@ -374,6 +374,8 @@ sessions = sa.Table(
     # The two sort indexes carry the other timestamp, so a range filter on one while
     # sorting by the other is answered from the index alone.
     sa.Index(None, "project_id", "created_at", "id", "closed_at"),
+    # PostgreSQL: built with closed_at NULLS FIRST (migration 0001): lists sort nulls
+    # lowest, and only that order lets an index scan serve both directions.
     sa.Index(None, "project_id", "closed_at", "id", "created_at"),
     sa.Index(None, "project_id", "is_closed", "created_at", "id"),
     sa.Index(None, "project_id", "assignee_id", "created_at", "id"),
@@ -391,6 +393,7 @@ sessions = sa.Table(
         sqlite_where=sa.text("running_since IS NOT NULL"),
         postgresql_where=sa.text("running_since IS NOT NULL"),
     ),
+    # PostgreSQL: built with started_at NULLS FIRST (migration 0016), as closed_at above.
     sa.Index(None, "project_id", "started_at", "id"),
     # Partial: only sessions with a sheet name are in it, so the planner never takes
     # it for a plain project_id condition.
