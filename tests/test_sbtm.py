@@ -330,3 +330,34 @@ def test_kinds_counts_and_reports(api: Api) -> None:
         before = sbtm_queries.stored_rollups(conn, 1)
         assert sbtm_service.rebuild(conn) == 0
         assert sbtm_queries.stored_rollups(conn, 1) == before
+
+
+def test_counted_report_totals_follow_area_and_tester_changes(api: Api) -> None:
+    """Totals no stored count answers (an area with areas below it, two testers) follow
+    every change of a session's areas or testers (a guard for any cache of them: one
+    keyed by the project's session_version deadlocked under concurrent SBTM writes)."""
+    tess, tom = user_id(api, TESTER), user_id(api, TESTER2)
+    for name in ("Checkout | Cart", "Checkout | Payment"):
+        assert call(api, "POST", "/projects/1/areas", {"name": name}).status_code == 201
+    first, second = new_session(api), new_session(api)
+
+    def totals() -> tuple[int, int]:
+        area = call(api, "GET", "/projects/1/sbtm/sessions?area=Checkout").json()["total"]
+        both = f"/projects/1/sbtm/sessions?tester_id={tess},{tom}"
+        return area, call(api, "GET", both).json()["total"]
+
+    assert totals() == (0, 0)
+    body = {"areas": ["Checkout | Cart", "Checkout | Payment"], "tester_ids": [tess]}
+    assert call(api, "PATCH", f"/sessions/{first}/sbtm", body).status_code == 200
+    assert totals() == (1, 1)  # one session with both areas: counted once
+    body = {"areas": ["Checkout | Payment"], "tester_ids": [tom]}
+    assert call(api, "PATCH", f"/sessions/{second}/sbtm", body).status_code == 200
+    assert totals() == (2, 2)
+    body2: dict[str, Any] = {"areas": []}  # areas alone
+    assert call(api, "PATCH", f"/sessions/{second}/sbtm", body2).status_code == 200
+    assert totals() == (1, 2)
+    body2 = {"tester_ids": [tom, tess]}  # testers alone: the same two, reordered
+    assert call(api, "PATCH", f"/sessions/{first}/sbtm", body2).status_code == 200
+    assert totals() == (1, 2)
+    assert call(api, "DELETE", f"/sessions/{first}").status_code == 204
+    assert totals() == (0, 1)
