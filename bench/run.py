@@ -873,6 +873,14 @@ REASONS = {
         "a sign-in hashes with argon2id, which allocates its whole memory cost (19 MiB) at "
         "once; on SQLite the page cache (32 MiB per connection) fills during scans."
     ),
+    "slowest SBTM report p50 / page 1 p50": (
+        "an area filter that names a parent (`Checkout`) matches its children, and the "
+        "total counts the distinct sessions of all of them (about 30 ms at 1,000,000 on "
+        "SQLite; wrk's 8 connections queue behind one worker, so p50 is about 8 times "
+        "that). A cache keyed by session_version deadlocked with concurrent SBTM writes "
+        "on PostgreSQL; next: a stored count per parent area. On PostgreSQL the report "
+        "sorted every page until migration 0016 (0.6-2 s; 18-57 ms after, in process)."
+    ),
 }
 
 
