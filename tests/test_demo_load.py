@@ -184,3 +184,19 @@ def test_load_leaves_the_search_index_whole_and_kept(new_db: Any) -> None:
             "SELECT rowid FROM session_search WHERE name LIKE '%zebracross%'"
         ).all()
         assert [r[0] for r in found] == [1]
+
+
+def test_bulk_writes_spill_temporary_btrees_to_a_file(new_db: Any) -> None:
+    """SQLite: a bulk write (the loader's rebuilds) keeps its temporary b-trees in a
+    file, every other transaction in memory, on the same pooled connections."""
+    db = new_db()
+    if not db.is_sqlite:
+        pytest.skip("temp_store is SQLite's")
+    file_, memory = 1, 2
+    for _ in range(3):  # the pool hands the same connections back
+        with db.write(bulk=True) as conn:
+            assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == file_
+        with db.write() as conn:
+            assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == memory
+        with db.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == memory

@@ -468,7 +468,7 @@ def recount(ctx: click.Context) -> None:
     from charter.sessions import counters
 
     db = _db(ctx)
-    with db.write() as conn:
+    with db.write(bulk=True) as conn:  # groups every row of the instance
         drifted = counters.recount(conn)
         automation = automation_service.recount(conn)
         sbtm = sbtm_service.rebuild(conn)  # SBTM metrics and their rollups

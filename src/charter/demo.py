@@ -202,7 +202,7 @@ def load_demo(
     finally:  # the triggers come back even when the load fails
         with db.write() as conn:
             session_queries.resume_search_index(conn, search_triggers)
-    with db.write() as conn:
+    with db.write(bulk=True) as conn:  # rebuilds over every row just loaded
         for project_id, _share, _members in refs.projects:
             project_queries.set_counters(
                 conn, project_id, session_queries.project_session_counts(conn, project_id)

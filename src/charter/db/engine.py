@@ -64,6 +64,13 @@ def _sqlite_begin(conn: Connection) -> None:
     options = conn.get_execution_options()
     if options.get("charter_autocommit", False):  # Database.read(snapshot=False)
         return
+    # A bulk writer's temporary b-trees (a GROUP BY or UPDATE over millions of rows)
+    # go to a file; a request's small ones stay in memory. Set outside the transaction
+    # (SQLite refuses it inside), and only when it changes: no statement otherwise.
+    bulk = bool(options.get("charter_bulk", False))
+    if conn.info.get("charter_bulk", False) != bulk:
+        conn.exec_driver_sql(f"PRAGMA temp_store={'FILE' if bulk else 'MEMORY'}")
+        conn.info["charter_bulk"] = bulk
     # Writers take the write lock up front: a deferred transaction that upgrades
     # later can fail with SQLITE_BUSY instead of waiting on busy_timeout.
     write = options.get("charter_write", False)
@@ -200,11 +207,13 @@ class Database:
                 yield conn
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A write transaction: committed on success, rolled back on any exception."""
+    def write(self, bulk: bool = False) -> Iterator[Connection]:
+        """A write transaction: committed on success, rolled back on any exception.
+        `bulk`: one that rebuilds or updates millions of rows (loaders, recount): on
+        SQLite its temporary b-trees go to a file instead of the worker's memory."""
         turn = self._writers.turn() if self._writers else contextlib.nullcontext()
         with turn, self.engine.connect() as conn:
-            conn.execution_options(charter_write=True)
+            conn.execution_options(charter_write=True, charter_bulk=bulk)
             with conn.begin():
                 yield conn
 
